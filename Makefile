@@ -1,0 +1,98 @@
+# Production async patterns in C, on libuv — the workbook's Makefile.
+#
+#   make grade            grade your labs (labs/): a table, and files in build/results/
+#   make grade LAB=00     grade one lab;  SRC=solutions or SRC=path/to/dir: grade another tree
+#   make grade STRICT=1   exit non-zero below full marks (for CI gates)
+#   make run LAB=00       run lab 00's demo
+#   make check            the project's own tests (solutions, starters, mutants, sanitizers)
+#   make help             every target
+#
+# Parameters: LAB (a number or NN-slug), SRC (default labs), MODE (debug|asan),
+# TIMEOUT_SCALE (multiplies every test timeout, for slow machines), RESULTS.
+
+MODE ?= debug
+SRC ?= labs
+LAB ?=
+STRICT ?=
+RESULTS ?= build/results
+export MODE
+
+include mk/flags.mk
+
+LIB_DIR := build/$(MODE)/lib
+HELPER_SRCS := $(wildcard helpers/*.c)
+GRADER_SRCS := $(filter-out grader/report.c,$(wildcard grader/*.c))
+HELPER_OBJS := $(patsubst %.c,build/$(MODE)/obj/%.o,$(HELPER_SRCS))
+GRADER_OBJS := $(patsubst %.c,build/$(MODE)/obj/%.o,$(GRADER_SRCS))
+REPORT := build/tools/report
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@sed -n 's/^\([a-z_.-]*\):.*## \(.*\)/  make \1\t\2/p' $(MAKEFILE_LIST) | expand -t 28
+
+.PHONY: deps
+deps: ## install (as root) or name what grading needs
+	@tools/deps.sh grade
+
+.PHONY: deps-dev
+deps-dev: ## install (as root) or name what make check and the book need
+	@tools/deps.sh dev
+
+.PHONY: libs
+libs: $(LIB_DIR)/libap.a $(LIB_DIR)/libgrade.a $(REPORT)
+
+$(LIB_DIR)/libap.a: $(HELPER_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(LIB_DIR)/libgrade.a: $(GRADER_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+build/$(MODE)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ihelpers -Igrader -c $< -o $@
+
+# The reporter never runs lab code: always built plainly.
+$(REPORT): grader/report.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O1 -g -D_POSIX_C_SOURCE=200809L $< -o $@
+
+.PHONY: grade
+grade: deps ## grade the labs (LAB=NN, SRC=dir, STRICT=1)
+	@$(MAKE) --no-print-directory -s libs
+	@SRC="$(SRC)" LAB="$(LAB)" STRICT="$(STRICT)" RESULTS="$(RESULTS)" grader/grade.sh
+
+.PHONY: run
+run: deps ## run a lab's demo (LAB=NN; SRC=solutions for the reference)
+	@$(MAKE) --no-print-directory -s libs
+	@SRC="$(SRC)" LAB="$(LAB)" grader/grade.sh --demo
+
+.PHONY: check
+check: deps-dev ## the project's own tests
+	@tools/selftest.sh
+
+.PHONY: stress
+stress: deps ## grade the solutions N times (default 50) and compare the results
+	@$(MAKE) --no-print-directory -s libs
+	@tools/stress.sh $(or $(N),50)
+
+.PHONY: starters
+starters: ## regenerate labs/ from solutions/ (overwrites your work in labs/!)
+	@tools/mkstarter.sh solutions labs
+
+.PHONY: compile_commands.json
+compile_commands.json: ## a compilation database for editors (needs bear)
+	@rm -rf build/ccdb && bear --output $@ -- $(MAKE) --no-print-directory MODE=debug libs
+
+.PHONY: format
+format: ## clang-format the C sources in place
+	@clang-format -i helpers/*.[ch] grader/*.[ch] solutions/*/*.[ch] tests/*/*.c
+
+.PHONY: clean
+clean: ## remove build/
+	rm -rf build
+
+-include $(HELPER_OBJS:.o=.d) $(GRADER_OBJS:.o=.d)

@@ -1,0 +1,101 @@
+/* grade.h — how a lab's graded tests are written.
+ *
+ * A test file declares its tests with GRADE_TEST (points, hint and chapter
+ * section next to the body) and lists them once with GRADE_LAB, the table
+ * the grader reads. Each test runs in its own process (Check's fork mode)
+ * with a timeout; a crash, hang, early exit or failed leak check fails that
+ * test only.
+ *
+ * Inside a test body:
+ *  - grade_loop() is a fresh loop (an ap_rt_t runtime) and grade_trace() an
+ *    empty event trace on it; both belong to the grader.
+ *  - Use the EXPECT macros: they print what was expected and what was seen.
+ *  - Return normally. After the body the grader runs the leak check (every
+ *    handle closed, no pending request, no pending call-soon) and only then
+ *    counts the test as reached its end. A process that ends any other way
+ *    (exit(0) included) fails the test.
+ */
+#ifndef GRADE_H
+#define GRADE_H
+
+#include <check.h>
+#include <string.h>
+
+#include "ap.h"
+
+typedef struct grade_test {
+  const char *id;       /* the function name, unique in the lab */
+  void (*body)(void);
+  int points;
+  const char *section;  /* chapter anchor: "00-the-loop#the-close-protocol" */
+  const char *hint;     /* one or two sentences: what to look at */
+  double timeout;       /* seconds before the test counts as hung; 0: 5 s */
+  int hidden;           /* 1: stripped from student handouts */
+  const char *file;
+  int line;
+} grade_test_t;
+
+#ifdef GRADE_LIST_ONLY
+/* Built when the lab does not compile: the table is kept, the bodies (and
+ * their calls into the lab) are dropped by the optimiser. */
+#define GRADE_BODY_REF(name) NULL
+#define GRADE_BODY_ATTR __attribute__((unused))
+#else
+#define GRADE_BODY_REF(name) name##_body
+#define GRADE_BODY_ATTR
+#endif
+
+#define GRADE_TEST(name, ...)                                             \
+  static void name##_body(void) GRADE_BODY_ATTR;                          \
+  static const grade_test_t name = {.id = #name,                          \
+                                    .body = GRADE_BODY_REF(name),         \
+                                    .file = __FILE__,                     \
+                                    .line = __LINE__,                     \
+                                    __VA_ARGS__};                         \
+  static void name##_body(void)
+
+#define GRADE_LAB(lab_id, ...)                                            \
+  int main(int argc, char **argv)                                         \
+  {                                                                       \
+    static const grade_test_t *const tests[] = {__VA_ARGS__};             \
+    return grade_main(lab_id, tests, AP_COUNT_OF(tests), argc, argv);     \
+  }
+
+int grade_main(const char *lab, const grade_test_t *const *tests, size_t n,
+               int argc, char **argv);
+
+/* ---- Inside a test body --------------------------------------------------- */
+uv_loop_t *grade_loop(void);
+ap_trace_t *grade_trace(void);
+/* Runs the loop until nothing is left to do. */
+void grade_run(void);
+/* Formats the trace (events starting with prefix) into a static buffer. */
+const char *grade_trace_str(const char *prefix);
+
+/* Typed expectations. what names the quantity in the student's terms. */
+#define EXPECT(cond, ...) ck_assert_msg((cond), __VA_ARGS__)
+
+#define EXPECT_EQ(what, expected, actual)                                 \
+  do {                                                                    \
+    long long e_ = (long long) (expected), a_ = (long long) (actual);     \
+    ck_assert_msg(e_ == a_, "%s: expected %lld, got %lld", (what), e_, a_); \
+  } while (0)
+
+#define EXPECT_ERR(what, expected, actual)                                \
+  do {                                                                    \
+    int e_ = (expected), a_ = (actual);                                   \
+    ck_assert_msg(e_ == a_, "%s: expected %s, got %s", (what),            \
+                  grade_err_name(e_), grade_err_name(a_));                \
+  } while (0)
+
+#define EXPECT_STREQ(what, expected, actual)                              \
+  do {                                                                    \
+    const char *e_ = (expected), *a_ = (actual);                          \
+    ck_assert_msg(strcmp(e_, a_) == 0, "%s:\n  expected: %s\n  observed: %s", \
+                  (what), e_, a_);                                        \
+  } while (0)
+
+/* "0" for 0, else "UV_EINVAL (-22)"; a static buffer per call site slot. */
+const char *grade_err_name(int err);
+
+#endif /* GRADE_H */

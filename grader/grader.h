@@ -1,0 +1,19 @@
+/* grader.h — shared between the grader's parent (runner.c) and the code that
+ * runs in each test's process (child.c). Not for test files. */
+#ifndef GRADER_H
+#define GRADER_H
+
+#include "grade.h"
+
+typedef struct grade_run {
+  const char *lab;
+  const grade_test_t *const *tests;
+  size_t n;
+  char out_dir[2048];   /* per-test output and end markers */
+  char rec_path[2048];  /* the lab's record file, read by the reporter */
+  char token[40];       /* written by a test that reached its end */
+} grade_run_t;
+
+void grade__run_in_child(const grade_run_t *run, const grade_test_t *t);
+
+#endif /* GRADER_H */

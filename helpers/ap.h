@@ -1,0 +1,197 @@
+/* ap.h — the workbook's helper layer: infrastructure every lab, test and demo
+ * uses. It never implements the patterns the labs teach (no semaphore, no
+ * completion queue, no to_thread): those are yours to write.
+ *
+ * Rules that hold for every function here, stated once:
+ *  - Functions that can fail return 0 or a negative libuv error code
+ *    (UV_EINVAL, UV_ENOMEM, ...), never -1. When a function that takes a
+ *    callback returns an error, that callback is never called.
+ *  - The caller owns memory. Structs are allocated by the caller (often
+ *    embedded in a bigger struct) and must stay valid until the callback the
+ *    function documents has run.
+ *  - Callbacks run on the loop thread, on a later loop turn: never inside the
+ *    call that caused them.
+ *  - One runtime per loop: ap_rt_init() stores itself in loop->data.
+ */
+#ifndef AP_H
+#define AP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#define AP_CONTAINER_OF(ptr, type, field) \
+  ((type *) ((char *) (ptr) - offsetof(type, field)))
+#define AP_COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
+
+/* ---- Call-soon queue ------------------------------------------------------
+ * ap_soon(loop, req, cb) runs cb(req) on a later loop turn, in FIFO order.
+ * Callbacks queued while the queue drains run on the next turn, so a chain
+ * of call-soons never grows the stack. Not built on a 0 ms timer: in libuv
+ * 1.44 a 0 ms timer re-armed from a timer callback runs in the same pass. */
+typedef struct ap_soon ap_soon_t;
+typedef void (*ap_soon_cb)(ap_soon_t *req);
+struct ap_soon {
+  void *data;         /* yours */
+  ap_soon_cb cb;      /* read-only */
+  ap_soon_t *next;    /* private */
+};
+void ap_soon(uv_loop_t *loop, ap_soon_t *req, ap_soon_cb cb);
+/* Number of call-soon callbacks queued and not yet run. */
+size_t ap_soon_pending(uv_loop_t *loop);
+
+/* ---- Runtime: a loop with a leak check at the end -------------------------
+ * ap_rt_close() walks the loop, names every handle still open and counts
+ * pending requests and call-soon callbacks: that is the leak report. It then
+ * cleans up anyway (closes what is left, runs the loop, closes it) so the
+ * process can continue. */
+typedef struct ap_leaks {
+  int handles;        /* handles still open (not closing) */
+  int closing;        /* closed but the loop never ran their close callback */
+  int requests;       /* requests still pending */
+  int soon;           /* call-soon callbacks that never ran */
+  char text[512];     /* e.g. "2 handles still open (timer, tcp)" */
+} ap_leaks_t;
+
+typedef struct ap_rt {
+  uv_loop_t loop;         /* public: pass &rt->loop to libuv */
+  /* private */
+  uv_check_t soon_check;  /* drains the call-soon queue after each poll */
+  uv_idle_t soon_idle;    /* active only while the queue is non-empty */
+  ap_soon_t *soon_head;
+  ap_soon_t *soon_tail;
+  size_t soon_count;
+} ap_rt_t;
+
+/* Returns 0 or a libuv error (then there is nothing to close). */
+int ap_rt_init(ap_rt_t *rt);
+/* uv_run(UV_RUN_DEFAULT). Returns what uv_run returns. */
+int ap_rt_run(ap_rt_t *rt);
+/* Returns 0 when nothing leaked, UV_EBUSY when something did (described in
+ * *leaks, which may be NULL). The loop is closed in both cases. */
+int ap_rt_close(ap_rt_t *rt, ap_leaks_t *leaks);
+/* The runtime that owns loop (stored in loop->data by ap_rt_init). */
+ap_rt_t *ap_rt_of(uv_loop_t *loop);
+
+/* ---- Async sleep ----------------------------------------------------------
+ * A one-shot timer that closes itself before reporting, so cb may free the
+ * ap_sleep_t. status is 0, or UV_ECANCELED after ap_sleep_cancel(). */
+typedef struct ap_sleep ap_sleep_t;
+typedef void (*ap_sleep_cb)(ap_sleep_t *req, int status);
+struct ap_sleep {
+  void *data;         /* yours */
+  uv_timer_t timer;   /* private */
+  ap_sleep_cb cb;     /* private */
+  int status;         /* private */
+};
+/* Returns 0 or a libuv error (then cb is never called). */
+int ap_sleep_start(uv_loop_t *loop, ap_sleep_t *req, uint64_t ms, ap_sleep_cb cb);
+/* Returns 0, or UV_EALREADY when the sleep already ended or was cancelled. */
+int ap_sleep_cancel(ap_sleep_t *req);
+
+/* ---- Event trace ----------------------------------------------------------
+ * An ordered log of (time, event, id, value). Tests compare the order, never
+ * the times; demos print it and the book draws it. Event names must be
+ * string literals (the trace keeps the pointer). */
+typedef struct ap_event {
+  uint64_t ns;        /* uv_hrtime() since ap_trace_init */
+  uint64_t loop_ms;   /* uv_now() when recorded */
+  const char *what;
+  long id;
+  long value;
+} ap_event_t;
+
+typedef struct ap_trace {
+  uv_loop_t *loop;
+  ap_event_t *events;
+  size_t count;
+  size_t capacity;
+  uint64_t t0;
+  FILE *echo;         /* when set, each event is also printed here */
+} ap_trace_t;
+
+void ap_trace_init(ap_trace_t *t, uv_loop_t *loop);
+void ap_trace_free(ap_trace_t *t);
+void ap_trace_add(ap_trace_t *t, const char *what, long id, long value);
+/* Writes "what:id what:id ..." (value omitted) into buf; events whose name
+ * does not start with prefix are skipped (prefix "" keeps all). Returns buf. */
+char *ap_trace_format(const ap_trace_t *t, const char *prefix, char *buf, size_t size);
+/* Index of the first event (what, id) at or after index from, or -1. */
+long ap_trace_find(const ap_trace_t *t, const char *what, long id, size_t from);
+/* Number of events named what. */
+size_t ap_trace_count(const ap_trace_t *t, const char *what);
+/* CSV for the book's timelines: ms,event,id,value. Returns 0 or UV_EIO. */
+int ap_trace_write_csv(const ap_trace_t *t, FILE *out);
+
+/* ---- Gauge ----------------------------------------------------------------
+ * Current and peak of something in flight (operations, items alive). */
+typedef struct ap_gauge {
+  long current;
+  long peak;
+  long starts;
+  long ends;
+} ap_gauge_t;
+
+void ap_gauge_inc(ap_gauge_t *g);
+void ap_gauge_dec(ap_gauge_t *g);
+
+/* ---- Loop responsiveness probe --------------------------------------------
+ * A heartbeat timer: counts ticks, measures the longest gap between them and
+ * the loop's idle time. on_tick (optional) runs after each tick. */
+typedef struct ap_probe ap_probe_t;
+struct ap_probe {
+  void *data;                         /* yours */
+  void (*on_tick)(ap_probe_t *probe); /* optional */
+  long ticks;                         /* read-only */
+  uint64_t max_gap_ns;                /* read-only */
+  uv_timer_t timer;                   /* private */
+  uint64_t last_ns;                   /* private */
+  uint64_t idle_start_ns;             /* private */
+};
+/* The loop must have been configured with UV_METRICS_IDLE_TIME for
+ * ap_probe_idle_ns to mean anything; ap_probe_start does that. */
+int ap_probe_start(uv_loop_t *loop, ap_probe_t *probe, uint64_t interval_ms);
+/* Closes the timer; the probe's memory may be reused once the loop ran. */
+void ap_probe_stop(ap_probe_t *probe);
+uint64_t ap_probe_idle_ns(const ap_probe_t *probe);
+
+/* ---- Fake operations ------------------------------------------------------
+ * Operations that complete only when the test says so, for exact completion
+ * orders. Starting records "start:id" in the trace and raises the gauge;
+ * ap_fake_complete() records "done:id", lowers the gauge and delivers cb on a
+ * later turn (through call-soon). Both trace and gauge may be NULL. */
+typedef struct ap_fake ap_fake_t;
+typedef void (*ap_fake_cb)(ap_fake_t *op, int status, long value);
+typedef struct ap_fakes {
+  ap_trace_t *trace;
+  ap_gauge_t *gauge;
+  uv_loop_t *loop;
+  long started;       /* read-only */
+  long completed;     /* read-only */
+} ap_fakes_t;
+struct ap_fake {
+  void *data;         /* yours */
+  long id;            /* read-only */
+  ap_fakes_t *set;    /* private */
+  ap_fake_cb cb;      /* private */
+  int status;         /* private */
+  long value;         /* private */
+  int state;          /* private */
+  ap_soon_t soon;     /* private */
+};
+void ap_fakes_init(ap_fakes_t *set, uv_loop_t *loop, ap_trace_t *trace, ap_gauge_t *gauge);
+void ap_fake_start(ap_fakes_t *set, ap_fake_t *op, long id, ap_fake_cb cb);
+/* Returns 0, or UV_EINVAL when op is not running (never started, already
+ * completed). */
+int ap_fake_complete(ap_fake_t *op, int status, long value);
+
+/* ---- Starter code ---------------------------------------------------------
+ * Generated starter code calls AP_TODO() where your code goes. It reports
+ * "not implemented" through ap_todo_hook (the grader fails the test) or, by
+ * default, prints to stderr and exits with status 3. */
+extern void (*ap_todo_hook)(const char *func, const char *file, int line);
+int ap_todo(const char *func, const char *file, int line);
+#define AP_TODO() ap_todo(__func__, __FILE__, __LINE__)
+
+#endif /* AP_H */

@@ -1,0 +1,50 @@
+# lab.mk — builds one lab: its grading runner and its demo.
+#
+# Called by grader/grade.sh and the top-level Makefile, never by hand:
+#   make -f mk/lab.mk LAB_DIR=<SRC>/00-the-loop TEST_DIR=tests/00-the-loop \
+#        OUT=build/debug/labs/<tag>/00-the-loop MODE=debug runner|runner-list|demo
+# LAB_DIR is the student's folder (demo.c there is the demo, every other .c is
+# the lab); TEST_DIR holds the graded tests; OUT receives every object file.
+
+ROOT := $(patsubst %/mk/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+include $(ROOT)/mk/flags.mk
+
+LIB_DIR := $(ROOT)/build/$(MODE)/lib
+LAB_SRCS := $(filter-out %/demo.c,$(wildcard $(LAB_DIR)/*.c))
+TEST_SRCS := $(wildcard $(TEST_DIR)/*.c)
+LAB_OBJS := $(patsubst $(LAB_DIR)/%.c,$(OUT)/lab/%.o,$(LAB_SRCS))
+TEST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/test/%.o,$(TEST_SRCS))
+LIST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/list/%.o,$(TEST_SRCS))
+CFLAGS += -ffile-prefix-map=$(ROOT)/=
+INCLUDES := -I$(LAB_DIR) -I$(ROOT)/helpers -I$(ROOT)/grader
+
+.PHONY: runner runner-list demo
+runner: $(OUT)/runner
+runner-list: $(OUT)/runner-list
+demo: $(OUT)/demo
+
+# The graded runner: tests + the lab + the grader + the helper layer.
+$(OUT)/runner: $(TEST_OBJS) $(LAB_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test table alone, for a lab that does not compile: the bodies are
+# compiled out (GRADE_LIST_ONLY) so nothing refers to the lab's functions.
+$(OUT)/runner-list: $(LIST_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/demo: $(OUT)/lab/demo.o $(LAB_OBJS) $(LIB_DIR)/libap.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/lab/%.o: $(LAB_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OUT)/test/%.o: $(TEST_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OUT)/list/%.o: $(TEST_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DGRADE_LIST_ONLY -Wno-error -Wno-unused-function $(INCLUDES) -c $< -o $@
+
+-include $(LAB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(LIST_OBJS:.o=.d) $(OUT)/lab/demo.d

@@ -1,0 +1,51 @@
+/* demo.c — lab 00's demo: four naps gathered, shown as they happen.
+ *
+ *   make run LAB=00                  your lab
+ *   make run LAB=00 SRC=solutions    the reference solution
+ *   demo --csv FILE                  also write the trace as CSV (the book's timeline)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "naps.h"
+
+static void on_done(naps_t *g, int status)
+{
+  long *results = g->data;
+
+  printf("\ndone (status %d), results in input order:", status);
+  for (size_t i = 0; i < 4; i++)
+    printf(" %ld", results[i]);
+  printf("   <- the rank at which each nap woke\n");
+}
+
+int main(int argc, char **argv)
+{
+  uint64_t delays[] = {300, 100, 200, 50};
+  long results[4] = {0};
+  ap_rt_t rt;
+  ap_trace_t trace;
+  ap_leaks_t leaks;
+  naps_t g = {.data = results, .trace = &trace};
+  int err;
+
+  ap_rt_init(&rt);
+  ap_trace_init(&trace, &rt.loop);
+  trace.echo = stdout;
+  printf("gather four naps of 300, 100, 200 and 50 ms\n\n");
+  err = naps_gather(&rt.loop, &g, delays, results, 4, on_done);
+  if (err != 0)
+    fprintf(stderr, "naps_gather: %s\n", uv_strerror(err));
+  ap_rt_run(&rt);
+  if (argc == 3 && strcmp(argv[1], "--csv") == 0) {
+    FILE *csv = fopen(argv[2], "w");
+    if (csv == NULL || ap_trace_write_csv(&trace, csv) != 0)
+      perror(argv[2]);
+    if (csv != NULL)
+      fclose(csv);
+  }
+  ap_trace_free(&trace);
+  err = ap_rt_close(&rt, &leaks);
+  printf("leak check: %s\n", err == 0 ? "clean" : leaks.text);
+  return err == 0 ? 0 : 1;
+}

@@ -1,0 +1,49 @@
+/* naps.h — lab 00: start N async sleeps at once and gather their results in
+ * input order, closing every timer before reporting.
+ *
+ * The asyncio version:
+ *     results = await asyncio.gather(*(nap(ms) for ms in delays))
+ *
+ * Usage rules:
+ *  - naps_gather() starts every timer before it returns.
+ *  - done runs exactly once, on a later loop turn, after every timer has been
+ *    closed and the lab's own memory freed: done may free g and results.
+ *  - If naps_gather() returns an error, done is never called and nothing is
+ *    left open.
+ */
+#ifndef NAPS_H
+#define NAPS_H
+
+#include "ap.h"
+
+typedef struct naps naps_t;
+typedef void (*naps_done_cb)(naps_t *g, int status);
+
+/* One sleep: a timer handle plus where its result goes. The nap owns its
+ * timer until the timer's close callback has run. */
+typedef struct nap {
+  uv_timer_t timer;
+  naps_t *owner;
+  size_t index;           /* position in the input */
+} nap_t;
+
+struct naps {
+  void *data;             /* yours */
+  ap_trace_t *trace;      /* optional: records "start", "wake", "closed", "done" */
+  /* private */
+  long *results;          /* results[i]: the rank at which nap i woke, 0 first */
+  size_t n;
+  nap_t *naps;            /* n naps, freed after the last close callback */
+  size_t woken;           /* timers that fired so far */
+  size_t closed;          /* close callbacks that ran so far */
+  naps_done_cb done;
+  ap_soon_t soon;         /* delivers done when n == 0 */
+};
+
+/* Starts one timer per delay. results must hold n entries.
+ * Returns 0, UV_EINVAL (done is NULL, or n > 0 with delays or results NULL)
+ * or UV_ENOMEM. */
+int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results,
+                size_t n, naps_done_cb done);
+
+#endif /* NAPS_H */
