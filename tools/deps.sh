@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# deps.sh grade|dev — makes sure what the workbook needs is installed.
+#
+# grade: a C compiler, make, pkg-config, libuv 1.44 and Check (students).
+# dev:   also what `make check` and the book use.
+# Missing packages are installed with apt-get when running as root;
+# otherwise the exact install line is printed and the script fails.
+set -euo pipefail
+
+profile=${1:-grade}
+missing=()
+
+need_cmd() { command -v "$1" > /dev/null 2>&1 || missing+=("$2"); }
+need_pc() { pkg-config --exists "$1" 2> /dev/null || missing+=("$2"); }
+
+need_cmd cc gcc
+need_cmd make make
+need_cmd pkg-config pkg-config
+need_cmd timeout coreutils
+need_pc libuv libuv1-dev
+need_pc check check
+if [ "$profile" = dev ]; then
+  need_cmd patch patch
+  need_cmd jq jq
+  need_cmd xmllint libxml2-utils
+  need_cmd pandoc pandoc
+  [ -f mk/book-deps.txt ] && while read -r cmd pkg; do
+    [ -n "$cmd" ] && [ "${cmd#\#}" = "$cmd" ] && need_cmd "$cmd" "$pkg"
+  done < mk/book-deps.txt
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+# shellcheck disable=SC2207
+pkgs=($(printf '%s\n' "${missing[@]}" | sort -u))
+if [ "$(id -u)" -eq 0 ] && command -v apt-get > /dev/null 2>&1; then
+  echo "deps: installing ${pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" > /dev/null
+  exit 0
+fi
+echo "deps: missing ${pkgs[*]}. Install them with:" >&2
+echo "  sudo apt-get install -y ${pkgs[*]}" >&2
+exit 1

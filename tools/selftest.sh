@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# selftest.sh — `make check`: the project's own tests.
+#
+# 1. the helper layer's unit tests, under ASan+UBSan;
+# 2. the reporter's tests (hostile output, valid JSON/XML/TAP);
+# 3. labs/ is exactly what the generator makes from solutions/ (no drift);
+# 4. per lab: the solution gets full marks (plain and under ASan+UBSan), the
+#    starter fails every graded test, and every mutant loses the tests its
+#    patch names on its "Kills:" line;
+# 5. the book builds and its checks pass (when mk/book.mk exists).
+# Ends with "N passed, M failed"; exits 1 if anything failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+passed=0
+failed=0
+failures=()
+
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+not_ok() {
+  failed=$((failed + 1)); failures+=("$1")
+  printf '  FAIL  %s\n' "$1"
+  [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 40 | sed 's/^/        /'
+  return 0
+}
+step() { printf '\n== %s\n' "$1"; }
+
+# grade RESULTS_DIR [VAR=value...]: runs the grader quietly, keeps its table.
+grade() {
+  local out=$1; shift
+  env "$@" RESULTS="$out" grader/grade.sh > "$out.table" 2>&1
+}
+
+# Results files must stay valid and agree with themselves.
+check_results_files() { # dir label
+  local dir=$1 label=$2
+  if ! jq -e '.version == 3 and ([.tests[].points] | add // 0) == .score
+              and ([.tests[].max_points] | add // 0) == .max_score' \
+        "$dir/results.json" > /dev/null 2>&1; then
+    not_ok "$label: results.json is valid and its score adds up" "$(head -c 2000 "$dir/results.json" 2>&1)"
+  elif ! xmllint --noout "$dir/junit.xml" 2> /dev/null; then
+    not_ok "$label: junit.xml is well-formed" "$(xmllint --noout "$dir/junit.xml" 2>&1 | head)"
+  elif ! grep -q '^1\.\.[0-9]' "$dir/results.tap"; then
+    not_ok "$label: results.tap has a plan"
+  else
+    ok "$label: results.json, junit.xml and results.tap are valid"
+  fi
+}
+
+full_marks() { # dir label
+  if jq -e '.score == .max_score and .max_score > 0 and .status == "pass"' "$1/results.json" > /dev/null 2>&1; then
+    ok "$2: full marks ($(jq -r '"\(.score)/\(.max_score)"' "$1/results.json"))"
+  else
+    not_ok "$2: full marks" "$(cat "$1.table")"
+  fi
+}
+
+helper_tests() {
+  step "helper layer unit tests (ASan+UBSan)"
+  local out=build/selftest/helpers mode=asan
+  rm -rf "$out" && mkdir -p "$out"
+  if ! make -s --no-print-directory MODE=$mode libs > "$out/build.log" 2>&1 ||
+     ! make -s --no-print-directory -f mk/lab.mk MODE=$mode LAB_DIR="$root/tests/helpers/no-lab" \
+       TEST_DIR="$root/tests/helpers" OUT="$root/build/$mode/helpers-tests" runner >> "$out/build.log" 2>&1; then
+    not_ok "helper tests build" "$(cat "$out/build.log")"
+    return
+  fi
+  CK_TIMEOUT_MULTIPLIER=3 "build/$mode/helpers-tests/runner" --out "$out" &&
+    build/tools/report --results "$out" --strict > "$out.table" 2>&1
+  full_marks "$out" "helper layer"
+}
+
+reporter_tests() {
+  step "reporter (hostile input, valid files)"
+  if out=$(bash grader/report_test.sh 2>&1); then ok "grader/report_test.sh"; else not_ok "grader/report_test.sh" "$out"; fi
+}
+
+drift_check() {
+  step "starter code is generated from the solutions"
+  local gen=build/selftest/gen-labs out
+  if ! out=$(tools/mkstarter.sh solutions "$gen" 2>&1); then
+    not_ok "generator accepts every marker in solutions/" "$out"
+  elif ! out=$(diff -ru "$gen" labs 2>&1); then
+    not_ok "labs/ matches the generator's output (run: make starters)" "$out"
+  else
+    ok "labs/ matches the generator's output"
+  fi
+}
+
+grade_solution() { # lab mode
+  local out=build/selftest/$1/solution-$2
+  rm -rf "$out"
+  grade "$out" SRC=solutions LAB="$1" MODE="$2"
+  full_marks "$out" "$1 solution ($2)"
+  [ "$2" = debug ] && check_results_files "$out" "$1 solution"
+}
+
+grade_starter() { # lab
+  local out=build/selftest/$1/starter passing
+  rm -rf "$out"
+  grade "$out" SRC=labs LAB="$1"
+  check_results_files "$out" "$1 starter"
+  passing=$(jq -r '[.tests[] | select(.status == "pass") | .test] | join(" ")' "$out/results.json" 2>/dev/null)
+  if [ -z "$passing" ] && jq -e '.tests | length > 0' "$out/results.json" > /dev/null 2>&1; then
+    ok "$1 starter: every graded test fails"
+  else
+    not_ok "$1 starter: every graded test fails (passing: $passing)" "$(cat "$out.table")"
+  fi
+}
+
+grade_mutant() { # lab patch
+  local lab=$1 patch=$2 name kills dir out survived
+  name=$(basename "$patch" .patch)
+  kills=$(sed -n 's/^Kills: *//p' "$patch")
+  dir=build/selftest/$lab/mutant-$name
+  out=$dir/results
+  rm -rf "$dir" && mkdir -p "$dir/src"
+  cp -r "solutions/$lab" "$dir/src/$lab"
+  if [ -z "$kills" ] || ! patch -s -p1 -d "$dir/src/$lab" < "$patch" > "$dir/patch.log" 2>&1; then
+    not_ok "$lab mutant $name: applies and names its target tests" "$(cat "$dir/patch.log")"
+    return
+  fi
+  grade "$out" SRC="$dir/src" LAB="$lab" MODE=asan
+  survived=""
+  for t in $kills; do
+    jq -e --arg t "$t" '.tests[] | select(.test == $t and .status != "pass")' "$out/results.json" \
+      > /dev/null 2>&1 || survived="$survived $t"
+  done
+  if [ -z "$survived" ]; then
+    ok "$lab mutant $name: loses $(echo "$kills" | wc -w) targeted test(s)"
+  else
+    not_ok "$lab mutant $name survived:$survived" "$(cat "$out.table")"
+  fi
+  check_results_files "$out" "$lab mutant $name"
+}
+
+lab_tests() {
+  local lab patch
+  for lab in $(cd tests && ls -d [0-9][0-9]-*/ | tr -d /); do
+    step "lab $lab"
+    grade_solution "$lab" debug
+    grade_solution "$lab" asan
+    grade_starter "$lab"
+    for patch in tests/"$lab"/mutants/*.patch; do
+      [ -e "$patch" ] && grade_mutant "$lab" "$patch"
+    done
+  done
+}
+
+book_tests() {
+  [ -f mk/book.mk ] || return 0
+  step "the book"
+  local log=build/selftest/book.log
+  if make -s --no-print-directory book-check > "$log" 2>&1; then ok "make book-check"; else not_ok "make book-check" "$(tail -n 40 "$log")"; fi
+}
+
+mkdir -p build/selftest
+for mode in debug asan; do
+  make -s --no-print-directory MODE=$mode libs || { echo "selftest: the libraries do not build ($mode)"; exit 1; }
+done
+helper_tests
+reporter_tests
+drift_check
+lab_tests
+book_tests
+
+printf '\n'
+for f in "${failures[@]}"; do printf 'failed: %s\n' "$f"; done
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
