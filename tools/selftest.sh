@@ -72,6 +72,7 @@ helper_tests() {
 }
 
 reporter_tests() {
+  [ -f grader/report_test.sh ] || return 0
   step "reporter (hostile input, valid files)"
   if out=$(bash grader/report_test.sh 2>&1); then ok "grader/report_test.sh"; else not_ok "grader/report_test.sh" "$out"; fi
 }

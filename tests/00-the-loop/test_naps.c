@@ -79,8 +79,8 @@ GRADE_TEST(results_follow_input_order, .points = 3,
            .hint = "Write each result at its nap's index (results[nap->index]), not at the "
                    "next free slot: gather's results follow the input, not the wake-up order.")
 {
-  uint64_t delays[] = {30, 10, 20, 5};
-  long ranks[] = {3, 1, 2, 0};
+  uint64_t delays[] = {20, 30, 10, 5};
+  long ranks[] = {2, 3, 1, 0};
 
   expect_ranks(delays, ranks, 4);
 }
