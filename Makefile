@@ -71,8 +71,8 @@ run: deps ## run a lab's demo (LAB=NN; SRC=solutions for the reference)
 	@SRC="$(SRC)" LAB="$(LAB)" grader/grade.sh --demo
 
 .PHONY: check
-check: deps-dev ## the project's own tests
-	@tools/selftest.sh
+check: deps-dev ## the project's own tests (LAB=NN: only that lab's part)
+	@LAB="$(LAB)" tools/selftest.sh
 
 .PHONY: stress
 stress: deps ## grade the solutions N times (default 50) and compare the results

@@ -954,7 +954,7 @@ static void print_block(const char *s, const char *label, size_t max)
 		shown++;
 	}
 	if (s < end)
-		printf("%*s%*s" ELLIPSIS " %zu more lines in results.json\n",
+		printf("%*s%*s" ELLIPSIS " %zu more lines\n",
 		       DETAIL_COL, "", pad, "", count_lines(s, end));
 }
 
