@@ -186,6 +186,32 @@ void ap_fake_start(ap_fakes_t *set, ap_fake_t *op, long id, ap_fake_cb cb);
  * completed). */
 int ap_fake_complete(ap_fake_t *op, int status, long value);
 
+/* ---- TCP echo server on 127.0.0.1 ------------------------------------------
+ * A real server on the test's own loop, on an ephemeral port, for labs that
+ * need a peer (resources, bounded fan-out). It echoes what it reads. With
+ * max_conns > 0, a connection beyond that many open ones is rejected: the
+ * server writes "BUSY\n" and closes it, and counts it. Set max_conns before
+ * ap_server_start. ap_server_stop closes the listener and every connection;
+ * stopped_cb (may be NULL) runs once all of them are closed. */
+typedef struct ap_server ap_server_t;
+struct ap_server {
+  void *data;                 /* yours */
+  int max_conns;              /* 0: unlimited */
+  int port;                   /* read-only: the port it listens on */
+  long accepted;              /* read-only: connections served */
+  long rejected;              /* read-only: connections turned away */
+  long active;                /* read-only: open now */
+  long peak;                  /* read-only: most open at once */
+  long closed;                /* read-only: served connections closed */
+  uv_tcp_t listener;          /* private */
+  void *conns;                /* private */
+  void (*stopped_cb)(ap_server_t *server); /* private */
+  int stopping;               /* private */
+};
+/* Returns 0 or a libuv error (then there is nothing to stop). */
+int ap_server_start(uv_loop_t *loop, ap_server_t *server);
+void ap_server_stop(ap_server_t *server, void (*stopped_cb)(ap_server_t *server));
+
 /* ---- Starter code ---------------------------------------------------------
  * Generated starter code calls AP_TODO() where your code goes. It reports
  * "not implemented" through ap_todo_hook (the grader fails the test) or, by
