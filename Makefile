@@ -85,7 +85,8 @@ starters: ## regenerate labs/ from solutions/ (overwrites your work in labs/!)
 
 .PHONY: compile_commands.json
 compile_commands.json: ## a compilation database for editors (needs bear)
-	@rm -rf build/ccdb && bear --output $@ -- $(MAKE) --no-print-directory MODE=debug libs
+	@command -v bear > /dev/null || { echo "install bear: sudo apt-get install -y bear"; exit 1; }
+	bear --output $@ -- tools/build-all.sh
 
 .PHONY: format
 format: ## clang-format the C sources in place

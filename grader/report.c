@@ -44,14 +44,14 @@
 #define EM_DASH "\xe2\x80\x94"			/* U+2014 */
 #define TRUNCATED ELLIPSIS "[truncated]"
 
-#define OUTPUT_CAP 500		/* code points; Exercism's limit on output */
+#define OUTPUT_CAP 500		/* code points; Exercism's output limit */
 #define MESSAGE_CAP 4000	/* code points, for every message field */
 #define JUNIT_OUTPUT_CAP 65536	/* test viewers cope with more than 500 */
 #define NO_CAP SIZE_MAX
 
 #define TABLE_WIDTH 62		/* "Lab x ... 7/20" lines are this wide */
 #define DETAIL_COL 15		/* messages line up under the test name */
-#define TABLE_LINE_CAP 160	/* code points; one huge line must not flood */
+#define TABLE_LINE_CAP 160	/* code points: one huge line, one row */
 #define LAB_MESSAGE_LINES 15
 #define TEST_MESSAGE_LINES 6
 #define OUTPUT_LINES 4
@@ -364,7 +364,23 @@ static void add_test(struct report *r, char **f)
 static void add_orphan_lab(struct report *r, const char *stem, const char *why)
 {
 	add_lab(r, utf8_repair(stem, strlen(stem)),
-		utf8_repair("runner-crashed", 14), utf8_repair(why, strlen(why)));
+		utf8_repair("runner-crashed", 14),
+		utf8_repair(why, strlen(why)));
+}
+
+/* f holds TEST_FIELDS fields; a lab line without a name takes the file's. */
+static void take_lab(struct report *r, char **f, const char *stem)
+{
+	size_t i;
+
+	if (!*f[1]) {
+		free(f[1]);
+		f[1] = utf8_repair(stem, strlen(stem));
+	}
+	add_lab(r, f[1], f[2], f[3]);
+	free(f[0]);
+	for (i = 4; i < TEST_FIELDS; i++)
+		free(f[i]);
 }
 
 static void load_line(struct report *r, char *line, size_t n,
@@ -375,26 +391,22 @@ static void load_line(struct report *r, char *line, size_t n,
 
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
+	/* NUL is promised absent; should one come, it must not cut a C
+	 * string short, so it becomes an invalid byte and then U+FFFD. */
 	for (i = 0; i < n; i++)
-		if (line[i] == '\0')	/* "never happens"; still no truncation */
+		if (line[i] == '\0')
 			line[i] = (char)0xff;
 	nf = split_fields(line, n, f, TEST_FIELDS);
 	for (i = nf; i < TEST_FIELDS; i++)
 		f[i] = utf8_repair("", 0);
 	if (strcmp(f[0], "lab") == 0) {
-		add_lab(r, *f[1] ? f[1] : utf8_repair(stem, strlen(stem)),
-			f[2], f[3]);
-		if (!*f[1])
-			free(f[1]);
-		free(f[0]);
-		for (i = 4; i < TEST_FIELDS; i++)
-			free(f[i]);
+		take_lab(r, f, stem);
 		*have_lab = true;
 		return;
 	}
 	if (strcmp(f[0], "test") == 0) {
 		if (!*have_lab)
-			add_orphan_lab(r, stem, "test results without a lab line");
+			add_orphan_lab(r, stem, "tests without a lab line");
 		*have_lab = true;
 		add_test(r, f);
 		return;
@@ -435,12 +447,19 @@ static int is_record(const struct dirent *d)
 	       strcmp(d->d_name + n - 4, ".rec") == 0;
 }
 
-/* Returns how many record files there were. */
+/*
+ * Returns how many record files there were; a missing DIR/raw counts as
+ * none.  alphasort compares with strcoll, and nothing here calls
+ * setlocale, so the order is plain byte order, as glob's is in "C".
+ */
 static int load_records(struct report *r)
 {
 	char *raw = join(r->dir, "/raw", ""), *path;
 	struct dirent **names;
 	int n = scandir(raw, &names, is_record, alphasort), i;
+
+	if (n < 0 && errno != ENOENT && errno != ENOTDIR)
+		die("cannot read %s", raw, errno);
 
 	for (i = 0; i < n; i++) {
 		path = join(raw, "/", names[i]->d_name);
@@ -644,17 +663,35 @@ static void json_opt(FILE *f, const char *s, size_t cap)
 		fputs("null", f);
 }
 
-static void json_key(FILE *f, const char *key)
+/* The json_field_* helpers write one ",\n  key: value" of a test object. */
+static void json_field_raw(FILE *f, const char *key, const char *value)
 {
-	fprintf(f, ",\n      \"%s\": ", key);
+	fprintf(f, ",\n      \"%s\": %s", key, value);
+}
+
+static void json_field_num(FILE *f, const char *key, uint64_t n)
+{
+	fprintf(f, ",\n      \"%s\": %llu", key, (unsigned long long)n);
+}
+
+static void json_field_str(FILE *f, const char *key, const char *s, size_t cap)
+{
+	json_field_raw(f, key, "");
+	json_str(f, s, cap);
+}
+
+static void json_field_opt(FILE *f, const char *key, const char *s, size_t cap)
+{
+	json_field_raw(f, key, "");
+	json_opt(f, s, cap);
 }
 
 static void json_lab(FILE *f, const struct lab *lab, bool first)
 {
 	fputs(first ? "\n    {\"lab\": " : ",\n    {\"lab\": ", f);
 	json_str(f, lab->id, NO_CAP);
-	fprintf(f, ", \"status\": \"%s\", \"score\": %llu, \"max_score\": %llu, "
-		"\"message\": ", state_name(lab_state(lab)),
+	fprintf(f, ", \"status\": \"%s\", \"score\": %llu, "
+		"\"max_score\": %llu, \"message\": ", state_name(lab_state(lab)),
 		(unsigned long long)lab->score,
 		(unsigned long long)lab->max_score);
 	json_opt(f, lab->message, MESSAGE_CAP);
@@ -664,24 +701,25 @@ static void json_lab(FILE *f, const struct lab *lab, bool first)
 static void json_test(FILE *f, const struct lab *lab, const struct test *t,
 		      size_t task_id, bool first)
 {
-	fputs(first ? "\n    {\n      \"name\": \"" : ",\n    {\n      \"name\": \"", f);
+	fputs(first ? "\n    {" : ",\n    {", f);
+	fputs("\n      \"name\": \"", f);
 	json_chars(f, lab->id, strlen(lab->id));
 	fputs(": ", f);
 	json_chars(f, t->id, strlen(t->id));
 	fputc('"', f);
-	json_key(f, "lab");        json_str(f, lab->id, NO_CAP);
-	json_key(f, "test");       json_str(f, t->id, NO_CAP);
-	json_key(f, "status");     fprintf(f, "\"%s\"", state_name(test_state(t)));
-	json_key(f, "message");    json_opt(f, t->message, MESSAGE_CAP);
-	json_key(f, "output");     json_opt(f, t->output, OUTPUT_CAP);
-	json_key(f, "points");     fprintf(f, "%llu", (unsigned long long)test_score(t));
-	json_key(f, "max_points"); fprintf(f, "%llu", (unsigned long long)t->max_points);
-	json_key(f, "hidden");     fputs(t->hidden ? "true" : "false", f);
-	json_key(f, "section");    json_str(f, t->section, NO_CAP);
-	json_key(f, "hint");       json_str(f, t->hint, MESSAGE_CAP);
-	json_key(f, "file");       json_str(f, t->file, NO_CAP);
-	json_key(f, "line");       fprintf(f, "%llu", (unsigned long long)t->line);
-	json_key(f, "task_id");    fprintf(f, "%zu", task_id);
+	json_field_str(f, "lab", lab->id, NO_CAP);
+	json_field_str(f, "test", t->id, NO_CAP);
+	json_field_str(f, "status", state_name(test_state(t)), NO_CAP);
+	json_field_opt(f, "message", t->message, MESSAGE_CAP);
+	json_field_opt(f, "output", t->output, OUTPUT_CAP);
+	json_field_num(f, "points", test_score(t));
+	json_field_num(f, "max_points", t->max_points);
+	json_field_raw(f, "hidden", t->hidden ? "true" : "false");
+	json_field_str(f, "section", t->section, NO_CAP);
+	json_field_str(f, "hint", t->hint, MESSAGE_CAP);
+	json_field_str(f, "file", t->file, NO_CAP);
+	json_field_num(f, "line", t->line);
+	json_field_num(f, "task_id", task_id);
 	fputs("\n    }", f);
 }
 
@@ -690,8 +728,8 @@ static void write_json(FILE *f, const struct report *r)
 	char *why = problem_summary(r);
 	size_t i, j;
 
-	fprintf(f, "{\n  \"version\": 3,\n  \"status\": \"%s\",\n  \"message\": ",
-		state_name(report_state(r)));
+	fprintf(f, "{\n  \"version\": 3,\n  \"status\": \"%s\",\n"
+		"  \"message\": ", state_name(report_state(r)));
 	json_opt(f, why, MESSAGE_CAP);
 	fprintf(f, ",\n  \"score\": %llu,\n  \"max_score\": %llu,\n"
 		"  \"hidden_tests_run\": %s,\n  \"labs\": [",
@@ -701,9 +739,8 @@ static void write_json(FILE *f, const struct report *r)
 		json_lab(f, &r->labs[i], i == 0);
 	fputs("\n  ],\n  \"tests\": [", f);
 	for (i = 0; i < r->nlabs; i++)
-		for (j = 0; j < r->labs[i].count; j++)
-			json_test(f, &r->labs[i], &r->tests[r->labs[i].first + j],
-				  i + 1, r->labs[i].first + j == 0);
+		for (j = r->labs[i].first; j < r->labs[i].first + r->labs[i].count; j++)
+			json_test(f, &r->labs[i], &r->tests[j], i + 1, j == 0);
 	fputs("\n  ]\n}\n", f);
 	free(why);
 }
@@ -766,7 +803,8 @@ static void junit_problem(FILE *f, const struct test *t)
 	const char *tag = test_state(t) == FAIL ? "failure" : "error";
 
 	fprintf(f, "      <%s", tag);
-	xml_attr(f, "message", t->message, first_line_len(t->message, MESSAGE_CAP));
+	xml_attr(f, "message", t->message,
+		 first_line_len(t->message, MESSAGE_CAP));
 	fprintf(f, " type=\"%s\">", state_name(test_state(t)));
 	xml_text(f, t->message, MESSAGE_CAP);
 	if (*t->hint) {
@@ -799,8 +837,8 @@ static void junit_suite(FILE *f, const struct report *r, const struct lab *lab)
 
 	fputs("  <testsuite", f);
 	xml_attr(f, "name", lab->id, strlen(lab->id));
-	fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\">\n",
-		lab->count, lab->failures, lab->errors);
+	fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
+		" skipped=\"0\">\n", lab->count, lab->failures, lab->errors);
 	for (i = 0; i < lab->count; i++)
 		junit_case(f, lab, &r->tests[lab->first + i]);
 	if (!lab_ok(lab) && *lab->message) {
@@ -882,7 +920,8 @@ static void write_tap(FILE *f, const struct report *r)
 		}
 		for (j = 0; j < lab->count; j++) {
 			t = &r->tests[lab->first + j];
-			fprintf(f, "%sok %zu - ", test_state(t) == PASS ? "" : "not ", ++k);
+			fprintf(f, "%sok %zu - ",
+				test_state(t) == PASS ? "" : "not ", ++k);
 			tap_chars(f, lab->id);
 			fputs(": ", f);
 			tap_chars(f, t->id);
@@ -943,7 +982,7 @@ static void print_block(const char *s, const char *label, size_t max)
 	int pad = (int)strlen(label);
 	size_t shown = 0;
 
-	while (end > s && end[-1] == '\n')	/* a final newline is no line */
+	while (end > s && end[-1] == '\n')	/* no empty last line */
 		end--;
 	while (s < end && shown < max) {
 		nl = memchr(s, '\n', (size_t)(end - s));
@@ -967,7 +1006,8 @@ static void print_score_line(const struct report *r, const char *label,
 
 	snprintf(pts, sizeof pts, "%llu/%llu", (unsigned long long)score,
 		 (unsigned long long)max);
-	used = (int)(strlen(label) + cp_count(name, strlen(name)) + strlen(pts));
+	used = (int)(strlen(label) + strlen(pts) +
+		     cp_count(name, strlen(name)));
 	printf("%s%s", r->pal.bold, label);
 	term_line(name, strlen(name));
 	printf("%*s%s%s", used < TABLE_WIDTH ? TABLE_WIDTH - used : 1, "", pts,
@@ -1030,28 +1070,29 @@ static void print_lab(const struct report *r, const struct lab *lab)
 		print_test(r, &r->tests[lab->first + i]);
 }
 
+/* Work through the labs in order: the first failure is the next step. */
 static void print_next(const struct report *r)
 {
+	const struct lab *lab;
 	const struct test *t;
-	size_t i, j;
+	size_t i = 0;
 
-	for (i = 0; i < r->nlabs; i++) {
-		for (j = 0; j < r->labs[i].count; j++) {
-			t = &r->tests[r->labs[i].first + j];
-			if (test_state(t) == PASS)
-				continue;
-			printf("Next: ");
-			term_line(r->labs[i].id, strlen(r->labs[i].id));
-			fputs(": ", stdout);
-			term_line(t->id, strlen(t->id));
-			if (*t->hint) {
-				fputs(" " EM_DASH " ", stdout);
-				term_line(t->hint, first_line_len(t->hint, NO_CAP));
-			}
-			putchar('\n');
-			return;
-		}
+	while (i < r->ntests && test_state(&r->tests[i]) == PASS)
+		i++;
+	if (i == r->ntests)
+		return;
+	t = &r->tests[i];
+	for (lab = r->labs; i >= lab->first + lab->count; lab++)
+		;
+	printf("Next: ");
+	term_line(lab->id, strlen(lab->id));
+	fputs(": ", stdout);
+	term_line(t->id, strlen(t->id));
+	if (*t->hint) {
+		fputs(" " EM_DASH " ", stdout);
+		term_line(t->hint, first_line_len(t->hint, NO_CAP));
 	}
+	putchar('\n');
 }
 
 static void print_table(const struct report *r)
@@ -1143,7 +1184,8 @@ static void gha_lab(const struct lab *lab)
 	gha_chars(": ", 2, true);
 	gha_chars(lab_problem(lab), strlen(lab_problem(lab)), true);
 	fputs("::", stdout);
-	gha_capped(*lab->message ? lab->message : lab_problem(lab), MESSAGE_CAP);
+	gha_capped(*lab->message ? lab->message : lab_problem(lab),
+		   MESSAGE_CAP);
 	putchar('\n');
 }
 
@@ -1226,7 +1268,9 @@ static void md_chars(FILE *f, const char *s)
 
 static void write_step_summary(FILE *f, const struct report *r)
 {
-	static const char *mark[] = {"\xe2\x9c\x85", "\xe2\x9d\x8c", "\xe2\x9a\xa0\xef\xb8\x8f"};
+	/* indexed by enum state: check mark, cross, warning sign */
+	static const char *mark[] = {"\xe2\x9c\x85", "\xe2\x9d\x8c",
+				     "\xe2\x9a\xa0\xef\xb8\x8f"};
 	const struct lab *lab;
 	size_t i;
 
@@ -1289,7 +1333,8 @@ static void append_step_summary(const struct report *r, const char *path)
 
 static int usage(void)
 {
-	fputs("usage: report --results DIR [--strict] [--title TEXT]\n", stderr);
+	fputs("usage: report --results DIR [--strict] [--title TEXT]\n",
+	      stderr);
 	return 2;
 }
 
@@ -1303,10 +1348,10 @@ static bool parse_args(struct report *r, int argc, char **argv)
 		else if (strcmp(argv[i], "--results") == 0 && i + 1 < argc)
 			r->dir = argv[++i];
 		else if (strcmp(argv[i], "--title") == 0 && i + 1 < argc) {
-			free(r->title);
-			r->title = utf8_repair(argv[i + 1], strlen(argv[i + 1]));
-			r->title_given = true;
 			i++;
+			free(r->title);
+			r->title = utf8_repair(argv[i], strlen(argv[i]));
+			r->title_given = true;
 		} else
 			return false;
 	}
@@ -1324,9 +1369,19 @@ static void choose_palette(struct report *r)
 	r->pal = isatty(STDOUT_FILENO) && !env_set("NO_COLOR") ? ansi : plain;
 }
 
+static void test_free(struct test *t)
+{
+	free(t->id);
+	free(t->status);
+	free(t->section);
+	free(t->hint);
+	free(t->message);
+	free(t->file);
+	free(t->output);
+}
+
 static void report_free(struct report *r)
 {
-	struct test *t;
 	size_t i;
 
 	for (i = 0; i < r->nlabs; i++) {
@@ -1334,11 +1389,8 @@ static void report_free(struct report *r)
 		free(r->labs[i].status);
 		free(r->labs[i].message);
 	}
-	for (i = 0; i < r->ntests; i++) {
-		t = &r->tests[i];
-		free(t->id); free(t->status); free(t->section); free(t->hint);
-		free(t->message); free(t->file); free(t->output);
-	}
+	for (i = 0; i < r->ntests; i++)
+		test_free(&r->tests[i]);
 	free(r->labs);
 	free(r->tests);
 	free(r->title);
