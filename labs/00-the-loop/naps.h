@@ -19,6 +19,7 @@
 typedef struct naps naps_t;
 typedef void (*naps_done_cb)(naps_t *g, int status);
 
+/* $begin naps-types */
 /* One sleep: a timer handle plus where its result goes. The nap owns its
  * timer until the timer's close callback has run. */
 typedef struct nap {
@@ -39,6 +40,7 @@ struct naps {
   naps_done_cb done;
   ap_soon_t soon;         /* delivers done when n == 0 */
 };
+/* $end naps-types */
 
 /* Starts one timer per delay. results must hold n entries.
  * Returns 0, UV_EINVAL (done is NULL, or n > 0 with delays or results NULL)

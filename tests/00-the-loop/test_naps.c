@@ -96,6 +96,7 @@ GRADE_TEST(equal_delays_wake_in_start_order, .points = 1,
   expect_ranks(delays, ranks, 4);
 }
 
+/* $begin test-done-after-close */
 GRADE_TEST(done_runs_once_after_every_close, .points = 3,
            .section = "00-the-loop#the-close-protocol",
            .hint = "Call done from the last close callback, not from the last timer callback: "
@@ -115,6 +116,7 @@ GRADE_TEST(done_runs_once_after_every_close, .points = 3,
          "expected 3 \"closed\" events and then \"done\" last; the trace was: %s",
          grade_trace_str(""));
 }
+/* $end test-done-after-close */
 
 GRADE_TEST(no_naps_done_on_a_later_turn, .points = 2,
            .section = "00-the-loop#gathering-in-input-order",
