@@ -39,105 +39,105 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REPLACEMENT "\xef\xbf\xbd"		/* U+FFFD, UTF-8 */
-#define ELLIPSIS "\xe2\x80\xa6"			/* U+2026 */
-#define EM_DASH "\xe2\x80\x94"			/* U+2014 */
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD, UTF-8 */
+#define ELLIPSIS "\xe2\x80\xa6"    /* U+2026 */
+#define EM_DASH "\xe2\x80\x94"     /* U+2014 */
 #define TRUNCATED ELLIPSIS "[truncated]"
 
-#define OUTPUT_CAP 500		/* code points; Exercism's output limit */
-#define MESSAGE_CAP 4000	/* code points, for every message field */
-#define JUNIT_OUTPUT_CAP 65536	/* test viewers cope with more than 500 */
+#define OUTPUT_CAP 500         /* code points; Exercism's output limit */
+#define MESSAGE_CAP 4000       /* code points, for every message field */
+#define JUNIT_OUTPUT_CAP 65536 /* test viewers cope with more than 500 */
 #define NO_CAP SIZE_MAX
 
-#define TABLE_WIDTH 62		/* "Lab x ... 7/20" lines are this wide */
-#define DETAIL_COL 15		/* messages line up under the test name */
-#define TABLE_LINE_CAP 160	/* code points: one huge line, one row */
+#define TABLE_WIDTH 62     /* "Lab x ... 7/20" lines are this wide */
+#define DETAIL_COL 15      /* messages line up under the test name */
+#define TABLE_LINE_CAP 160 /* code points: one huge line, one row */
 #define LAB_MESSAGE_LINES 15
 #define TEST_MESSAGE_LINES 6
 #define OUTPUT_LINES 4
 
-#define TEST_FIELDS 13		/* "test" plus twelve values */
-#define COUNT_MAX 0xffffffffu	/* sums of these cannot overflow 64 bits */
+#define TEST_FIELDS 13        /* "test" plus twelve values */
+#define COUNT_MAX 0xffffffffu /* sums of these cannot overflow 64 bits */
 
 enum state { PASS, FAIL, ERROR };
 
 struct test {
-	char *id, *status, *section, *hint, *message, *file, *output;
-	uint64_t points, max_points, line;
-	bool hidden;
+  char *id, *status, *section, *hint, *message, *file, *output;
+  uint64_t points, max_points, line;
+  bool hidden;
 };
 
 struct lab {
-	char *id, *status, *message;
-	size_t first, count;	/* its tests: report.tests[first..+count) */
-	uint64_t score, max_score;
-	size_t passed, failures, errors;
+  char *id, *status, *message;
+  size_t first, count; /* its tests: report.tests[first..+count) */
+  uint64_t score, max_score;
+  size_t passed, failures, errors;
 };
 
 struct palette {
-	const char *bold, *green, *red, *reset;
+  const char *bold, *green, *red, *reset;
 };
 
 struct report {
-	const char *dir;
-	char *title;
-	bool title_given, strict;
-	struct lab *labs;
-	size_t nlabs, labs_cap;
-	struct test *tests;
-	size_t ntests, tests_cap;
-	uint64_t score, max_score;
-	size_t passed, failed, failures, errors;
-	bool any_hidden, all_labs_ok;
-	struct palette pal;
+  const char *dir;
+  char *title;
+  bool title_given, strict;
+  struct lab *labs;
+  size_t nlabs, labs_cap;
+  struct test *tests;
+  size_t ntests, tests_cap;
+  uint64_t score, max_score;
+  size_t passed, failed, failures, errors;
+  bool any_hidden, all_labs_ok;
+  struct palette pal;
 };
 
 /* ---- small utilities ---- */
 
 static void die(const char *fmt, const char *arg, int err)
 {
-	fprintf(stderr, "report: ");
-	fprintf(stderr, fmt, arg);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	fputc('\n', stderr);
-	exit(2);
+  fprintf(stderr, "report: ");
+  fprintf(stderr, fmt, arg);
+  if (err)
+    fprintf(stderr, ": %s", strerror(err));
+  fputc('\n', stderr);
+  exit(2);
 }
 
 static void *xmalloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
+  void *p = malloc(n ? n : 1);
 
-	if (!p)
-		die("%s", "out of memory", 0);
-	return p;
+  if (!p)
+    die("%s", "out of memory", 0);
+  return p;
 }
 
 static void *grow(void *p, size_t *cap, size_t elem)
 {
-	*cap = *cap ? *cap * 2 : 16;
-	p = realloc(p, *cap * elem);
-	if (!p)
-		die("%s", "out of memory", 0);
-	return p;
+  *cap = *cap ? *cap * 2 : 16;
+  p = realloc(p, *cap * elem);
+  if (!p)
+    die("%s", "out of memory", 0);
+  return p;
 }
 
 static char *join(const char *a, const char *b, const char *c)
 {
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *s = xmalloc(la + lb + lc + 1);
+  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+  char *s = xmalloc(la + lb + lc + 1);
 
-	memcpy(s, a, la);
-	memcpy(s + la, b, lb);
-	memcpy(s + la + lb, c, lc + 1);
-	return s;
+  memcpy(s, a, la);
+  memcpy(s + la, b, lb);
+  memcpy(s + la + lb, c, lc + 1);
+  return s;
 }
 
 static bool env_set(const char *name)
 {
-	const char *v = getenv(name);
+  const char *v = getenv(name);
 
-	return v && *v;
+  return v && *v;
 }
 
 /* ---- UTF-8 ---- */
@@ -149,25 +149,25 @@ static bool env_set(const char *name)
  */
 static size_t utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi)
 {
-	*lo = 0x80;
-	*hi = 0xbf;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return 2;
-	if (c == 0xe0)
-		*lo = 0xa0;
-	if (c == 0xed)
-		*hi = 0x9f;
-	if (c >= 0xe0 && c <= 0xef)
-		return 3;
-	if (c == 0xf0)
-		*lo = 0x90;
-	if (c == 0xf4)
-		*hi = 0x8f;
-	if (c >= 0xf0 && c <= 0xf4)
-		return 4;
-	return 0;
+  *lo = 0x80;
+  *hi = 0xbf;
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xc2 && c <= 0xdf)
+    return 2;
+  if (c == 0xe0)
+    *lo = 0xa0;
+  if (c == 0xed)
+    *hi = 0x9f;
+  if (c >= 0xe0 && c <= 0xef)
+    return 3;
+  if (c == 0xf0)
+    *lo = 0x90;
+  if (c == 0xf4)
+    *hi = 0x8f;
+  if (c >= 0xf0 && c <= 0xf4)
+    return 4;
+  return 0;
 }
 
 /*
@@ -177,105 +177,106 @@ static size_t utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi)
  */
 static size_t utf8_valid(const unsigned char *s, size_t n, size_t *bad)
 {
-	unsigned char lo, hi;
-	size_t need = utf8_lead(s[0], &lo, &hi), i;
+  unsigned char lo, hi;
+  size_t need = utf8_lead(s[0], &lo, &hi), i;
 
-	*bad = 1;
-	for (i = 1; i < need; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi) {
-			*bad = i;
-			return 0;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return need;
+  *bad = 1;
+  for (i = 1; i < need; i++) {
+    if (i >= n || s[i] < lo || s[i] > hi) {
+      *bad = i;
+      return 0;
+    }
+    lo = 0x80;
+    hi = 0xbf;
+  }
+  return need;
 }
 
 static char *utf8_repair(const char *in, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)in;
-	char *out = xmalloc(3 * n + 1), *o = out;	/* 1 byte -> U+FFFD */
-	size_t i = 0, len, bad;
+  const unsigned char *s = (const unsigned char *) in;
+  char *out = xmalloc(3 * n + 1), *o = out; /* 1 byte -> U+FFFD */
+  size_t i = 0, len, bad;
 
-	while (i < n) {
-		len = utf8_valid(s + i, n - i, &bad);
-		if (len) {
-			memcpy(o, s + i, len);
-			o += len;
-			i += len;
-		} else {
-			memcpy(o, REPLACEMENT, 3);
-			o += 3;
-			i += bad;
-		}
-	}
-	*o = '\0';
-	return out;
+  while (i < n) {
+    len = utf8_valid(s + i, n - i, &bad);
+    if (len) {
+      memcpy(o, s + i, len);
+      o += len;
+      i += len;
+    } else {
+      memcpy(o, REPLACEMENT, 3);
+      o += 3;
+      i += bad;
+    }
+  }
+  *o = '\0';
+  return out;
 }
 
 /* Decodes one code point of a string utf8_repair has already vetted. */
 static uint32_t next_cp(const char **p)
 {
-	const unsigned char *s = (const unsigned char *)*p;
-	unsigned char lo, hi;
-	size_t n = utf8_lead(s[0], &lo, &hi), i;
-	uint32_t c = n == 1 ? s[0] : s[0] & (0x7f >> n);
+  const unsigned char *s = (const unsigned char *) *p;
+  unsigned char lo, hi;
+  size_t n = utf8_lead(s[0], &lo, &hi), i;
+  uint32_t c = n == 1 ? s[0] : s[0] & (0x7f >> n);
 
-	for (i = 1; i < n; i++)
-		c = c << 6 | (s[i] & 0x3f);
-	*p += n;
-	return c;
+  for (i = 1; i < n; i++)
+    c = c << 6 | (s[i] & 0x3f);
+  *p += n;
+  return c;
 }
 
 /* Bytes in the first max code points of s; *cut says whether more remain. */
 static size_t prefix_len(const char *s, size_t max, bool *cut)
 {
-	const char *p = s;
-	size_t n = 0;
+  const char *p = s;
+  size_t n = 0;
 
-	while (*p && n < max) {
-		next_cp(&p);
-		n++;
-	}
-	*cut = *p != '\0';
-	return (size_t)(p - s);
+  while (*p && n < max) {
+    next_cp(&p);
+    n++;
+  }
+  *cut = *p != '\0';
+  return (size_t) (p - s);
 }
 
 static size_t cp_count(const char *s, size_t len)
 {
-	const char *p = s;
-	size_t n = 0;
+  const char *p = s;
+  size_t n = 0;
 
-	while (p < s + len) {
-		next_cp(&p);
-		n++;
-	}
-	return n;
+  while (p < s + len) {
+    next_cp(&p);
+    n++;
+  }
+  return n;
 }
 
 /* ---- loading records ---- */
 
+/* The byte the escape "\\c" stands for, or 0 when it is not an escape. */
+static char unescaped(char c)
+{
+  static const char from[] = "\\tnr", to[] = "\\\t\n\r";
+  const char *p = c ? strchr(from, c) : NULL;
+
+  return p ? to[p - from] : 0;
+}
+
 static size_t unescape(char *s, size_t n)
 {
-	size_t i, o = 0;
-	char d;
+  size_t i, o = 0;
+  char d;
 
-	for (i = 0; i < n; i++) {
-		d = 0;
-		if (s[i] == '\\' && i + 1 < n) {
-			switch (s[i + 1]) {
-			case '\\': d = '\\'; break;
-			case 't': d = '\t'; break;
-			case 'n': d = '\n'; break;
-			case 'r': d = '\r'; break;
-			}
-		}
-		if (d)
-			i++;
-		s[o++] = d ? d : s[i];
-	}
-	return o;
+  for (i = 0; i < n; i++) {
+    d = s[i] == '\\' && i + 1 < n ? unescaped(s[i + 1]) : 0;
+    if (d)
+      i++;
+    s[o++] = d ? d : s[i];
+  }
+  return o;
 }
 
 /*
@@ -285,76 +286,75 @@ static size_t unescape(char *s, size_t n)
  */
 static size_t split_fields(char *line, size_t n, char **field, size_t max)
 {
-	size_t nf = 0, start = 0, i, len;
+  size_t nf = 0, start = 0, i, len;
 
-	for (i = 0; i <= n && nf < max; i++) {
-		if (i < n && line[i] != '\t')
-			continue;
-		len = unescape(line + start, i - start);
-		field[nf++] = utf8_repair(line + start, len);
-		start = i + 1;
-	}
-	return nf;
+  for (i = 0; i <= n && nf < max; i++) {
+    if (i < n && line[i] != '\t')
+      continue;
+    len = unescape(line + start, i - start);
+    field[nf++] = utf8_repair(line + start, len);
+    start = i + 1;
+  }
+  return nf;
 }
 
-static struct lab *add_lab(struct report *r, char *id, char *status,
-			   char *message)
+static struct lab *add_lab(struct report *r, char *id, char *status, char *message)
 {
-	struct lab *lab;
+  struct lab *lab;
 
-	if (r->nlabs == r->labs_cap)
-		r->labs = grow(r->labs, &r->labs_cap, sizeof *r->labs);
-	lab = &r->labs[r->nlabs++];
-	memset(lab, 0, sizeof *lab);
-	lab->id = id;
-	lab->status = status;
-	lab->message = message;
-	lab->first = r->ntests;
-	return lab;
+  if (r->nlabs == r->labs_cap)
+    r->labs = grow(r->labs, &r->labs_cap, sizeof *r->labs);
+  lab = &r->labs[r->nlabs++];
+  memset(lab, 0, sizeof *lab);
+  lab->id = id;
+  lab->status = status;
+  lab->message = message;
+  lab->first = r->ntests;
+  return lab;
 }
 
 static uint64_t parse_count(const char *s)
 {
-	uint64_t v = 0;
+  uint64_t v = 0;
 
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > COUNT_MAX)
-			v = COUNT_MAX;
-	}
-	return v;
+  if (!*s)
+    return 0;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9')
+      return 0;
+    v = v * 10 + (uint64_t) (*s - '0');
+    if (v > COUNT_MAX)
+      v = COUNT_MAX;
+  }
+  return v;
 }
 
 /* f holds TEST_FIELDS fields; the struct takes over the ones it keeps. */
 static void add_test(struct report *r, char **f)
 {
-	struct test *t;
+  struct test *t;
 
-	if (r->ntests == r->tests_cap)
-		r->tests = grow(r->tests, &r->tests_cap, sizeof *r->tests);
-	t = &r->tests[r->ntests++];
-	t->id = f[2];
-	t->status = f[3];
-	t->points = parse_count(f[4]);
-	t->max_points = parse_count(f[5]);
-	t->hidden = strcmp(f[6], "1") == 0;
-	t->section = f[7];
-	t->hint = f[8];
-	t->message = f[9];
-	t->file = f[10];
-	t->line = parse_count(f[11]);
-	t->output = f[12];
-	free(f[0]);
-	free(f[1]);	/* the lab line before it names the lab */
-	free(f[4]);
-	free(f[5]);
-	free(f[6]);
-	free(f[11]);
-	r->labs[r->nlabs - 1].count++;
+  if (r->ntests == r->tests_cap)
+    r->tests = grow(r->tests, &r->tests_cap, sizeof *r->tests);
+  t = &r->tests[r->ntests++];
+  t->id = f[2];
+  t->status = f[3];
+  t->points = parse_count(f[4]);
+  t->max_points = parse_count(f[5]);
+  t->hidden = strcmp(f[6], "1") == 0;
+  t->section = f[7];
+  t->hint = f[8];
+  t->message = f[9];
+  t->file = f[10];
+  t->line = parse_count(f[11]);
+  t->output = f[12];
+  free(f[0]);
+  free(f[1]); /* the lab line before it names the lab */
+  free(f[4]);
+  free(f[5]);
+  free(f[6]);
+  free(f[11]);
+  r->labs[r->nlabs - 1].count++;
 }
 
 /*
@@ -363,76 +363,74 @@ static void add_test(struct report *r, char **f)
  */
 static void add_orphan_lab(struct report *r, const char *stem, const char *why)
 {
-	add_lab(r, utf8_repair(stem, strlen(stem)),
-		utf8_repair("runner-crashed", 14),
-		utf8_repair(why, strlen(why)));
+  add_lab(r, utf8_repair(stem, strlen(stem)), utf8_repair("runner-crashed", 14),
+          utf8_repair(why, strlen(why)));
 }
 
 /* f holds TEST_FIELDS fields; a lab line without a name takes the file's. */
 static void take_lab(struct report *r, char **f, const char *stem)
 {
-	size_t i;
+  size_t i;
 
-	if (!*f[1]) {
-		free(f[1]);
-		f[1] = utf8_repair(stem, strlen(stem));
-	}
-	add_lab(r, f[1], f[2], f[3]);
-	free(f[0]);
-	for (i = 4; i < TEST_FIELDS; i++)
-		free(f[i]);
+  if (!*f[1]) {
+    free(f[1]);
+    f[1] = utf8_repair(stem, strlen(stem));
+  }
+  add_lab(r, f[1], f[2], f[3]);
+  free(f[0]);
+  for (i = 4; i < TEST_FIELDS; i++)
+    free(f[i]);
 }
 
-static void load_line(struct report *r, char *line, size_t n,
-		      const char *stem, bool *have_lab)
+static void load_line(struct report *r, char *line, size_t n, const char *stem, bool *have_lab)
 {
-	char *f[TEST_FIELDS];
-	size_t nf, i;
+  char *f[TEST_FIELDS];
+  size_t nf, i;
 
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	/* NUL is promised absent; should one come, it must not cut a C
-	 * string short, so it becomes an invalid byte and then U+FFFD. */
-	for (i = 0; i < n; i++)
-		if (line[i] == '\0')
-			line[i] = (char)0xff;
-	nf = split_fields(line, n, f, TEST_FIELDS);
-	for (i = nf; i < TEST_FIELDS; i++)
-		f[i] = utf8_repair("", 0);
-	if (strcmp(f[0], "lab") == 0) {
-		take_lab(r, f, stem);
-		*have_lab = true;
-		return;
-	}
-	if (strcmp(f[0], "test") == 0) {
-		if (!*have_lab)
-			add_orphan_lab(r, stem, "tests without a lab line");
-		*have_lab = true;
-		add_test(r, f);
-		return;
-	}
-	for (i = 0; i < TEST_FIELDS; i++)
-		free(f[i]);
+  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    n--;
+  /* NUL is promised absent; should one come, it must not cut a C
+   * string short, so it becomes an invalid byte and then U+FFFD. */
+  for (i = 0; i < n; i++)
+    if (line[i] == '\0')
+      line[i] = (char) 0xff;
+  nf = split_fields(line, n, f, TEST_FIELDS);
+  for (i = nf; i < TEST_FIELDS; i++)
+    f[i] = utf8_repair("", 0);
+  if (strcmp(f[0], "lab") == 0) {
+    take_lab(r, f, stem);
+    *have_lab = true;
+    return;
+  }
+  if (strcmp(f[0], "test") == 0) {
+    if (!*have_lab)
+      add_orphan_lab(r, stem, "tests without a lab line");
+    *have_lab = true;
+    add_test(r, f);
+    return;
+  }
+  for (i = 0; i < TEST_FIELDS; i++)
+    free(f[i]);
 }
 
 static void load_file(struct report *r, const char *path, const char *stem)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	bool have_lab = false;
+  FILE *f = fopen(path, "r");
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  bool have_lab = false;
 
-	if (!f)
-		die("cannot open %s", path, errno);
-	while ((n = getline(&line, &cap, f)) != -1)
-		load_line(r, line, (size_t)n, stem, &have_lab);
-	if (ferror(f))
-		die("cannot read %s", path, errno);
-	if (!have_lab)
-		add_orphan_lab(r, stem, "empty record file");
-	free(line);
-	fclose(f);
+  if (!f)
+    die("cannot open %s", path, errno);
+  while ((n = getline(&line, &cap, f)) != -1)
+    load_line(r, line, (size_t) n, stem, &have_lab);
+  if (ferror(f))
+    die("cannot read %s", path, errno);
+  if (!have_lab)
+    add_orphan_lab(r, stem, "empty record file");
+  free(line);
+  fclose(f);
 }
 
 /*
@@ -441,10 +439,9 @@ static void load_file(struct report *r, const char *path, const char *stem)
  */
 static int is_record(const struct dirent *d)
 {
-	size_t n = strlen(d->d_name);
+  size_t n = strlen(d->d_name);
 
-	return d->d_name[0] != '.' && n > 4 &&
-	       strcmp(d->d_name + n - 4, ".rec") == 0;
+  return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".rec") == 0;
 }
 
 /*
@@ -454,96 +451,96 @@ static int is_record(const struct dirent *d)
  */
 static int load_records(struct report *r)
 {
-	char *raw = join(r->dir, "/raw", ""), *path;
-	struct dirent **names;
-	int n = scandir(raw, &names, is_record, alphasort), i;
+  char *raw = join(r->dir, "/raw", ""), *path;
+  struct dirent **names;
+  int n = scandir(raw, &names, is_record, alphasort), i;
 
-	if (n < 0 && errno != ENOENT && errno != ENOTDIR)
-		die("cannot read %s", raw, errno);
+  if (n < 0 && errno != ENOENT && errno != ENOTDIR)
+    die("cannot read %s", raw, errno);
 
-	for (i = 0; i < n; i++) {
-		path = join(raw, "/", names[i]->d_name);
-		names[i]->d_name[strlen(names[i]->d_name) - 4] = '\0';
-		load_file(r, path, names[i]->d_name);
-		free(path);
-		free(names[i]);
-	}
-	if (n >= 0)
-		free(names);
-	free(raw);
-	return n < 0 ? 0 : n;
+  for (i = 0; i < n; i++) {
+    path = join(raw, "/", names[i]->d_name);
+    names[i]->d_name[strlen(names[i]->d_name) - 4] = '\0';
+    load_file(r, path, names[i]->d_name);
+    free(path);
+    free(names[i]);
+  }
+  if (n >= 0)
+    free(names);
+  free(raw);
+  return n < 0 ? 0 : n;
 }
 
 /* ---- scoring ---- */
 
 static enum state test_state(const struct test *t)
 {
-	if (strcmp(t->status, "pass") == 0)
-		return PASS;
-	if (strcmp(t->status, "fail") == 0)
-		return FAIL;
-	return ERROR;	/* "error", and anything a broken runner invents */
+  if (strcmp(t->status, "pass") == 0)
+    return PASS;
+  if (strcmp(t->status, "fail") == 0)
+    return FAIL;
+  return ERROR; /* "error", and anything a broken runner invents */
 }
 
 static uint64_t test_score(const struct test *t)
 {
-	return test_state(t) == PASS ? t->points : 0;
+  return test_state(t) == PASS ? t->points : 0;
 }
 
 static bool lab_ok(const struct lab *lab)
 {
-	return strcmp(lab->status, "ok") == 0;
+  return strcmp(lab->status, "ok") == 0;
 }
 
 static enum state lab_state(const struct lab *lab)
 {
-	if (!lab_ok(lab))
-		return ERROR;
-	return lab->failures + lab->errors ? FAIL : PASS;
+  if (!lab_ok(lab))
+    return ERROR;
+  return lab->failures + lab->errors ? FAIL : PASS;
 }
 
 static const char *state_name(enum state s)
 {
-	return s == PASS ? "pass" : s == FAIL ? "fail" : "error";
+  return s == PASS ? "pass" : s == FAIL ? "fail" : "error";
 }
 
 static void tally_lab(struct report *r, struct lab *lab)
 {
-	const struct test *t;
-	size_t i;
+  const struct test *t;
+  size_t i;
 
-	for (i = 0; i < lab->count; i++) {
-		t = &r->tests[lab->first + i];
-		lab->score += test_score(t);
-		lab->max_score += t->max_points;
-		lab->passed += test_state(t) == PASS;
-		lab->failures += test_state(t) == FAIL;
-		lab->errors += test_state(t) == ERROR;
-		r->any_hidden |= t->hidden;
-	}
-	r->score += lab->score;
-	r->max_score += lab->max_score;
-	r->passed += lab->passed;
-	r->failures += lab->failures;
-	r->errors += lab->errors;
-	r->all_labs_ok &= lab_ok(lab);
+  for (i = 0; i < lab->count; i++) {
+    t = &r->tests[lab->first + i];
+    lab->score += test_score(t);
+    lab->max_score += t->max_points;
+    lab->passed += test_state(t) == PASS;
+    lab->failures += test_state(t) == FAIL;
+    lab->errors += test_state(t) == ERROR;
+    r->any_hidden |= t->hidden;
+  }
+  r->score += lab->score;
+  r->max_score += lab->max_score;
+  r->passed += lab->passed;
+  r->failures += lab->failures;
+  r->errors += lab->errors;
+  r->all_labs_ok &= lab_ok(lab);
 }
 
 static void tally(struct report *r)
 {
-	size_t i;
+  size_t i;
 
-	r->all_labs_ok = true;
-	for (i = 0; i < r->nlabs; i++)
-		tally_lab(r, &r->labs[i]);
-	r->failed = r->failures + r->errors;
+  r->all_labs_ok = true;
+  for (i = 0; i < r->nlabs; i++)
+    tally_lab(r, &r->labs[i]);
+  r->failed = r->failures + r->errors;
 }
 
 static enum state report_state(const struct report *r)
 {
-	if (!r->all_labs_ok)
-		return ERROR;
-	return r->failed ? FAIL : PASS;
+  if (!r->all_labs_ok)
+    return ERROR;
+  return r->failed ? FAIL : PASS;
 }
 
 /*
@@ -552,48 +549,46 @@ static enum state report_state(const struct report *r)
  */
 static bool perfect(const struct report *r)
 {
-	return r->ntests > 0 && r->all_labs_ok && r->score >= r->max_score;
+  return r->ntests > 0 && r->all_labs_ok && r->score >= r->max_score;
 }
 
 static const char *lab_problem(const struct lab *lab)
 {
-	if (strcmp(lab->status, "build-failed") == 0)
-		return "build failed";
-	if (strcmp(lab->status, "runner-crashed") == 0)
-		return "the grader's runner crashed";
-	return "unknown lab status";
+  if (strcmp(lab->status, "build-failed") == 0)
+    return "build failed";
+  if (strcmp(lab->status, "runner-crashed") == 0)
+    return "the grader's runner crashed";
+  return "unknown lab status";
 }
 
 static size_t first_line_len(const char *s, size_t cap)
 {
-	bool cut;
-	size_t len = prefix_len(s, cap, &cut), nl = strcspn(s, "\n");
+  bool cut;
+  size_t len = prefix_len(s, cap, &cut), nl = strcspn(s, "\n");
 
-	return nl < len ? nl : len;
+  return nl < len ? nl : len;
 }
 
 /* "lab: build failed: first line of its message", one line per bad lab. */
 static char *problem_summary(const struct report *r)
 {
-	char *buf = NULL;
-	size_t size = 0, i;
-	FILE *f = open_memstream(&buf, &size);
-	const struct lab *lab;
+  char *buf = NULL;
+  size_t size = 0, i;
+  FILE *f = open_memstream(&buf, &size);
+  const struct lab *lab;
 
-	if (!f)
-		die("%s", "out of memory", errno);
-	for (i = 0; i < r->nlabs; i++) {
-		lab = &r->labs[i];
-		if (lab_ok(lab))
-			continue;
-		fprintf(f, "%s%s: %s", ftell(f) ? "\n" : "", lab->id,
-			lab_problem(lab));
-		if (*lab->message)
-			fprintf(f, ": %.*s", (int)first_line_len(lab->message,
-				TABLE_LINE_CAP), lab->message);
-	}
-	fclose(f);
-	return buf;
+  if (!f)
+    die("%s", "out of memory", errno);
+  for (i = 0; i < r->nlabs; i++) {
+    lab = &r->labs[i];
+    if (lab_ok(lab))
+      continue;
+    fprintf(f, "%s%s: %s", ftell(f) ? "\n" : "", lab->id, lab_problem(lab));
+    if (*lab->message)
+      fprintf(f, ": %.*s", (int) first_line_len(lab->message, TABLE_LINE_CAP), lab->message);
+  }
+  fclose(f);
+  return buf;
 }
 
 /*
@@ -603,7 +598,7 @@ static char *problem_summary(const struct report *r)
  */
 static bool term_unsafe(uint32_t c)
 {
-	return (c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f);
+  return (c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f);
 }
 
 /* ---- results.json (and the YAML in TAP, which reuses JSON strings) ---- */
@@ -615,134 +610,141 @@ static bool term_unsafe(uint32_t c)
  */
 static bool json_must_escape(uint32_t c)
 {
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
-	       c == 0x2029 || c == 0xfffe || c == 0xffff;
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || c == 0xfffe ||
+         c == 0xffff;
 }
 
 static void json_chars(FILE *f, const char *s, size_t len)
 {
-	const char *end = s + len, *start;
-	uint32_t c;
+  const char *end = s + len, *start;
+  uint32_t c;
 
-	while (s < end) {
-		start = s;
-		c = next_cp(&s);
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", (int)c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c == '\r')
-			fputs("\\r", f);
-		else if (json_must_escape(c))
-			fprintf(f, "\\u%04x", (unsigned)c);
-		else
-			fwrite(start, 1, (size_t)(s - start), f);
-	}
+  while (s < end) {
+    start = s;
+    c = next_cp(&s);
+    if (c == '"' || c == '\\')
+      fprintf(f, "\\%c", (int) c);
+    else if (c == '\n')
+      fputs("\\n", f);
+    else if (c == '\t')
+      fputs("\\t", f);
+    else if (c == '\r')
+      fputs("\\r", f);
+    else if (json_must_escape(c))
+      fprintf(f, "\\u%04x", (unsigned) c);
+    else
+      fwrite(start, 1, (size_t) (s - start), f);
+  }
 }
 
 static void json_str(FILE *f, const char *s, size_t cap)
 {
-	bool cut;
-	size_t len = prefix_len(s, cap, &cut);
+  bool cut;
+  size_t len = prefix_len(s, cap, &cut);
 
-	fputc('"', f);
-	json_chars(f, s, len);
-	if (cut)
-		fputs(TRUNCATED, f);
-	fputc('"', f);
+  fputc('"', f);
+  json_chars(f, s, len);
+  if (cut)
+    fputs(TRUNCATED, f);
+  fputc('"', f);
 }
 
 /* Exercism uses null, not "", for "nothing to say". */
 static void json_opt(FILE *f, const char *s, size_t cap)
 {
-	if (*s)
-		json_str(f, s, cap);
-	else
-		fputs("null", f);
+  if (*s)
+    json_str(f, s, cap);
+  else
+    fputs("null", f);
 }
 
 /* The json_field_* helpers write one ",\n  key: value" of a test object. */
 static void json_field_raw(FILE *f, const char *key, const char *value)
 {
-	fprintf(f, ",\n      \"%s\": %s", key, value);
+  fprintf(f, ",\n      \"%s\": %s", key, value);
 }
 
 static void json_field_num(FILE *f, const char *key, uint64_t n)
 {
-	fprintf(f, ",\n      \"%s\": %llu", key, (unsigned long long)n);
+  fprintf(f, ",\n      \"%s\": %llu", key, (unsigned long long) n);
 }
 
 static void json_field_str(FILE *f, const char *key, const char *s, size_t cap)
 {
-	json_field_raw(f, key, "");
-	json_str(f, s, cap);
+  json_field_raw(f, key, "");
+  json_str(f, s, cap);
 }
 
 static void json_field_opt(FILE *f, const char *key, const char *s, size_t cap)
 {
-	json_field_raw(f, key, "");
-	json_opt(f, s, cap);
+  json_field_raw(f, key, "");
+  json_opt(f, s, cap);
 }
 
 static void json_lab(FILE *f, const struct lab *lab, bool first)
 {
-	fputs(first ? "\n    {\"lab\": " : ",\n    {\"lab\": ", f);
-	json_str(f, lab->id, NO_CAP);
-	fprintf(f, ", \"status\": \"%s\", \"score\": %llu, "
-		"\"max_score\": %llu, \"message\": ", state_name(lab_state(lab)),
-		(unsigned long long)lab->score,
-		(unsigned long long)lab->max_score);
-	json_opt(f, lab->message, MESSAGE_CAP);
-	fputc('}', f);
+  fputs(first ? "\n    {\"lab\": " : ",\n    {\"lab\": ", f);
+  json_str(f, lab->id, NO_CAP);
+  fprintf(f,
+          ", \"status\": \"%s\", \"score\": %llu, "
+          "\"max_score\": %llu, \"message\": ",
+          state_name(lab_state(lab)), (unsigned long long) lab->score,
+          (unsigned long long) lab->max_score);
+  json_opt(f, lab->message, MESSAGE_CAP);
+  fputc('}', f);
 }
 
-static void json_test(FILE *f, const struct lab *lab, const struct test *t,
-		      size_t task_id, bool first)
+static void json_test(FILE *f, const struct lab *lab, const struct test *t, size_t task_id,
+                      bool first)
 {
-	fputs(first ? "\n    {" : ",\n    {", f);
-	fputs("\n      \"name\": \"", f);
-	json_chars(f, lab->id, strlen(lab->id));
-	fputs(": ", f);
-	json_chars(f, t->id, strlen(t->id));
-	fputc('"', f);
-	json_field_str(f, "lab", lab->id, NO_CAP);
-	json_field_str(f, "test", t->id, NO_CAP);
-	json_field_str(f, "status", state_name(test_state(t)), NO_CAP);
-	json_field_opt(f, "message", t->message, MESSAGE_CAP);
-	json_field_opt(f, "output", t->output, OUTPUT_CAP);
-	json_field_num(f, "points", test_score(t));
-	json_field_num(f, "max_points", t->max_points);
-	json_field_raw(f, "hidden", t->hidden ? "true" : "false");
-	json_field_str(f, "section", t->section, NO_CAP);
-	json_field_str(f, "hint", t->hint, MESSAGE_CAP);
-	json_field_str(f, "file", t->file, NO_CAP);
-	json_field_num(f, "line", t->line);
-	json_field_num(f, "task_id", task_id);
-	fputs("\n    }", f);
+  fputs(first ? "\n    {" : ",\n    {", f);
+  fputs("\n      \"name\": \"", f);
+  json_chars(f, lab->id, strlen(lab->id));
+  fputs(": ", f);
+  json_chars(f, t->id, strlen(t->id));
+  fputc('"', f);
+  json_field_str(f, "lab", lab->id, NO_CAP);
+  json_field_str(f, "test", t->id, NO_CAP);
+  json_field_str(f, "status", state_name(test_state(t)), NO_CAP);
+  json_field_opt(f, "message", t->message, MESSAGE_CAP);
+  json_field_opt(f, "output", t->output, OUTPUT_CAP);
+  json_field_num(f, "points", test_score(t));
+  json_field_num(f, "max_points", t->max_points);
+  json_field_raw(f, "hidden", t->hidden ? "true" : "false");
+  json_field_str(f, "section", t->section, NO_CAP);
+  json_field_str(f, "hint", t->hint, MESSAGE_CAP);
+  json_field_str(f, "file", t->file, NO_CAP);
+  json_field_num(f, "line", t->line);
+  json_field_num(f, "task_id", task_id);
+  fputs("\n    }", f);
 }
 
 static void write_json(FILE *f, const struct report *r)
 {
-	char *why = problem_summary(r);
-	size_t i, j;
+  char *why = problem_summary(r);
+  const struct lab *lab;
+  size_t i, j;
 
-	fprintf(f, "{\n  \"version\": 3,\n  \"status\": \"%s\",\n"
-		"  \"message\": ", state_name(report_state(r)));
-	json_opt(f, why, MESSAGE_CAP);
-	fprintf(f, ",\n  \"score\": %llu,\n  \"max_score\": %llu,\n"
-		"  \"hidden_tests_run\": %s,\n  \"labs\": [",
-		(unsigned long long)r->score, (unsigned long long)r->max_score,
-		r->any_hidden ? "true" : "false");
-	for (i = 0; i < r->nlabs; i++)
-		json_lab(f, &r->labs[i], i == 0);
-	fputs("\n  ],\n  \"tests\": [", f);
-	for (i = 0; i < r->nlabs; i++)
-		for (j = r->labs[i].first; j < r->labs[i].first + r->labs[i].count; j++)
-			json_test(f, &r->labs[i], &r->tests[j], i + 1, j == 0);
-	fputs("\n  ]\n}\n", f);
-	free(why);
+  fprintf(f,
+          "{\n  \"version\": 3,\n  \"status\": \"%s\",\n"
+          "  \"message\": ",
+          state_name(report_state(r)));
+  json_opt(f, why, MESSAGE_CAP);
+  fprintf(f,
+          ",\n  \"score\": %llu,\n  \"max_score\": %llu,\n"
+          "  \"hidden_tests_run\": %s,\n  \"labs\": [",
+          (unsigned long long) r->score, (unsigned long long) r->max_score,
+          r->any_hidden ? "true" : "false");
+  for (i = 0; i < r->nlabs; i++)
+    json_lab(f, &r->labs[i], i == 0);
+  fputs("\n  ],\n  \"tests\": [", f);
+  for (i = 0; i < r->nlabs; i++) {
+    lab = &r->labs[i];
+    for (j = lab->first; j < lab->first + lab->count; j++)
+      json_test(f, lab, &r->tests[j], i + 1, j == 0);
+  }
+  fputs("\n  ]\n}\n", f);
+  free(why);
 }
 
 /* ---- junit.xml ---- */
@@ -753,113 +755,126 @@ static void write_json(FILE *f, const struct report *r)
  * In attributes, tab, LF and CR are written as references because a
  * parser would fold them to spaces; in text only CR needs one.
  */
+static const char *xml_entity(uint32_t c, bool attr)
+{
+  switch (c) {
+  case '&':
+    return "&amp;";
+  case '<':
+    return "&lt;";
+  case '>':
+    return "&gt;";
+  case '"':
+    return "&quot;";
+  case '\'':
+    return "&apos;";
+  case '\r':
+    return "&#13;";
+  case '\t':
+    return attr ? "&#9;" : NULL;
+  case '\n':
+    return attr ? "&#10;" : NULL;
+  }
+  return NULL;
+}
+
 static void xml_chars(FILE *f, const char *s, size_t len, bool attr)
 {
-	const char *end = s + len, *start;
-	uint32_t c;
+  const char *end = s + len, *start, *entity;
+  uint32_t c;
 
-	while (s < end) {
-		start = s;
-		c = next_cp(&s);
-		switch (c) {
-		case '&':  fputs("&amp;", f);  continue;
-		case '<':  fputs("&lt;", f);   continue;
-		case '>':  fputs("&gt;", f);   continue;
-		case '"':  fputs("&quot;", f); continue;
-		case '\'': fputs("&apos;", f); continue;
-		case '\r': fputs("&#13;", f);  continue;
-		case '\t': case '\n':
-			if (attr)
-				fprintf(f, "&#%u;", (unsigned)c);
-			else
-				fputc((int)c, f);
-			continue;
-		}
-		if (term_unsafe(c) || c == 0xfffe || c == 0xffff)
-			fputs(REPLACEMENT, f);
-		else
-			fwrite(start, 1, (size_t)(s - start), f);
-	}
+  while (s < end) {
+    start = s;
+    c = next_cp(&s);
+    entity = xml_entity(c, attr);
+    if (entity)
+      fputs(entity, f);
+    else if (c != '\n' && (term_unsafe(c) || c == 0xfffe || c == 0xffff))
+      fputs(REPLACEMENT, f);
+    else
+      fwrite(start, 1, (size_t) (s - start), f);
+  }
 }
 
 static void xml_text(FILE *f, const char *s, size_t cap)
 {
-	bool cut;
+  bool cut;
 
-	xml_chars(f, s, prefix_len(s, cap, &cut), false);
-	if (cut)
-		fputs(TRUNCATED, f);
+  xml_chars(f, s, prefix_len(s, cap, &cut), false);
+  if (cut)
+    fputs(TRUNCATED, f);
 }
 
 static void xml_attr(FILE *f, const char *name, const char *s, size_t len)
 {
-	fprintf(f, " %s=\"", name);
-	xml_chars(f, s, len, true);
-	fputc('"', f);
+  fprintf(f, " %s=\"", name);
+  xml_chars(f, s, len, true);
+  fputc('"', f);
 }
 
 static void junit_problem(FILE *f, const struct test *t)
 {
-	const char *tag = test_state(t) == FAIL ? "failure" : "error";
+  const char *tag = test_state(t) == FAIL ? "failure" : "error";
 
-	fprintf(f, "      <%s", tag);
-	xml_attr(f, "message", t->message,
-		 first_line_len(t->message, MESSAGE_CAP));
-	fprintf(f, " type=\"%s\">", state_name(test_state(t)));
-	xml_text(f, t->message, MESSAGE_CAP);
-	if (*t->hint) {
-		fputs("\nhint: ", f);
-		xml_text(f, t->hint, MESSAGE_CAP);
-	}
-	fprintf(f, "</%s>\n", tag);
+  fprintf(f, "      <%s", tag);
+  xml_attr(f, "message", t->message, first_line_len(t->message, MESSAGE_CAP));
+  fprintf(f, " type=\"%s\">", state_name(test_state(t)));
+  xml_text(f, t->message, MESSAGE_CAP);
+  if (*t->hint) {
+    fputs("\nhint: ", f);
+    xml_text(f, t->hint, MESSAGE_CAP);
+  }
+  fprintf(f, "</%s>\n", tag);
 }
 
 static void junit_case(FILE *f, const struct lab *lab, const struct test *t)
 {
-	fputs("    <testcase", f);
-	xml_attr(f, "classname", lab->id, strlen(lab->id));
-	xml_attr(f, "name", t->id, strlen(t->id));
-	xml_attr(f, "file", t->file, strlen(t->file));
-	fprintf(f, " line=\"%llu\">\n", (unsigned long long)t->line);
-	if (test_state(t) != PASS)
-		junit_problem(f, t);
-	if (*t->output) {
-		fputs("      <system-out>", f);
-		xml_text(f, t->output, JUNIT_OUTPUT_CAP);
-		fputs("</system-out>\n", f);
-	}
-	fputs("    </testcase>\n", f);
+  fputs("    <testcase", f);
+  xml_attr(f, "classname", lab->id, strlen(lab->id));
+  xml_attr(f, "name", t->id, strlen(t->id));
+  xml_attr(f, "file", t->file, strlen(t->file));
+  fprintf(f, " line=\"%llu\">\n", (unsigned long long) t->line);
+  if (test_state(t) != PASS)
+    junit_problem(f, t);
+  if (*t->output) {
+    fputs("      <system-out>", f);
+    xml_text(f, t->output, JUNIT_OUTPUT_CAP);
+    fputs("</system-out>\n", f);
+  }
+  fputs("    </testcase>\n", f);
 }
 
 static void junit_suite(FILE *f, const struct report *r, const struct lab *lab)
 {
-	size_t i;
+  size_t i;
 
-	fputs("  <testsuite", f);
-	xml_attr(f, "name", lab->id, strlen(lab->id));
-	fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
-		" skipped=\"0\">\n", lab->count, lab->failures, lab->errors);
-	for (i = 0; i < lab->count; i++)
-		junit_case(f, lab, &r->tests[lab->first + i]);
-	if (!lab_ok(lab) && *lab->message) {
-		fputs("    <system-err>", f);
-		xml_text(f, lab->message, MESSAGE_CAP);
-		fputs("</system-err>\n", f);
-	}
-	fputs("  </testsuite>\n", f);
+  fputs("  <testsuite", f);
+  xml_attr(f, "name", lab->id, strlen(lab->id));
+  fprintf(f,
+          " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
+          " skipped=\"0\">\n",
+          lab->count, lab->failures, lab->errors);
+  for (i = 0; i < lab->count; i++)
+    junit_case(f, lab, &r->tests[lab->first + i]);
+  if (!lab_ok(lab) && *lab->message) {
+    fputs("    <system-err>", f);
+    xml_text(f, lab->message, MESSAGE_CAP);
+    fputs("</system-err>\n", f);
+  }
+  fputs("  </testsuite>\n", f);
 }
 
 static void write_junit(FILE *f, const struct report *r)
 {
-	size_t i;
+  size_t i;
 
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", f);
-	xml_attr(f, "name", r->title, strlen(r->title));
-	fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n",
-		r->ntests, r->failures, r->errors);
-	for (i = 0; i < r->nlabs; i++)
-		junit_suite(f, r, &r->labs[i]);
-	fputs("</testsuites>\n", f);
+  fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", f);
+  xml_attr(f, "name", r->title, strlen(r->title));
+  fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", r->ntests, r->failures,
+          r->errors);
+  for (i = 0; i < r->nlabs; i++)
+    junit_suite(f, r, &r->labs[i]);
+  fputs("</testsuites>\n", f);
 }
 
 /* ---- results.tap ---- */
@@ -867,75 +882,73 @@ static void write_junit(FILE *f, const struct report *r)
 /* A raw '#' would start a TAP directive ("# SKIP") inside a test name. */
 static void tap_chars(FILE *f, const char *s)
 {
-	const char *start;
-	uint32_t c;
+  const char *start;
+  uint32_t c;
 
-	while (*s) {
-		start = s;
-		c = next_cp(&s);
-		if (c == '#' || c == '\\')
-			fprintf(f, "\\%c", (int)c);
-		else if (c == '\t')
-			fputc(' ', f);
-		else if (term_unsafe(c))
-			fputs(REPLACEMENT, f);
-		else
-			fwrite(start, 1, (size_t)(s - start), f);
-	}
+  while (*s) {
+    start = s;
+    c = next_cp(&s);
+    if (c == '#' || c == '\\')
+      fprintf(f, "\\%c", (int) c);
+    else if (c == '\t')
+      fputc(' ', f);
+    else if (term_unsafe(c))
+      fputs(REPLACEMENT, f);
+    else
+      fwrite(start, 1, (size_t) (s - start), f);
+  }
 }
 
 static void tap_yaml(FILE *f, const struct test *t)
 {
-	fputs("  ---\n  message: ", f);
-	json_str(f, t->message, MESSAGE_CAP);
-	fprintf(f, "\n  severity: %s\n  points: %llu/%llu\n",
-		state_name(test_state(t)), (unsigned long long)test_score(t),
-		(unsigned long long)t->max_points);
-	if (*t->hint) {
-		fputs("  hint: ", f);
-		json_str(f, t->hint, MESSAGE_CAP);
-		fputc('\n', f);
-	}
-	if (*t->output) {
-		fputs("  output: ", f);
-		json_str(f, t->output, OUTPUT_CAP);
-		fputc('\n', f);
-	}
-	fputs("  ...\n", f);
+  fputs("  ---\n  message: ", f);
+  json_str(f, t->message, MESSAGE_CAP);
+  fprintf(f, "\n  severity: %s\n  points: %llu/%llu\n", state_name(test_state(t)),
+          (unsigned long long) test_score(t), (unsigned long long) t->max_points);
+  if (*t->hint) {
+    fputs("  hint: ", f);
+    json_str(f, t->hint, MESSAGE_CAP);
+    fputc('\n', f);
+  }
+  if (*t->output) {
+    fputs("  output: ", f);
+    json_str(f, t->output, OUTPUT_CAP);
+    fputc('\n', f);
+  }
+  fputs("  ...\n", f);
 }
 
 static void write_tap(FILE *f, const struct report *r)
 {
-	const struct lab *lab;
-	const struct test *t;
-	size_t i, j, k = 0;
+  const struct lab *lab;
+  const struct test *t;
+  size_t i, j, k = 0;
 
-	fprintf(f, "TAP version 13\n1..%zu\n", r->ntests);
-	for (i = 0; i < r->nlabs; i++) {
-		lab = &r->labs[i];
-		if (!lab_ok(lab)) {
-			fputs("# ", f);
-			tap_chars(f, lab->id);
-			fprintf(f, ": %s\n", lab_problem(lab));
-		}
-		for (j = 0; j < lab->count; j++) {
-			t = &r->tests[lab->first + j];
-			fprintf(f, "%sok %zu - ",
-				test_state(t) == PASS ? "" : "not ", ++k);
-			tap_chars(f, lab->id);
-			fputs(": ", f);
-			tap_chars(f, t->id);
-			fputc('\n', f);
-			if (test_state(t) != PASS)
-				tap_yaml(f, t);
-		}
-	}
+  fprintf(f, "TAP version 13\n1..%zu\n", r->ntests);
+  for (i = 0; i < r->nlabs; i++) {
+    lab = &r->labs[i];
+    if (!lab_ok(lab)) {
+      fputs("# ", f);
+      tap_chars(f, lab->id);
+      fprintf(f, ": %s\n", lab_problem(lab));
+    }
+    for (j = 0; j < lab->count; j++) {
+      t = &r->tests[lab->first + j];
+      fprintf(f, "%sok %zu - ", test_state(t) == PASS ? "" : "not ", ++k);
+      tap_chars(f, lab->id);
+      fputs(": ", f);
+      tap_chars(f, t->id);
+      fputc('\n', f);
+      if (test_state(t) != PASS)
+        tap_yaml(f, t);
+    }
+  }
 }
 
 static void write_summary_txt(FILE *f, const struct report *r)
 {
-	fprintf(f, "%llu %llu %zu %zu\n", (unsigned long long)r->score,
-		(unsigned long long)r->max_score, r->passed, r->failed);
+  fprintf(f, "%llu %llu %zu %zu\n", (unsigned long long) r->score,
+          (unsigned long long) r->max_score, r->passed, r->failed);
 }
 
 /* ---- the table on stdout ---- */
@@ -943,33 +956,33 @@ static void write_summary_txt(FILE *f, const struct report *r)
 /* At most TABLE_LINE_CAP code points, with nothing that moves the cursor. */
 static void term_line(const char *s, size_t len)
 {
-	const char *end = s + len, *start;
-	size_t n = 0;
-	uint32_t c;
+  const char *end = s + len, *start;
+  size_t n = 0;
+  uint32_t c;
 
-	while (s < end) {
-		if (n++ == TABLE_LINE_CAP) {
-			fputs(ELLIPSIS, stdout);
-			return;
-		}
-		start = s;
-		c = next_cp(&s);
-		if (term_unsafe(c) || c == '\n')
-			fputs(REPLACEMENT, stdout);
-		else
-			fwrite(start, 1, (size_t)(s - start), stdout);
-	}
+  while (s < end) {
+    if (n++ == TABLE_LINE_CAP) {
+      fputs(ELLIPSIS, stdout);
+      return;
+    }
+    start = s;
+    c = next_cp(&s);
+    if (term_unsafe(c) || c == '\n')
+      fputs(REPLACEMENT, stdout);
+    else
+      fwrite(start, 1, (size_t) (s - start), stdout);
+  }
 }
 
 static size_t count_lines(const char *s, const char *end)
 {
-	size_t n = 1;
+  size_t n = 1;
 
-	while ((s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
-		n++;
-		s++;
-	}
-	return n;
+  while ((s = memchr(s, '\n', (size_t) (end - s))) != NULL) {
+    n++;
+    s++;
+  }
+  return n;
 }
 
 /*
@@ -978,137 +991,132 @@ static size_t count_lines(const char *s, const char *end)
  */
 static void print_block(const char *s, const char *label, size_t max)
 {
-	const char *end = s + strlen(s), *nl;
-	int pad = (int)strlen(label);
-	size_t shown = 0;
+  const char *end = s + strlen(s), *nl;
+  int pad = (int) strlen(label);
+  size_t shown = 0;
 
-	while (end > s && end[-1] == '\n')	/* no empty last line */
-		end--;
-	while (s < end && shown < max) {
-		nl = memchr(s, '\n', (size_t)(end - s));
-		printf("%*s%-*s", DETAIL_COL, "", pad, shown ? "" : label);
-		term_line(s, (size_t)((nl ? nl : end) - s));
-		putchar('\n');
-		s = nl ? nl + 1 : end;
-		shown++;
-	}
-	if (s < end)
-		printf("%*s%*s" ELLIPSIS " %zu more lines\n",
-		       DETAIL_COL, "", pad, "", count_lines(s, end));
+  while (end > s && end[-1] == '\n') /* no empty last line */
+    end--;
+  while (s < end && shown < max) {
+    nl = memchr(s, '\n', (size_t) (end - s));
+    printf("%*s%-*s", DETAIL_COL, "", pad, shown ? "" : label);
+    term_line(s, (size_t) ((nl ? nl : end) - s));
+    putchar('\n');
+    s = nl ? nl + 1 : end;
+    shown++;
+  }
+  if (s < end)
+    printf("%*s%*s" ELLIPSIS " %zu more lines\n", DETAIL_COL, "", pad, "", count_lines(s, end));
 }
 
 /* "Lab 00-the-loop ........ 7/20", the score flush with TABLE_WIDTH. */
-static void print_score_line(const struct report *r, const char *label,
-			     const char *name, uint64_t score, uint64_t max)
+static void print_score_line(const struct report *r, const char *label, const char *name,
+                             uint64_t score, uint64_t max)
 {
-	char pts[48];
-	int used;
+  char pts[48];
+  int used;
 
-	snprintf(pts, sizeof pts, "%llu/%llu", (unsigned long long)score,
-		 (unsigned long long)max);
-	used = (int)(strlen(label) + strlen(pts) +
-		     cp_count(name, strlen(name)));
-	printf("%s%s", r->pal.bold, label);
-	term_line(name, strlen(name));
-	printf("%*s%s%s", used < TABLE_WIDTH ? TABLE_WIDTH - used : 1, "", pts,
-	       r->pal.reset);
+  snprintf(pts, sizeof pts, "%llu/%llu", (unsigned long long) score, (unsigned long long) max);
+  used = (int) (strlen(label) + strlen(pts) + cp_count(name, strlen(name)));
+  printf("%s%s", r->pal.bold, label);
+  term_line(name, strlen(name));
+  printf("%*s%s%s", used < TABLE_WIDTH ? TABLE_WIDTH - used : 1, "", pts, r->pal.reset);
 }
 
 static void print_status(const struct report *r, enum state s)
 {
-	const char *word = s == PASS ? "PASS" : s == FAIL ? "FAIL" : "ERROR";
+  const char *word = s == PASS ? "PASS" : s == FAIL ? "FAIL" : "ERROR";
 
-	printf("  %s%s%s%*s", s == PASS ? r->pal.green : r->pal.red, word,
-	       r->pal.reset, (int)(7 - strlen(word)), "");
+  printf("  %s%s%s%*s", s == PASS ? r->pal.green : r->pal.red, word, r->pal.reset,
+         (int) (7 - strlen(word)), "");
 }
 
 /* "00-the-loop#the-close-protocol" -> chapters/00-the-loop.md#the-close-... */
 static void print_section(const char *section)
 {
-	size_t stem = strcspn(section, "#");
+  size_t stem = strcspn(section, "#");
 
-	printf("%*sread: chapters/", DETAIL_COL, "");
-	term_line(section, stem);
-	fputs(".md", stdout);
-	term_line(section + stem, strlen(section + stem));
-	putchar('\n');
+  printf("%*sread: chapters/", DETAIL_COL, "");
+  term_line(section, stem);
+  fputs(".md", stdout);
+  term_line(section + stem, strlen(section + stem));
+  putchar('\n');
 }
 
 static void print_test(const struct report *r, const struct test *t)
 {
-	char pts[48];
-	int n;
+  char pts[48];
+  int n;
 
-	print_status(r, test_state(t));
-	n = snprintf(pts, sizeof pts, "%llu/%llu",
-		     (unsigned long long)test_score(t),
-		     (unsigned long long)t->max_points);
-	printf("%s%*s", pts, n < 6 ? 6 - n : 1, "");
-	term_line(t->id, strlen(t->id));
-	puts(t->hidden ? " (hidden)" : "");
-	if (test_state(t) == PASS)
-		return;
-	print_block(t->message, "", TEST_MESSAGE_LINES);
-	print_block(t->output, "output: ", OUTPUT_LINES);
-	print_block(t->hint, "hint: ", TEST_MESSAGE_LINES);
-	if (*t->section)
-		print_section(t->section);
+  print_status(r, test_state(t));
+  n = snprintf(pts, sizeof pts, "%llu/%llu", (unsigned long long) test_score(t),
+               (unsigned long long) t->max_points);
+  printf("%s%*s", pts, n < 6 ? 6 - n : 1, "");
+  term_line(t->id, strlen(t->id));
+  puts(t->hidden ? " (hidden)" : "");
+  if (test_state(t) == PASS)
+    return;
+  print_block(t->message, "", TEST_MESSAGE_LINES);
+  print_block(t->output, "output: ", OUTPUT_LINES);
+  print_block(t->hint, "hint: ", TEST_MESSAGE_LINES);
+  if (*t->section)
+    print_section(t->section);
 }
 
 static void print_lab(const struct report *r, const struct lab *lab)
 {
-	size_t i;
+  size_t i;
 
-	print_score_line(r, "Lab ", lab->id, lab->score, lab->max_score);
-	putchar('\n');
-	if (!lab_ok(lab)) {
-		print_status(r, ERROR);
-		printf("%6s%s\n", "", lab_problem(lab));
-	}
-	print_block(lab->message, "", LAB_MESSAGE_LINES);
-	for (i = 0; i < lab->count; i++)
-		print_test(r, &r->tests[lab->first + i]);
+  print_score_line(r, "Lab ", lab->id, lab->score, lab->max_score);
+  putchar('\n');
+  if (!lab_ok(lab)) {
+    print_status(r, ERROR);
+    printf("%6s%s\n", "", lab_problem(lab));
+  }
+  print_block(lab->message, "", LAB_MESSAGE_LINES);
+  for (i = 0; i < lab->count; i++)
+    print_test(r, &r->tests[lab->first + i]);
 }
 
 /* Work through the labs in order: the first failure is the next step. */
 static void print_next(const struct report *r)
 {
-	const struct lab *lab;
-	const struct test *t;
-	size_t i = 0;
+  const struct lab *lab;
+  const struct test *t;
+  size_t i = 0;
 
-	while (i < r->ntests && test_state(&r->tests[i]) == PASS)
-		i++;
-	if (i == r->ntests)
-		return;
-	t = &r->tests[i];
-	for (lab = r->labs; i >= lab->first + lab->count; lab++)
-		;
-	printf("Next: ");
-	term_line(lab->id, strlen(lab->id));
-	fputs(": ", stdout);
-	term_line(t->id, strlen(t->id));
-	if (*t->hint) {
-		fputs(" " EM_DASH " ", stdout);
-		term_line(t->hint, first_line_len(t->hint, NO_CAP));
-	}
-	putchar('\n');
+  while (i < r->ntests && test_state(&r->tests[i]) == PASS)
+    i++;
+  if (i == r->ntests)
+    return;
+  t = &r->tests[i];
+  for (lab = r->labs; i >= lab->first + lab->count; lab++)
+    ;
+  printf("Next: ");
+  term_line(lab->id, strlen(lab->id));
+  fputs(": ", stdout);
+  term_line(t->id, strlen(t->id));
+  if (*t->hint) {
+    fputs(" " EM_DASH " ", stdout);
+    term_line(t->hint, first_line_len(t->hint, NO_CAP));
+  }
+  putchar('\n');
 }
 
 static void print_table(const struct report *r)
 {
-	size_t i;
+  size_t i;
 
-	if (r->title_given) {
-		printf("%s", r->pal.bold);
-		term_line(r->title, strlen(r->title));
-		printf("%s\n", r->pal.reset);
-	}
-	for (i = 0; i < r->nlabs; i++)
-		print_lab(r, &r->labs[i]);
-	print_score_line(r, "Total", "", r->score, r->max_score);
-	puts(r->any_hidden ? "" : "  (public tests only)");
-	print_next(r);
+  if (r->title_given) {
+    printf("%s", r->pal.bold);
+    term_line(r->title, strlen(r->title));
+    printf("%s\n", r->pal.reset);
+  }
+  for (i = 0; i < r->nlabs; i++)
+    print_lab(r, &r->labs[i]);
+  print_score_line(r, "Total", "", r->score, r->max_score);
+  puts(r->any_hidden ? "" : "  (public tests only)");
+  print_next(r);
 }
 
 /* ---- GitHub Actions ---- */
@@ -1120,88 +1128,86 @@ static void print_table(const struct report *r)
  */
 static void gha_chars(const char *s, size_t len, bool property)
 {
-	const char *end = s + len, *start;
-	uint32_t c;
+  const char *end = s + len, *start;
+  uint32_t c;
 
-	while (s < end) {
-		start = s;
-		c = next_cp(&s);
-		if (c == '%')
-			fputs("%25", stdout);
-		else if (c == '\r')
-			fputs("%0D", stdout);
-		else if (c == '\n')
-			fputs("%0A", stdout);
-		else if (property && c == ':')
-			fputs("%3A", stdout);
-		else if (property && c == ',')
-			fputs("%2C", stdout);
-		else if (term_unsafe(c))
-			fputs(REPLACEMENT, stdout);
-		else
-			fwrite(start, 1, (size_t)(s - start), stdout);
-	}
+  while (s < end) {
+    start = s;
+    c = next_cp(&s);
+    if (c == '%')
+      fputs("%25", stdout);
+    else if (c == '\r')
+      fputs("%0D", stdout);
+    else if (c == '\n')
+      fputs("%0A", stdout);
+    else if (property && c == ':')
+      fputs("%3A", stdout);
+    else if (property && c == ',')
+      fputs("%2C", stdout);
+    else if (term_unsafe(c))
+      fputs(REPLACEMENT, stdout);
+    else
+      fwrite(start, 1, (size_t) (s - start), stdout);
+  }
 }
 
 static void gha_capped(const char *s, size_t cap)
 {
-	bool cut;
+  bool cut;
 
-	gha_chars(s, prefix_len(s, cap, &cut), false);
-	if (cut)
-		fputs(TRUNCATED, stdout);
+  gha_chars(s, prefix_len(s, cap, &cut), false);
+  if (cut)
+    fputs(TRUNCATED, stdout);
 }
 
 static void gha_test(const struct lab *lab, const struct test *t)
 {
-	fputs("::error ", stdout);
-	if (*t->file) {
-		fputs("file=", stdout);
-		gha_chars(t->file, strlen(t->file), true);
-		if (t->line)
-			printf(",line=%llu", (unsigned long long)t->line);
-		fputc(',', stdout);
-	}
-	fputs("title=", stdout);
-	gha_chars(lab->id, strlen(lab->id), true);
-	gha_chars(": ", 2, true);
-	gha_chars(t->id, strlen(t->id), true);
-	fputs("::", stdout);
-	gha_capped(*t->message ? t->message : state_name(test_state(t)),
-		   MESSAGE_CAP);
-	if (*t->hint) {
-		fputs("%0Ahint: ", stdout);
-		gha_capped(t->hint, MESSAGE_CAP);
-	}
-	putchar('\n');
+  fputs("::error ", stdout);
+  if (*t->file) {
+    fputs("file=", stdout);
+    gha_chars(t->file, strlen(t->file), true);
+    if (t->line)
+      printf(",line=%llu", (unsigned long long) t->line);
+    fputc(',', stdout);
+  }
+  fputs("title=", stdout);
+  gha_chars(lab->id, strlen(lab->id), true);
+  gha_chars(": ", 2, true);
+  gha_chars(t->id, strlen(t->id), true);
+  fputs("::", stdout);
+  gha_capped(*t->message ? t->message : state_name(test_state(t)), MESSAGE_CAP);
+  if (*t->hint) {
+    fputs("%0Ahint: ", stdout);
+    gha_capped(t->hint, MESSAGE_CAP);
+  }
+  putchar('\n');
 }
 
 /* A lab that did not build gets its own annotation: the compiler's words. */
 static void gha_lab(const struct lab *lab)
 {
-	fputs("::error title=", stdout);
-	gha_chars(lab->id, strlen(lab->id), true);
-	gha_chars(": ", 2, true);
-	gha_chars(lab_problem(lab), strlen(lab_problem(lab)), true);
-	fputs("::", stdout);
-	gha_capped(*lab->message ? lab->message : lab_problem(lab),
-		   MESSAGE_CAP);
-	putchar('\n');
+  fputs("::error title=", stdout);
+  gha_chars(lab->id, strlen(lab->id), true);
+  gha_chars(": ", 2, true);
+  gha_chars(lab_problem(lab), strlen(lab_problem(lab)), true);
+  fputs("::", stdout);
+  gha_capped(*lab->message ? lab->message : lab_problem(lab), MESSAGE_CAP);
+  putchar('\n');
 }
 
 static void print_annotations(const struct report *r)
 {
-	const struct lab *lab;
-	size_t i, j;
+  const struct lab *lab;
+  size_t i, j;
 
-	for (i = 0; i < r->nlabs; i++) {
-		lab = &r->labs[i];
-		if (!lab_ok(lab))
-			gha_lab(lab);
-		for (j = 0; j < lab->count; j++)
-			if (test_state(&r->tests[lab->first + j]) != PASS)
-				gha_test(lab, &r->tests[lab->first + j]);
-	}
+  for (i = 0; i < r->nlabs; i++) {
+    lab = &r->labs[i];
+    if (!lab_ok(lab))
+      gha_lab(lab);
+    for (j = 0; j < lab->count; j++)
+      if (test_state(&r->tests[lab->first + j]) != PASS)
+        gha_test(lab, &r->tests[lab->first + j]);
+  }
 }
 
 /*
@@ -1211,84 +1217,83 @@ static void print_annotations(const struct report *r)
  */
 static void make_token(char *buf, size_t size)
 {
-	unsigned char raw[16] = {0};
-	FILE *f = fopen("/dev/urandom", "r");
-	size_t i;
+  unsigned char raw[16] = {0};
+  FILE *f = fopen("/dev/urandom", "r");
+  size_t i;
 
-	if (!f || fread(raw, 1, sizeof raw, f) != sizeof raw) {
-		uint64_t x = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
-		memcpy(raw, &x, sizeof x);
-	}
-	if (f)
-		fclose(f);
-	for (i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
-		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+  if (!f || fread(raw, 1, sizeof raw, f) != sizeof raw) {
+    uint64_t x = (uint64_t) time(NULL) << 20 ^ (uint64_t) getpid();
+    memcpy(raw, &x, sizeof x);
+  }
+  if (f)
+    fclose(f);
+  for (i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
+    snprintf(buf + 2 * i, 3, "%02x", raw[i]);
 }
 
 static void print_stdout(const struct report *r, bool gha)
 {
-	char token[40] = "report";
+  char token[40] = "report";
 
-	if (gha) {
-		print_annotations(r);
-		make_token(token, sizeof token);
-		printf("::stop-commands::%s\n", token);
-	}
-	print_table(r);
-	if (gha)
-		printf("::%s::\n", token);
-	printf("%zu passed, %zu failed\n", r->passed, r->failed);
+  if (gha) {
+    print_annotations(r);
+    make_token(token, sizeof token);
+    printf("::stop-commands::%s\n", token);
+  }
+  print_table(r);
+  if (gha)
+    printf("::%s::\n", token);
+  printf("%zu passed, %zu failed\n", r->passed, r->failed);
 }
 
 /* Table cells: '|' ends a cell, a newline ends the table, HTML is live. */
 static void md_chars(FILE *f, const char *s)
 {
-	const char *start;
-	uint32_t c;
+  const char *start;
+  uint32_t c;
 
-	while (*s) {
-		start = s;
-		c = next_cp(&s);
-		if (c == '&')
-			fputs("&amp;", f);
-		else if (c == '<')
-			fputs("&lt;", f);
-		else if (c == '>')
-			fputs("&gt;", f);
-		else if (c < 0x80 && c && strchr("|\\`*_[]", (int)c))
-			fprintf(f, "\\%c", (int)c);
-		else if (c == '\n' || c == '\t')
-			fputc(' ', f);
-		else if (term_unsafe(c))
-			fputs(REPLACEMENT, f);
-		else
-			fwrite(start, 1, (size_t)(s - start), f);
-	}
+  while (*s) {
+    start = s;
+    c = next_cp(&s);
+    if (c == '&')
+      fputs("&amp;", f);
+    else if (c == '<')
+      fputs("&lt;", f);
+    else if (c == '>')
+      fputs("&gt;", f);
+    else if (c < 0x80 && c && strchr("|\\`*_[]", (int) c))
+      fprintf(f, "\\%c", (int) c);
+    else if (c == '\n' || c == '\t')
+      fputc(' ', f);
+    else if (term_unsafe(c))
+      fputs(REPLACEMENT, f);
+    else
+      fwrite(start, 1, (size_t) (s - start), f);
+  }
 }
 
 static void write_step_summary(FILE *f, const struct report *r)
 {
-	/* indexed by enum state: check mark, cross, warning sign */
-	static const char *mark[] = {"\xe2\x9c\x85", "\xe2\x9d\x8c",
-				     "\xe2\x9a\xa0\xef\xb8\x8f"};
-	const struct lab *lab;
-	size_t i;
+  /* indexed by enum state: check mark, cross, warning sign */
+  static const char *mark[] = {"\xe2\x9c\x85", "\xe2\x9d\x8c", "\xe2\x9a\xa0\xef\xb8\x8f"};
+  const struct lab *lab;
+  size_t i;
 
-	fputs("### ", f);
-	md_chars(f, r->title);
-	fputs("\n\n| Lab | Status | Score |\n| :-- | :-- | --: |\n", f);
-	for (i = 0; i < r->nlabs; i++) {
-		lab = &r->labs[i];
-		fputs("| ", f);
-		md_chars(f, lab->id);
-		fprintf(f, " | %s %s | %llu/%llu |\n", mark[lab_state(lab)],
-			state_name(lab_state(lab)), (unsigned long long)lab->score,
-			(unsigned long long)lab->max_score);
-	}
-	fprintf(f, "| **Total** | %s **%s** | **%llu/%llu** |\n\n"
-		"%zu passed, %zu failed\n\n", mark[report_state(r)],
-		state_name(report_state(r)), (unsigned long long)r->score,
-		(unsigned long long)r->max_score, r->passed, r->failed);
+  fputs("### ", f);
+  md_chars(f, r->title);
+  fputs("\n\n| Lab | Status | Score |\n| :-- | :-- | --: |\n", f);
+  for (i = 0; i < r->nlabs; i++) {
+    lab = &r->labs[i];
+    fputs("| ", f);
+    md_chars(f, lab->id);
+    fprintf(f, " | %s %s | %llu/%llu |\n", mark[lab_state(lab)], state_name(lab_state(lab)),
+            (unsigned long long) lab->score, (unsigned long long) lab->max_score);
+  }
+  fprintf(f,
+          "| **Total** | %s **%s** | **%llu/%llu** |\n\n"
+          "%zu passed, %zu failed\n\n",
+          mark[report_state(r)], state_name(report_state(r)), (unsigned long long) r->score,
+          (unsigned long long) r->max_score, r->passed, r->failed);
 }
 
 /* ---- output files ---- */
@@ -1297,133 +1302,131 @@ typedef void writer(FILE *f, const struct report *r);
 
 static void close_or_die(FILE *f, const char *path)
 {
-	bool bad = ferror(f);
+  bool bad = ferror(f);
 
-	if (fclose(f) != 0 || bad)
-		die("cannot write %s", path, errno);
+  if (fclose(f) != 0 || bad)
+    die("cannot write %s", path, errno);
 }
 
 static void write_file(const struct report *r, const char *name, writer *fn)
 {
-	char *path = join(r->dir, "/", name), *tmp = join(path, ".tmp", "");
-	FILE *f = fopen(tmp, "w");
+  char *path = join(r->dir, "/", name), *tmp = join(path, ".tmp", "");
+  FILE *f = fopen(tmp, "w");
 
-	if (!f)
-		die("cannot create %s", tmp, errno);
-	fn(f, r);
-	close_or_die(f, tmp);
-	if (rename(tmp, path) != 0)
-		die("cannot rename to %s", path, errno);
-	free(tmp);
-	free(path);
+  if (!f)
+    die("cannot create %s", tmp, errno);
+  fn(f, r);
+  close_or_die(f, tmp);
+  if (rename(tmp, path) != 0)
+    die("cannot rename to %s", path, errno);
+  free(tmp);
+  free(path);
 }
 
 /* Appended, not replaced: other steps share the summary file. */
 static void append_step_summary(const struct report *r, const char *path)
 {
-	FILE *f = fopen(path, "a");
+  FILE *f = fopen(path, "a");
 
-	if (!f)
-		die("cannot open %s", path, errno);
-	write_step_summary(f, r);
-	close_or_die(f, path);
+  if (!f)
+    die("cannot open %s", path, errno);
+  write_step_summary(f, r);
+  close_or_die(f, path);
 }
 
 /* ---- main ---- */
 
 static int usage(void)
 {
-	fputs("usage: report --results DIR [--strict] [--title TEXT]\n",
-	      stderr);
-	return 2;
+  fputs("usage: report --results DIR [--strict] [--title TEXT]\n", stderr);
+  return 2;
 }
 
 static bool parse_args(struct report *r, int argc, char **argv)
 {
-	int i;
+  int i;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--strict") == 0)
-			r->strict = true;
-		else if (strcmp(argv[i], "--results") == 0 && i + 1 < argc)
-			r->dir = argv[++i];
-		else if (strcmp(argv[i], "--title") == 0 && i + 1 < argc) {
-			i++;
-			free(r->title);
-			r->title = utf8_repair(argv[i], strlen(argv[i]));
-			r->title_given = true;
-		} else
-			return false;
-	}
-	if (!r->title)
-		r->title = utf8_repair("Grader results", 14);
-	return r->dir && *r->dir;
+  for (i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--strict") == 0)
+      r->strict = true;
+    else if (strcmp(argv[i], "--results") == 0 && i + 1 < argc)
+      r->dir = argv[++i];
+    else if (strcmp(argv[i], "--title") == 0 && i + 1 < argc) {
+      i++;
+      free(r->title);
+      r->title = utf8_repair(argv[i], strlen(argv[i]));
+      r->title_given = true;
+    } else
+      return false;
+  }
+  if (!r->title)
+    r->title = utf8_repair("Grader results", 14);
+  return r->dir && *r->dir;
 }
 
 static void choose_palette(struct report *r)
 {
-	static const struct palette plain = {"", "", "", ""};
-	static const struct palette ansi = {"\033[1m", "\033[32m", "\033[31m",
-					    "\033[0m"};
+  static const struct palette plain = {"", "", "", ""};
+  static const struct palette ansi = {"\033[1m", "\033[32m", "\033[31m", "\033[0m"};
 
-	r->pal = isatty(STDOUT_FILENO) && !env_set("NO_COLOR") ? ansi : plain;
+  r->pal = isatty(STDOUT_FILENO) && !env_set("NO_COLOR") ? ansi : plain;
 }
 
 static void test_free(struct test *t)
 {
-	free(t->id);
-	free(t->status);
-	free(t->section);
-	free(t->hint);
-	free(t->message);
-	free(t->file);
-	free(t->output);
+  free(t->id);
+  free(t->status);
+  free(t->section);
+  free(t->hint);
+  free(t->message);
+  free(t->file);
+  free(t->output);
 }
 
 static void report_free(struct report *r)
 {
-	size_t i;
+  size_t i;
 
-	for (i = 0; i < r->nlabs; i++) {
-		free(r->labs[i].id);
-		free(r->labs[i].status);
-		free(r->labs[i].message);
-	}
-	for (i = 0; i < r->ntests; i++)
-		test_free(&r->tests[i]);
-	free(r->labs);
-	free(r->tests);
-	free(r->title);
+  for (i = 0; i < r->nlabs; i++) {
+    free(r->labs[i].id);
+    free(r->labs[i].status);
+    free(r->labs[i].message);
+  }
+  for (i = 0; i < r->ntests; i++)
+    test_free(&r->tests[i]);
+  free(r->labs);
+  free(r->tests);
+  free(r->title);
 }
 
 int main(int argc, char **argv)
 {
-	struct report r = {0};
-	const char *gha = getenv("GITHUB_ACTIONS");
-	bool in_actions = gha && strcmp(gha, "true") == 0;
-	int status;
+  struct report r = {0};
+  const char *gha = getenv("GITHUB_ACTIONS");
+  bool in_actions = gha && strcmp(gha, "true") == 0;
+  int status;
 
-	if (!parse_args(&r, argc, argv)) {
-		free(r.title);
-		return usage();
-	}
-	if (load_records(&r) == 0) {
-		fprintf(stderr, "report: no .rec files in %s/raw\n", r.dir);
-		report_free(&r);
-		return 2;
-	}
-	tally(&r);
-	choose_palette(&r);
-	print_stdout(&r, in_actions);
-	write_file(&r, "results.json", write_json);
-	write_file(&r, "junit.xml", write_junit);
-	write_file(&r, "results.tap", write_tap);
-	write_file(&r, "summary.txt", write_summary_txt);
-	if (in_actions && env_set("GITHUB_STEP_SUMMARY"))
-		append_step_summary(&r, getenv("GITHUB_STEP_SUMMARY"));
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die("%s", "cannot write to stdout", errno);
-	status = r.strict && !perfect(&r) ? 1 : 0;
-	report_free(&r);
-	return status;
+  if (!parse_args(&r, argc, argv)) {
+    free(r.title);
+    return usage();
+  }
+  if (load_records(&r) == 0) {
+    fprintf(stderr, "report: no .rec files in %s/raw\n", r.dir);
+    report_free(&r);
+    return 2;
+  }
+  tally(&r);
+  choose_palette(&r);
+  print_stdout(&r, in_actions);
+  write_file(&r, "results.json", write_json);
+  write_file(&r, "junit.xml", write_junit);
+  write_file(&r, "results.tap", write_tap);
+  write_file(&r, "summary.txt", write_summary_txt);
+  if (in_actions && env_set("GITHUB_STEP_SUMMARY"))
+    append_step_summary(&r, getenv("GITHUB_STEP_SUMMARY"));
+  if (fflush(stdout) != 0 || ferror(stdout))
+    die("%s", "cannot write to stdout", errno);
+  status = r.strict && !perfect(&r) ? 1 : 0;
+  report_free(&r);
+  return status;
 }

@@ -11,7 +11,7 @@ CFLAGS=(-std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g)
 mkdir -p build/tools
 cc "${CFLAGS[@]}" grader/report.c -o build/tools/report
 cc "${CFLAGS[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer grader/report.c -o build/tools/report-asan
+  -fno-omit-frame-pointer grader/report.c -o build/tools/report-asan
 REPORT=$PWD/build/tools/report
 REPORT_ASAN=$PWD/build/tools/report-asan
 
@@ -21,16 +21,16 @@ failures=0
 
 pass() { printf 'ok   %s\n' "$*"; }
 fail() { printf 'FAIL %s\n' "$*"; failures=$((failures + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
 # Runs the reporter with stdout/stderr captured; sets $rc.
-run() {		# run DIR [ARGS...]
-	local dir=$1; shift
-	rc=0
-	"$REPORT" --results "$dir" "$@" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
+run() {  # run DIR [ARGS...]
+  local dir=$1; shift
+  rc=0
+  "$REPORT" --results "$dir" "$@" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
 }
 
 # A record line from already-escaped fields (the caller escapes).
@@ -39,12 +39,12 @@ rec() { local IFS=$'\t'; printf '%s\n' "$*"; }
 # Every byte 0x01-0x1f except the two the format forbids raw (tab ends a
 # field, LF ends a line), then DEL.
 control_bytes() {
-	local i
-	for ((i = 1; i < 32; i++)); do
-		((i == 9 || i == 10)) && continue
-		printf "\\$(printf '%03o' "$i")"
-	done
-	printf '\177'
+  local i
+  for ((i = 1; i < 32; i++)); do
+    ((i == 9 || i == 10)) && continue
+    printf "\\$(printf '%03o' "$i")"
+  done
+  printf '\177'
 }
 
 # Quotes, backslashes (escaped, unknown-escape and raw), XML specials,
@@ -52,56 +52,56 @@ control_bytes() {
 # sequence), U+FFFE, ANSI and C1 escapes, GitHub workflow commands and
 # TAP directives.
 hostile() {
-	printf '"q" '"'"'s'"'"' \\\\ back\\x \\\\n <a>&amp;]]> '
-	control_bytes
-	printf ' \xff\xfe\xc0\x80 \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82 \xef\xbf\xbe'
-	printf ' \x1b[2J\x1b[31mred \xc2\x9b2J %%25 a:b,c'
-	printf '\\n::error::injected\\n  ::add-mask::x # SKIP \\t tab \\r cr'
+  printf '"q" '"'"'s'"'"' \\\\ back\\x \\\\n <a>&amp;]]> '
+  control_bytes
+  printf ' \xff\xfe\xc0\x80 \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82 \xef\xbf\xbe'
+  printf ' \x1b[2J\x1b[31mred \xc2\x9b2J %%25 a:b,c'
+  printf '\\n::error::injected\\n  ::add-mask::x # SKIP \\t tab \\r cr'
 }
 
-write_mixed() {	# a failing set: every kind of lab and test
-	local raw=$1/raw
-	mkdir -p "$raw"
-	{
-		rec lab 00-the-loop ok ''
-		rec test 00-the-loop results_in_input_order pass 3 3 0 '00-the-loop#gathering' 'Keep order.' '' labs/00/test.c 12 ''
-		rec test 00-the-loop done_after_every_close fail 0 2 0 '00-the-loop#the-close-protocol' \
-			'Call done from the last close callback.' \
-			'expected done once after all 3 timers closed\nobserved done while 1 timer was open\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8' \
-			labs/00/test.c 40 'tick\ntick\ntick\ntick\ntick\ntick'
-		rec test 00-the-loop many_sleeps error 0 4 0 '00-the-loop#sleeping' '' \
-			'the test crashed: SIGSEGV (segmentation fault)' labs/00/test.c 0 ''
-		rec test 00-the-loop secret_case pass 5 5 1 '00-the-loop#hidden' '' '' labs/00/test.c 77 ''
-	} >"$raw/00-the-loop.rec"
-	{
-		rec lab 01-build build-failed 'lab.c:3:1: error: expected ;\n 3 | }\n   | ^'
-		rec test 01-build compiles error 0 6 0 '01-build#start' 'Read the compiler.' 'not built' lab.c 3 ''
-	} >"$raw/01-build.rec"
-	{
-		printf 'lab\t02-"hostile"\tok\t'; hostile; printf '\n'
-		printf 'test\t02-"hostile"\t'; hostile; printf '\tfail\t0\t1\t0\t'
-		hostile; printf '\t'; hostile; printf '\t'; hostile; printf '\t'; hostile
-		printf '\t42\t'
-		# a 3 MB output field: the hostile text over and over
-		(yes "$(hostile)" || true) | head -c 3000000 | tr -d '\n'
-		printf '\n'
-		printf 'test\t02-"hostile"\tbad_status\tweird\tx\t-1\t7\t\t\t\t\tnot-a-number\n'
-		printf 'future-kind\tignored\n\n'
-		printf 'test\t02-"hostile"\tlone_backslash\terror\t0\t1\t0\t\t\tends with \\\t\t0\t\\\n'
-	} >"$raw/02-hostile.rec"
-	printf 'not a record file\n' >"$raw/README.txt"
+write_mixed() {  # a failing set: every kind of lab and test
+  local raw=$1/raw
+  mkdir -p "$raw"
+  {
+    rec lab 00-the-loop ok ''
+    rec test 00-the-loop results_in_input_order pass 3 3 0 '00-the-loop#gathering' 'Keep order.' '' labs/00/test.c 12 ''
+    rec test 00-the-loop done_after_every_close fail 0 2 0 '00-the-loop#the-close-protocol' \
+      'Call done from the last close callback.' \
+      'expected done once after all 3 timers closed\nobserved done while 1 timer was open\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8' \
+      labs/00/test.c 40 'tick\ntick\ntick\ntick\ntick\ntick'
+    rec test 00-the-loop many_sleeps error 0 4 0 '00-the-loop#sleeping' '' \
+      'the test crashed: SIGSEGV (segmentation fault)' labs/00/test.c 0 ''
+    rec test 00-the-loop secret_case pass 5 5 1 '00-the-loop#hidden' '' '' labs/00/test.c 77 ''
+  } >"$raw/00-the-loop.rec"
+  {
+    rec lab 01-build build-failed 'lab.c:3:1: error: expected ;\n 3 | }\n   | ^'
+    rec test 01-build compiles error 0 6 0 '01-build#start' 'Read the compiler.' 'not built' lab.c 3 ''
+  } >"$raw/01-build.rec"
+  {
+    printf 'lab\t02-"hostile"\tok\t'; hostile; printf '\n'
+    printf 'test\t02-"hostile"\t'; hostile; printf '\tfail\t0\t1\t0\t'
+    hostile; printf '\t'; hostile; printf '\t'; hostile; printf '\t'; hostile
+    printf '\t42\t'
+    # a 3 MB output field: the hostile text over and over
+    (yes "$(hostile)" || true) | head -c 3000000 | tr -d '\n'
+    printf '\n'
+    printf 'test\t02-"hostile"\tbad_status\tweird\tx\t-1\t7\t\t\t\t\tnot-a-number\n'
+    printf 'future-kind\tignored\n\n'
+    printf 'test\t02-"hostile"\tlone_backslash\terror\t0\t1\t0\t\t\tends with \\\t\t0\t\\\n'
+  } >"$raw/02-hostile.rec"
+  printf 'not a record file\n' >"$raw/README.txt"
 }
 
 write_allpass() {
-	mkdir -p "$1/raw"
-	{
-		rec lab 00-the-loop ok ''
-		rec test 00-the-loop a pass 2 2 0 '00-the-loop#a' '' '' t.c 1 ''
-		rec test 00-the-loop b pass 3 3 0 '00-the-loop#b' '' '' t.c 2 'some output'
-	} >"$1/raw/00-the-loop.rec"
+  mkdir -p "$1/raw"
+  {
+    rec lab 00-the-loop ok ''
+    rec test 00-the-loop a pass 2 2 0 '00-the-loop#a' '' '' t.c 1 ''
+    rec test 00-the-loop b pass 3 3 0 '00-the-loop#b' '' '' t.c 2 'some output'
+  } >"$1/raw/00-the-loop.rec"
 }
 
-json_ok() { jq -e "$1" "$2" >/dev/null; }	# json_ok FILTER FILE
+json_ok() { jq -e "$1" "$2" >/dev/null; }  # json_ok FILTER FILE
 valid_utf8() { iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1; }
 # Any C0 control but tab/LF, DEL, ESC, or a C1 control encoded in UTF-8.
 no_controls() { ! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$1"; }
@@ -109,155 +109,155 @@ tap_plan() { sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$1"; }
 tap_count() { grep -cE '^(not )?ok [0-9]+ ' "$1"; }
 
 test_mixed() {
-	local d=$TMP/mixed
-	write_mixed "$d"
-	run "$d"
-	check "mixed: exit 0 without --strict" [ "$rc" -eq 0 ]
-	check "mixed: results.json parses" json_ok . "$d/results.json"
-	read -r score max passed failed <"$d/summary.txt"
-	check "mixed: .score matches summary.txt" [ "$(jq .score "$d/results.json")" = "$score" ]
-	check "mixed: .max_score matches summary.txt" [ "$(jq .max_score "$d/results.json")" = "$max" ]
-	check "mixed: score is 8/22" [ "$score/$max" = 8/22 ]
-	check "mixed: 2 passed, 6 failed" [ "$passed $failed" = "2 6" ]
-	check "mixed: status error" [ "$(jq -r .status "$d/results.json")" = error ]
-	check "mixed: message names the broken build" \
-		json_ok '.message | test("01-build: build failed")' "$d/results.json"
-	check "mixed: hidden_tests_run" json_ok '.hidden_tests_run == true' "$d/results.json"
-	check "mixed: task_id counts labs" \
-		json_ok '[.tests[].task_id] | unique == [1,2,3]' "$d/results.json"
-	check "mixed: output capped at 500 code points" \
-		json_ok '[.tests[].output // "" | length] | max <= 512' "$d/results.json"
-	check "mixed: capped output says so" \
-		json_ok '.tests[] | select(.test | startswith("\"q\"")) | .output | endswith("…[truncated]")' "$d/results.json"
-	check "mixed: quotes and backslashes survive" \
-		json_ok '.tests[] | select(.test | startswith("\"q\"")) | .message | contains("\"q\" '"'"'s'"'"' \\ back\\x")' "$d/results.json"
-	check "mixed: invalid UTF-8 became U+FFFD" \
-		json_ok '.labs[2].message | contains("\ufffd\ufffd\ufffd\ufffd \ufffd\ufffd\ufffd \ufffd\ufffd\ufffd\ufffd \ufffd \ufffe")' "$d/results.json"
-	check "mixed: unknown status counts as error" \
-		json_ok '.tests[] | select(.test == "bad_status") | .status == "error" and .max_points == 0 and .hidden == false' "$d/results.json"
-	check "mixed: junit.xml is well-formed" xmllint --noout "$d/junit.xml"
-	check "mixed: junit counts" [ "$(xmllint --xpath 'string(/testsuites/@tests)' "$d/junit.xml")" = 8 ]
-	check "mixed: build failure in system-err" \
-		[ "$(xmllint --xpath 'count(//testsuite[@name="01-build"]/system-err)' "$d/junit.xml")" = 1 ]
-	check "mixed: TAP plan matches tests" [ "$(tap_plan "$d/results.tap")" = "$(tap_count "$d/results.tap")" ]
-	check "mixed: TAP plan matches JSON" [ "$(tap_plan "$d/results.tap")" = "$(jq '.tests | length' "$d/results.json")" ]
-	check "mixed: no TAP SKIP directive leaked" [ "$(grep -c '^\(not \)\?ok.*[^\\]# SKIP' "$d/results.tap" || true)" = 0 ]
-	for f in results.json junit.xml results.tap stdout; do
-		check "mixed: $f is valid UTF-8" valid_utf8 "$d/$f"
-		check "mixed: $f carries no raw control characters" no_controls "$d/$f"
-	done
-	check "mixed: table total line" grep -q '^Total  *8/22$' "$d/stdout"
-	check "mixed: table points at the chapter" \
-		grep -q 'read: chapters/00-the-loop.md#the-close-protocol' "$d/stdout"
-	check "mixed: table shows 6 message lines at most" \
-		bash -c "! grep -q 'line 7' '$d/stdout'"
-	check "mixed: hidden tests marked" grep -q 'secret_case (hidden)' "$d/stdout"
-	check "mixed: next step named" \
-		grep -q '^Next: 00-the-loop: done_after_every_close — Call done' "$d/stdout"
-	check "mixed: summary line last" [ "$(tail -n1 "$d/stdout")" = "2 passed, 6 failed" ]
-	check "mixed: no tmp files left" bash -c "! ls '$d'/*.tmp 2>/dev/null"
-	run "$d" --strict
-	check "mixed: --strict exits 1" [ "$rc" -eq 1 ]
-	if python3 -c 'import yaml' 2>/dev/null; then
-		check "mixed: TAP YAML blocks parse" python3 - "$d/results.tap" <<-'EOF'
-			import sys, yaml
-			block, docs = None, 0
-			for line in open(sys.argv[1], encoding="utf-8"):
-			    if line == "  ---\n": block = []
-			    elif line == "  ...\n": yaml.safe_load("".join(block)); docs += 1; block = None
-			    elif block is not None: block.append(line[2:])
-			sys.exit(0 if docs == 6 else 1)
-		EOF
-	fi
+  local d=$TMP/mixed
+  write_mixed "$d"
+  run "$d"
+  check "mixed: exit 0 without --strict" [ "$rc" -eq 0 ]
+  check "mixed: results.json parses" json_ok . "$d/results.json"
+  read -r score max passed failed <"$d/summary.txt"
+  check "mixed: .score matches summary.txt" [ "$(jq .score "$d/results.json")" = "$score" ]
+  check "mixed: .max_score matches summary.txt" [ "$(jq .max_score "$d/results.json")" = "$max" ]
+  check "mixed: score is 8/22" [ "$score/$max" = 8/22 ]
+  check "mixed: 2 passed, 6 failed" [ "$passed $failed" = "2 6" ]
+  check "mixed: status error" [ "$(jq -r .status "$d/results.json")" = error ]
+  check "mixed: message names the broken build" \
+    json_ok '.message | test("01-build: build failed")' "$d/results.json"
+  check "mixed: hidden_tests_run" json_ok '.hidden_tests_run == true' "$d/results.json"
+  check "mixed: task_id counts labs" \
+    json_ok '[.tests[].task_id] | unique == [1,2,3]' "$d/results.json"
+  check "mixed: output capped at 500 code points" \
+    json_ok '[.tests[].output // "" | length] | max <= 512' "$d/results.json"
+  check "mixed: capped output says so" \
+    json_ok '.tests[] | select(.test | startswith("\"q\"")) | .output | endswith("…[truncated]")' "$d/results.json"
+  check "mixed: quotes and backslashes survive" \
+    json_ok '.tests[] | select(.test | startswith("\"q\"")) | .message | contains("\"q\" '"'"'s'"'"' \\ back\\x")' "$d/results.json"
+  check "mixed: invalid UTF-8 became U+FFFD" \
+    json_ok '.labs[2].message | contains("\ufffd\ufffd\ufffd\ufffd \ufffd\ufffd\ufffd \ufffd\ufffd\ufffd\ufffd \ufffd \ufffe")' "$d/results.json"
+  check "mixed: unknown status counts as error" \
+    json_ok '.tests[] | select(.test == "bad_status") | .status == "error" and .max_points == 0 and .hidden == false' "$d/results.json"
+  check "mixed: junit.xml is well-formed" xmllint --noout "$d/junit.xml"
+  check "mixed: junit counts" [ "$(xmllint --xpath 'string(/testsuites/@tests)' "$d/junit.xml")" = 8 ]
+  check "mixed: build failure in system-err" \
+    [ "$(xmllint --xpath 'count(//testsuite[@name="01-build"]/system-err)' "$d/junit.xml")" = 1 ]
+  check "mixed: TAP plan matches tests" [ "$(tap_plan "$d/results.tap")" = "$(tap_count "$d/results.tap")" ]
+  check "mixed: TAP plan matches JSON" [ "$(tap_plan "$d/results.tap")" = "$(jq '.tests | length' "$d/results.json")" ]
+  check "mixed: no TAP SKIP directive leaked" [ "$(grep -c '^\(not \)\?ok.*[^\\]# SKIP' "$d/results.tap" || true)" = 0 ]
+  for f in results.json junit.xml results.tap stdout; do
+    check "mixed: $f is valid UTF-8" valid_utf8 "$d/$f"
+    check "mixed: $f carries no raw control characters" no_controls "$d/$f"
+  done
+  check "mixed: table total line" grep -q '^Total  *8/22$' "$d/stdout"
+  check "mixed: table points at the chapter" \
+    grep -q 'read: chapters/00-the-loop.md#the-close-protocol' "$d/stdout"
+  check "mixed: table shows 6 message lines at most" \
+    bash -c "! grep -q 'line 7' '$d/stdout'"
+  check "mixed: hidden tests marked" grep -q 'secret_case (hidden)' "$d/stdout"
+  check "mixed: next step named" \
+    grep -q '^Next: 00-the-loop: done_after_every_close — Call done' "$d/stdout"
+  check "mixed: summary line last" [ "$(tail -n1 "$d/stdout")" = "2 passed, 6 failed" ]
+  check "mixed: no tmp files left" bash -c "! ls '$d'/*.tmp 2>/dev/null"
+  run "$d" --strict
+  check "mixed: --strict exits 1" [ "$rc" -eq 1 ]
+  if python3 -c 'import yaml' 2>/dev/null; then
+    check "mixed: TAP YAML blocks parse" python3 - "$d/results.tap" <<'EOF'
+import sys, yaml
+block, docs = None, 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line == "  ---\n": block = []
+    elif line == "  ...\n": yaml.safe_load("".join(block)); docs += 1; block = None
+    elif block is not None: block.append(line[2:])
+sys.exit(0 if docs == 6 else 1)
+EOF
+  fi
 }
 
 # Inside ::stop-commands:: nothing may reach the runner as a command.
 commands_outside_stop() {
-	awk '/^::stop-commands::/ { tok = "::" substr($0, 18) "::"; stop = 1; next }
-	     stop && $0 == tok { stop = 0; next }
-	     !stop && /^[ \t]*::/ { print }' "$1"
+  awk '/^::stop-commands::/ { tok = "::" substr($0, 18) "::"; stop = 1; next }
+       stop && $0 == tok { stop = 0; next }
+       !stop && /^[ \t]*::/ { print }' "$1"
 }
 
 test_github() {
-	local d=$TMP/mixed
-	: >"$TMP/step_summary"
-	rc=0
-	GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$TMP/step_summary \
-		"$REPORT" --results "$d" >"$d/gha" 2>&1 || rc=$?
-	check "github: exit 0" [ "$rc" -eq 0 ]
-	check "github: one annotation per failure plus the broken build" \
-		[ "$(grep -c '^::error ' "$d/gha")" = 7 ]
-	check "github: only our own commands outside stop-commands" \
-		[ "$(commands_outside_stop "$d/gha" | grep -vc '^::error ' || true)" = 0 ]
-	check "github: file/line/title properties" \
-		grep -q '^::error file=labs/00/test.c,line=40,title=00-the-loop%3A done_after_every_close::expected done once after all 3 timers closed%0Aobserved' "$d/gha"
-	check "github: ':' ',' '%' escaped in properties" \
-		grep -q '%2525 a%3Ab%2Cc' "$d/gha"
-	check "github: step summary table" grep -q '^| \*\*Total\*\* | .* | \*\*8/22\*\* |$' "$TMP/step_summary"
-	check "github: step summary valid UTF-8" valid_utf8 "$TMP/step_summary"
-	check "github: annotations valid UTF-8" valid_utf8 "$d/gha"
+  local d=$TMP/mixed
+  : >"$TMP/step_summary"
+  rc=0
+  GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$TMP/step_summary \
+    "$REPORT" --results "$d" >"$d/gha" 2>&1 || rc=$?
+  check "github: exit 0" [ "$rc" -eq 0 ]
+  check "github: one annotation per failure plus the broken build" \
+    [ "$(grep -c '^::error ' "$d/gha")" = 7 ]
+  check "github: only our own commands outside stop-commands" \
+    [ "$(commands_outside_stop "$d/gha" | grep -vc '^::error ' || true)" = 0 ]
+  check "github: file/line/title properties" \
+    grep -q '^::error file=labs/00/test.c,line=40,title=00-the-loop%3A done_after_every_close::expected done once after all 3 timers closed%0Aobserved' "$d/gha"
+  check "github: ':' ',' '%' escaped in properties" \
+    grep -q '%2525 a%3Ab%2Cc' "$d/gha"
+  check "github: step summary table" grep -q '^| \*\*Total\*\* | .* | \*\*8/22\*\* |$' "$TMP/step_summary"
+  check "github: step summary valid UTF-8" valid_utf8 "$TMP/step_summary"
+  check "github: annotations valid UTF-8" valid_utf8 "$d/gha"
 }
 
 test_allpass() {
-	local d=$TMP/allpass
-	write_allpass "$d"
-	run "$d" --strict --title 'All good'
-	check "allpass: --strict exits 0" [ "$rc" -eq 0 ]
-	check "allpass: status pass" [ "$(jq -r .status "$d/results.json")" = pass ]
-	check "allpass: message null" [ "$(jq -r .message "$d/results.json")" = null ]
-	check "allpass: summary.txt" [ "$(cat "$d/summary.txt")" = "5 5 2 0" ]
-	check "allpass: public tests only" grep -q '^Total  *5/5  (public tests only)$' "$d/stdout"
-	check "allpass: junit name is the title" grep -q '<testsuites name="All good"' "$d/junit.xml"
-	check "allpass: TAP all ok" [ "$(grep -c '^ok' "$d/results.tap")" = 2 ]
+  local d=$TMP/allpass
+  write_allpass "$d"
+  run "$d" --strict --title 'All good'
+  check "allpass: --strict exits 0" [ "$rc" -eq 0 ]
+  check "allpass: status pass" [ "$(jq -r .status "$d/results.json")" = pass ]
+  check "allpass: message null" [ "$(jq -r .message "$d/results.json")" = null ]
+  check "allpass: summary.txt" [ "$(cat "$d/summary.txt")" = "5 5 2 0" ]
+  check "allpass: public tests only" grep -q '^Total  *5/5  (public tests only)$' "$d/stdout"
+  check "allpass: junit name is the title" grep -q '<testsuites name="All good"' "$d/junit.xml"
+  check "allpass: TAP all ok" [ "$(grep -c '^ok' "$d/results.tap")" = 2 ]
 }
 
-test_crashed() {	# a runner that died: strict must not call it perfect
-	local d=$TMP/crashed
-	mkdir -p "$d/raw"
-	{
-		rec lab 00-the-loop runner-crashed 'killed by SIGKILL'
-		rec test 00-the-loop a pass 2 2 0 '' '' '' t.c 1 ''
-	} >"$d/raw/00.rec"
-	: >"$d/raw/01-empty.rec"
-	run "$d" --strict
-	check "crashed: --strict exits 1 though every listed test passed" [ "$rc" -eq 1 ]
-	check "crashed: empty file is a crashed lab" \
-		json_ok '.labs[1] | .lab == "01-empty" and .status == "error"' "$d/results.json"
-	run "$d"
-	check "crashed: exit 0 without --strict" [ "$rc" -eq 0 ]
+test_crashed() {  # a runner that died: strict must not call it perfect
+  local d=$TMP/crashed
+  mkdir -p "$d/raw"
+  {
+    rec lab 00-the-loop runner-crashed 'killed by SIGKILL'
+    rec test 00-the-loop a pass 2 2 0 '' '' '' t.c 1 ''
+  } >"$d/raw/00.rec"
+  : >"$d/raw/01-empty.rec"
+  run "$d" --strict
+  check "crashed: --strict exits 1 though every listed test passed" [ "$rc" -eq 1 ]
+  check "crashed: empty file is a crashed lab" \
+    json_ok '.labs[1] | .lab == "01-empty" and .status == "error"' "$d/results.json"
+  run "$d"
+  check "crashed: exit 0 without --strict" [ "$rc" -eq 0 ]
 }
 
 test_usage() {
-	local d=$TMP/empty
-	mkdir -p "$d/raw"
-	run "$d"
-	check "empty raw: exit 2" [ "$rc" -eq 2 ]
-	check "empty raw: says why" grep -q 'no .rec files' "$d/stderr"
-	run "$d" --strict
-	check "empty raw --strict: exit 2" [ "$rc" -eq 2 ]
-	rc=0; "$REPORT" --results "$TMP/does-not-exist" >/dev/null 2>&1 || rc=$?
-	check "missing dir: exit 2" [ "$rc" -eq 2 ]
-	rc=0; "$REPORT" >/dev/null 2>&1 || rc=$?
-	check "no arguments: exit 2" [ "$rc" -eq 2 ]
-	rc=0; "$REPORT" --results "$d" --bogus >/dev/null 2>&1 || rc=$?
-	check "unknown option: exit 2" [ "$rc" -eq 2 ]
-	rc=0; "$REPORT" --results >/dev/null 2>&1 || rc=$?
-	check "option without value: exit 2" [ "$rc" -eq 2 ]
+  local d=$TMP/empty
+  mkdir -p "$d/raw"
+  run "$d"
+  check "empty raw: exit 2" [ "$rc" -eq 2 ]
+  check "empty raw: says why" grep -q 'no .rec files' "$d/stderr"
+  run "$d" --strict
+  check "empty raw --strict: exit 2" [ "$rc" -eq 2 ]
+  rc=0; "$REPORT" --results "$TMP/does-not-exist" >/dev/null 2>&1 || rc=$?
+  check "missing dir: exit 2" [ "$rc" -eq 2 ]
+  rc=0; "$REPORT" >/dev/null 2>&1 || rc=$?
+  check "no arguments: exit 2" [ "$rc" -eq 2 ]
+  rc=0; "$REPORT" --results "$d" --bogus >/dev/null 2>&1 || rc=$?
+  check "unknown option: exit 2" [ "$rc" -eq 2 ]
+  rc=0; "$REPORT" --results >/dev/null 2>&1 || rc=$?
+  check "option without value: exit 2" [ "$rc" -eq 2 ]
 }
 
 test_sanitizers() {
-	local d=$TMP/mixed rc=0
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$TMP/asan_summary \
-		"$REPORT_ASAN" --results "$d" --strict >"$TMP/asan.out" 2>"$TMP/asan.err" || rc=$?
-	check "asan+ubsan: hostile input, --strict exits 1" [ "$rc" -eq 1 ]
-	check "asan+ubsan: no reports" [ ! -s "$TMP/asan.err" ]
-	if [ -s "$TMP/asan.err" ]; then head -n 40 "$TMP/asan.err"; fi
-	rc=0
-	"$REPORT_ASAN" --results "$TMP/empty" >/dev/null 2>"$TMP/asan.err" || rc=$?
-	check "asan+ubsan: empty dir exits 2" [ "$rc" -eq 2 ]
-	check "asan+ubsan: empty dir, no reports" \
-		bash -c "! grep -q Sanitizer '$TMP/asan.err'"
+  local d=$TMP/mixed rc=0
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$TMP/asan_summary \
+    "$REPORT_ASAN" --results "$d" --strict >"$TMP/asan.out" 2>"$TMP/asan.err" || rc=$?
+  check "asan+ubsan: hostile input, --strict exits 1" [ "$rc" -eq 1 ]
+  check "asan+ubsan: no reports" [ ! -s "$TMP/asan.err" ]
+  if [ -s "$TMP/asan.err" ]; then head -n 40 "$TMP/asan.err"; fi
+  rc=0
+  "$REPORT_ASAN" --results "$TMP/empty" >/dev/null 2>"$TMP/asan.err" || rc=$?
+  check "asan+ubsan: empty dir exits 2" [ "$rc" -eq 2 ]
+  check "asan+ubsan: empty dir, no reports" \
+    bash -c "! grep -q Sanitizer '$TMP/asan.err'"
 }
 
 test_mixed
@@ -268,7 +268,7 @@ test_usage
 test_sanitizers
 
 if ((failures)); then
-	printf '%d check(s) failed\n' "$failures"
-	exit 1
+  printf '%d check(s) failed\n' "$failures"
+  exit 1
 fi
 echo "all report checks passed"
