@@ -30,6 +30,7 @@ step() { printf '\n== %s\n' "$1"; }
 # grade RESULTS_DIR [VAR=value...]: runs the grader quietly, keeps its table.
 grade() {
   local out=$1; shift
+  mkdir -p "$(dirname "$out")"
   env "$@" RESULTS="$out" grader/grade.sh > "$out.table" 2>&1
 }
 
