@@ -10,13 +10,19 @@ ROOT := $(patsubst %/mk/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 include $(ROOT)/mk/flags.mk
 
 LIB_DIR := $(ROOT)/build/$(MODE)/lib
+# A lab may build on earlier ones: its file "uses" names lab folders (one per
+# line) from the same tree, whose code (not their demos) is compiled in.
+USES := $(shell cat $(LAB_DIR)/uses 2>/dev/null)
+USE_DIRS := $(addprefix $(dir $(LAB_DIR)),$(USES))
 LAB_SRCS := $(filter-out %/demo.c,$(wildcard $(LAB_DIR)/*.c))
+USE_SRCS := $(filter-out %/demo.c,$(foreach d,$(USE_DIRS),$(wildcard $(d)/*.c)))
 TEST_SRCS := $(wildcard $(TEST_DIR)/*.c)
 LAB_OBJS := $(patsubst $(LAB_DIR)/%.c,$(OUT)/lab/%.o,$(LAB_SRCS))
+USE_OBJS := $(foreach d,$(USES),$(patsubst $(dir $(LAB_DIR))$(d)/%.c,$(OUT)/uses/$(d)/%.o,$(filter $(dir $(LAB_DIR))$(d)/%,$(USE_SRCS))))
 TEST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/test/%.o,$(TEST_SRCS))
 LIST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/list/%.o,$(TEST_SRCS))
 CFLAGS += -ffile-prefix-map=$(ROOT)/=
-INCLUDES := -I$(LAB_DIR) -I$(ROOT)/helpers -I$(ROOT)/grader
+INCLUDES := -I$(LAB_DIR) $(addprefix -I,$(USE_DIRS)) -I$(ROOT)/helpers -I$(ROOT)/grader
 
 .PHONY: runner runner-list demo
 runner: $(OUT)/runner
@@ -24,7 +30,7 @@ runner-list: $(OUT)/runner-list
 demo: $(OUT)/demo
 
 # The graded runner: tests + the lab + the grader + the helper layer.
-$(OUT)/runner: $(TEST_OBJS) $(LAB_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
+$(OUT)/runner: $(TEST_OBJS) $(LAB_OBJS) $(USE_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The test table alone, for a lab that does not compile: the bodies are
@@ -32,10 +38,14 @@ $(OUT)/runner: $(TEST_OBJS) $(LAB_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
 $(OUT)/runner-list: $(LIST_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/demo: $(OUT)/lab/demo.o $(LAB_OBJS) $(LIB_DIR)/libap.a
+$(OUT)/demo: $(OUT)/lab/demo.o $(LAB_OBJS) $(USE_OBJS) $(LIB_DIR)/libap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OUT)/lab/%.o: $(LAB_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OUT)/uses/%.o: $(dir $(LAB_DIR))%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
@@ -47,4 +57,4 @@ $(OUT)/list/%.o: $(TEST_DIR)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGRADE_LIST_ONLY -Wno-error -Wno-unused-function $(INCLUDES) -c $< -o $@
 
--include $(LAB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(LIST_OBJS:.o=.d) $(OUT)/lab/demo.d
+-include $(LAB_OBJS:.o=.d) $(USE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(LIST_OBJS:.o=.d) $(OUT)/lab/demo.d
