@@ -102,4 +102,4 @@ mkdir -p "$RESULTS/raw" "$RESULTS/build"
 for lab in $labs; do
   grade_lab "$lab"
 done
-build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "$SRC"
+build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "Grading $SRC/"

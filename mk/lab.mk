@@ -24,6 +24,10 @@ LIST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/list/%.o,$(TEST_SRCS))
 CFLAGS += -ffile-prefix-map=$(ROOT)/=
 INCLUDES := -I$(LAB_DIR) $(addprefix -I,$(USE_DIRS)) -I$(ROOT)/helpers -I$(ROOT)/grader
 
+# The table alone needs only declarations: when the lab's own headers are
+# missing or broken, the project's starter headers stand in.
+LIST_FALLBACK := -I$(ROOT)/labs/$(notdir $(LAB_DIR))
+
 .PHONY: runner runner-list demo
 runner: $(OUT)/runner
 runner-list: $(OUT)/runner-list
@@ -31,14 +35,17 @@ demo: $(OUT)/demo
 
 # The graded runner: tests + the lab + the grader + the helper layer.
 $(OUT)/runner: $(TEST_OBJS) $(LAB_OBJS) $(USE_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
+	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The test table alone, for a lab that does not compile: the bodies are
 # compiled out (GRADE_LIST_ONLY) so nothing refers to the lab's functions.
 $(OUT)/runner-list: $(LIST_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
+	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OUT)/demo: $(OUT)/lab/demo.o $(LAB_OBJS) $(USE_OBJS) $(LIB_DIR)/libap.a
+	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OUT)/lab/%.o: $(LAB_DIR)/%.c
@@ -55,6 +62,6 @@ $(OUT)/test/%.o: $(TEST_DIR)/%.c
 
 $(OUT)/list/%.o: $(TEST_DIR)/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DGRADE_LIST_ONLY -Wno-error -Wno-unused-function $(INCLUDES) -c $< -o $@
+	$(CC) $(CFLAGS) -DGRADE_LIST_ONLY -Wno-error -Wno-unused-function $(INCLUDES) $(LIST_FALLBACK) -c $< -o $@
 
 -include $(LAB_OBJS:.o=.d) $(USE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(LIST_OBJS:.o=.d) $(OUT)/lab/demo.d
