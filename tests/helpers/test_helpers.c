@@ -141,10 +141,206 @@ GRADE_TEST(leak_report_names_open_handles, .points = 1, .section = "helpers#runt
   EXPECT_ERR("a clean runtime closes", 0, ap_rt_init(&rt) || ap_rt_close(&rt, NULL));
 }
 
+/* ---- TCP echo server ------------------------------------------------------
+ * A test client: connects to the server, sends its text, collects what comes
+ * back, and closes itself on EOF or after `want` bytes. `then` (optional) runs
+ * after each step, with the step's name. */
+typedef struct client client_t;
+struct client {
+  uv_tcp_t tcp;
+  uv_connect_t connect;
+  uv_write_t write;
+  ap_server_t *server;
+  const char *text;       /* sent once connected; NULL: nothing */
+  size_t want;            /* close after this many bytes; 0: wait for EOF */
+  char got[64];
+  size_t len;
+  int status;             /* the connect status */
+  void (*then)(client_t *c, const char *step);
+};
+
+static void client_step(client_t *c, const char *step)
+{
+  ap_trace_add(grade_trace(), step, (long) (uintptr_t) c->tcp.data, 0);
+  if (c->then != NULL)
+    c->then(c, step);
+}
+
+static void client_closed(uv_handle_t *handle)
+{
+  client_step(AP_CONTAINER_OF(handle, client_t, tcp), "closed");
+}
+
+static void client_close(client_t *c)
+{
+  if (!uv_is_closing((uv_handle_t *) &c->tcp))
+    uv_close((uv_handle_t *) &c->tcp, client_closed);
+}
+
+static void client_alloc(uv_handle_t *handle, size_t size, uv_buf_t *buf)
+{
+  client_t *c = AP_CONTAINER_OF(handle, client_t, tcp);
+
+  (void) size;
+  *buf = uv_buf_init(c->got + c->len, (unsigned int) (sizeof(c->got) - 1 - c->len));
+}
+
+static void client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+  client_t *c = AP_CONTAINER_OF(stream, client_t, tcp);
+
+  (void) buf;
+  if (nread < 0) {
+    client_step(c, "eof");
+    client_close(c);
+  } else if (nread > 0) {
+    c->len += (size_t) nread;
+    if (c->want > 0 && c->len >= c->want)
+      client_step(c, "echoed");
+  }
+}
+
+static void client_connected(uv_connect_t *req, int status)
+{
+  client_t *c = AP_CONTAINER_OF(req, client_t, connect);
+  uv_buf_t buf = uv_buf_init((char *) c->text, c->text != NULL ? (unsigned int) strlen(c->text) : 0);
+
+  c->status = status;
+  if (status != 0) {
+    client_step(c, "refused");
+    client_close(c);
+    return;
+  }
+  uv_read_start((uv_stream_t *) &c->tcp, client_alloc, client_read);
+  if (c->text != NULL)
+    uv_write(&c->write, (uv_stream_t *) &c->tcp, &buf, 1, NULL);
+}
+
+static void client_start(client_t *c, ap_server_t *server, long id)
+{
+  struct sockaddr_in addr;
+
+  c->server = server;
+  uv_ip4_addr("127.0.0.1", server->port, &addr);
+  EXPECT_ERR("uv_tcp_init", 0, uv_tcp_init(grade_loop(), &c->tcp));
+  c->tcp.data = (void *) (uintptr_t) id;
+  EXPECT_ERR("uv_tcp_connect", 0,
+             uv_tcp_connect(&c->connect, &c->tcp, (const struct sockaddr *) &addr, client_connected));
+}
+
+static int server_stops;
+
+static void server_stopped(ap_server_t *server)
+{
+  ap_trace_add(grade_trace(), "stopped", server->active, server->closed);
+  server_stops++;
+}
+
+static void echo_then_stop(client_t *c, const char *step)
+{
+  if (strcmp(step, "echoed") == 0)
+    client_close(c);
+  else if (strcmp(step, "closed") == 0)
+    ap_server_stop(c->server, server_stopped);
+}
+
+GRADE_TEST(server_echoes_a_round_trip, .points = 1, .section = "helpers#server",
+           .hint = "The server listens on 127.0.0.1 and writes back what it reads.")
+{
+  ap_server_t server = {0};
+  client_t c = {.text = "hello", .want = 5, .then = echo_then_stop};
+
+  EXPECT_ERR("start", 0, ap_server_start(grade_loop(), &server));
+  EXPECT(server.port > 0, "port %d", server.port);
+  client_start(&c, &server, 1);
+  grade_run();
+  EXPECT_STREQ("echo", "hello", c.got);
+  EXPECT_STREQ("trace", "echoed:1 closed:1 stopped:0", grade_trace_str(""));
+  EXPECT_EQ("accepted", 1, server.accepted);
+  EXPECT_EQ("closed", 1, server.closed);
+  EXPECT_EQ("peak", 1, server.peak);
+  EXPECT_EQ("stopped_cb calls", 1, server_stops);
+}
+
+static client_t busy_clients[2];
+
+/* Client 0 is served (its echo proves it); only then client 1 connects. */
+static void busy_next(client_t *c, const char *step)
+{
+  if (c == &busy_clients[0] && strcmp(step, "echoed") == 0)
+    client_start(&busy_clients[1], c->server, 1);
+  if (c == &busy_clients[1] && strcmp(step, "closed") == 0) {
+    client_close(&busy_clients[0]);
+    ap_server_stop(c->server, server_stopped);
+  }
+}
+
+GRADE_TEST(server_rejects_beyond_max_conns, .points = 1, .section = "helpers#server",
+           .hint = "Past max_conns open connections, the server writes BUSY and closes.")
+{
+  ap_server_t server = {.max_conns = 1};
+
+  busy_clients[0] = (client_t){.text = "a", .want = 1, .then = busy_next};
+  busy_clients[1] = (client_t){.then = busy_next};
+  EXPECT_ERR("start", 0, ap_server_start(grade_loop(), &server));
+  client_start(&busy_clients[0], &server, 0);
+  grade_run();
+  EXPECT_STREQ("what the second client read", "BUSY\n", busy_clients[1].got);
+  EXPECT_EQ("accepted", 1, server.accepted);
+  EXPECT_EQ("rejected", 1, server.rejected);
+  EXPECT_EQ("peak", 1, server.peak);
+  EXPECT_EQ("active", 0, server.active);
+  EXPECT_EQ("closed", 1, server.closed);
+  EXPECT_EQ("stopped_cb calls", 1, server_stops);
+}
+
+static client_t stop_clients[3];
+static int stop_echoes;
+
+/* Both clients served and still open: stop the server under them. Once it
+ * reports stopped, a new connection to its port must be refused. */
+static void stopped_then_connect(ap_server_t *server)
+{
+  server_stopped(server);
+  client_start(&stop_clients[2], server, 2);
+}
+
+static void stop_next(client_t *c, const char *step)
+{
+  if (strcmp(step, "echoed") == 0 && ++stop_echoes == 2)
+    ap_server_stop(c->server, stopped_then_connect);
+}
+
+
+GRADE_TEST(server_stop_closes_everything, .points = 1, .section = "helpers#server",
+           .hint = "ap_server_stop closes the listener and every connection, then calls "
+                   "stopped_cb once.")
+{
+  ap_server_t server = {0};
+
+  for (int i = 0; i < 2; i++)
+    stop_clients[i] = (client_t){.text = "x", .want = 1, .then = stop_next};
+  EXPECT_ERR("start", 0, ap_server_start(grade_loop(), &server));
+  client_start(&stop_clients[0], &server, 0);
+  client_start(&stop_clients[1], &server, 1);
+  grade_run();
+  EXPECT_EQ("accepted", 2, server.accepted);
+  EXPECT_EQ("peak", 2, server.peak);
+  EXPECT_EQ("active", 0, server.active);
+  EXPECT_EQ("closed", 2, server.closed);
+  EXPECT_EQ("stopped_cb calls", 1, server_stops);
+  EXPECT(ap_trace_find(grade_trace(), "stopped", 0, 0) >= 0, "trace: %s", grade_trace_str(""));
+  EXPECT_EQ("clients that saw EOF", 2, ap_trace_count(grade_trace(), "eof"));
+  EXPECT_ERR("connecting after the stop", UV_ECONNREFUSED, stop_clients[2].status);
+}
+
 GRADE_LAB("helpers",
           &soon_runs_later_in_fifo_order,
           &soon_chains_do_not_grow_the_stack,
           &sleeps_wake_in_delay_order_and_cancel,
           &fakes_complete_when_told,
           &probe_ticks,
-          &leak_report_names_open_handles)
+          &leak_report_names_open_handles,
+          &server_echoes_a_round_trip,
+          &server_rejects_beyond_max_conns,
+          &server_stop_closes_everything)
