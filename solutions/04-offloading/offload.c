@@ -1,0 +1,185 @@
+/* offload.c — lab 04: to_thread on uv_queue_work, cancel, a bounded offloader.
+ *
+ * Two threads touch an off_call_t. The worker writes status and result in
+ * on_work; the loop thread reads them in on_after_work. libuv's pool hands
+ * the request from one thread to the other under its own mutex, so the loop
+ * thread sees what the worker wrote without more locking. Everything else
+ * (done, the limiter and its FIFO) belongs to the loop thread alone.
+ */
+#include "offload.h"
+
+/* $begin off-work */
+/* Worker thread: the only place fn runs. */
+static void on_work(uv_work_t *work)
+{
+  off_call_t *call = AP_CONTAINER_OF(work, off_call_t, work);
+
+  /* SOLUTION BEGIN */
+  call->status = call->fn(call->arg, &call->result);
+  /* SOLUTION END */
+  /* STARTER: // TODO: run fn with its argument and keep its status and result in the call. */
+  /* STARTER: (void) call; */
+  /* STARTER: AP_TODO(); */
+}
+
+/* Loop thread. status is UV_ECANCELED when uv_cancel() took the request off
+ * the pool's queue: then on_work never ran and fn's fields mean nothing. */
+static void on_after_work(uv_work_t *work, int status)
+{
+  off_call_t *call = AP_CONTAINER_OF(work, off_call_t, work);
+
+  /* SOLUTION BEGIN */
+  if (status != 0)
+    call->status = status;
+  /* done owns the result from here on; after an error there is none. */
+  call->done(call, call->status, call->status == 0 ? call->result : NULL);
+  /* SOLUTION END */
+  /* STARTER: // TODO: call done with fn's status and result, or with status when the */
+  /* STARTER: // request was cancelled (fn never ran then: no result). */
+  /* STARTER: (void) call, (void) status; */
+  /* STARTER: AP_TODO(); */
+}
+/* $end off-work */
+
+/* $begin off-to-thread */
+int off_to_thread(uv_loop_t *loop, off_call_t *call, off_fn fn, void *arg, off_done_cb done)
+{
+  /* SOLUTION BEGIN */
+  if (fn == NULL || done == NULL)
+    return UV_EINVAL;
+  call->fn = fn;
+  call->arg = arg;
+  call->done = done;
+  call->result = NULL;
+  call->status = 0;
+  call->waiting = 0;
+  return uv_queue_work(loop, &call->work, on_work, on_after_work);
+  /* SOLUTION END */
+  /* STARTER: // TODO: check the arguments, fill in the call, queue it with uv_queue_work. */
+  /* STARTER: (void) loop, (void) call, (void) fn, (void) arg, (void) done; */
+  /* STARTER: (void) on_work, (void) on_after_work; */
+  /* STARTER: return AP_TODO(); */
+}
+/* $end off-to-thread */
+
+/* ---- Bounded offloader ----------------------------------------------------- */
+
+static void on_limited_done(off_call_t *call, int status, void *result);
+
+/* Hands waiting calls to the pool, oldest first, while there is room. */
+static void pump(off_limiter_t *lim)
+{
+  /* SOLUTION BEGIN */
+  while (lim->running < lim->limit && lim->head != NULL) {
+    off_call_t *call = lim->head;
+    lim->head = call->next;
+    if (lim->head == NULL)
+      lim->tail = NULL;
+    lim->waiting--;
+    lim->running++;
+    /* Cannot fail: fn and done were checked when the call was submitted. */
+    off_to_thread(lim->loop, call, call->fn, call->arg, on_limited_done);
+  }
+  /* SOLUTION END */
+  /* STARTER: // TODO: while fewer than limit calls run, move the oldest waiting call */
+  /* STARTER: // into the pool (off_to_thread with on_limited_done). */
+  /* STARTER: (void) lim, (void) on_limited_done; */
+  /* STARTER: AP_TODO(); */
+}
+
+/* Loop thread: a limited call finished, or was cancelled inside the pool. */
+static void on_limited_done(off_call_t *call, int status, void *result)
+{
+  off_limiter_t *lim = call->limiter;
+
+  lim->running--;
+  pump(lim); /* before done, which may free call */
+  call->user_done(call, status, result);
+}
+
+/* $begin off-limiter-submit */
+int off_limiter_submit(off_limiter_t *lim, off_call_t *call, off_fn fn, void *arg,
+                       off_done_cb done)
+{
+  if (fn == NULL || done == NULL)
+    return UV_EINVAL;
+  call->fn = fn;
+  call->arg = arg;
+  call->user_done = done;
+  call->limiter = lim;
+  /* SOLUTION BEGIN */
+  call->next = NULL;
+  call->waiting = 1;
+  if (lim->tail != NULL)
+    lim->tail->next = call;
+  else
+    lim->head = call;
+  lim->tail = call;
+  lim->waiting++;
+  pump(lim);
+  return 0;
+  /* SOLUTION END */
+  /* STARTER: // TODO: append the call to the limiter's FIFO, then let pump() start it */
+  /* STARTER: // if there is room. */
+  /* STARTER: (void) pump; */
+  /* STARTER: return AP_TODO(); */
+}
+/* $end off-limiter-submit */
+
+int off_limiter_init(off_limiter_t *lim, uv_loop_t *loop, unsigned limit)
+{
+  if (limit == 0)
+    return UV_EINVAL;
+  lim->loop = loop;
+  lim->limit = limit;
+  lim->running = 0;
+  lim->waiting = 0;
+  lim->head = lim->tail = NULL;
+  return 0;
+}
+
+/* ---- Cancel ---------------------------------------------------------------- */
+
+static void deliver_cancelled(ap_soon_t *soon)
+{
+  off_call_t *call = AP_CONTAINER_OF(soon, off_call_t, soon);
+
+  call->user_done(call, UV_ECANCELED, NULL);
+}
+
+/* $begin off-cancel */
+/* The call is still in the limiter's FIFO: libuv has never seen it, so
+ * uv_cancel() cannot help. Unlink it and report on a later turn. */
+static int cancel_waiting(off_call_t *call)
+{
+  off_limiter_t *lim = call->limiter;
+  off_call_t **link = &lim->head, *prev = NULL;
+
+  while (*link != call) {
+    prev = *link;
+    link = &prev->next;
+  }
+  *link = call->next;
+  if (lim->tail == call)
+    lim->tail = prev;
+  lim->waiting--;
+  call->waiting = 0;
+  ap_soon(lim->loop, &call->soon, deliver_cancelled);
+  return 0;
+}
+
+int off_cancel(off_call_t *call)
+{
+  /* SOLUTION BEGIN */
+  if (call->waiting)
+    return cancel_waiting(call);
+  /* 0 while the request sits in the pool's queue; UV_EBUSY once a worker
+   * has taken it, because a running thread cannot be stopped. */
+  return uv_cancel((uv_req_t *) &call->work);
+  /* SOLUTION END */
+  /* STARTER: // TODO: a call waiting in a limiter is taken off its FIFO (cancel_waiting); */
+  /* STARTER: // any other goes to uv_cancel, whose answer is yours to return. */
+  /* STARTER: (void) call, (void) cancel_waiting; */
+  /* STARTER: return AP_TODO(); */
+}
+/* $end off-cancel */
