@@ -2,7 +2,8 @@
  *
  * A test file declares its tests with GRADE_TEST (points, hint and chapter
  * section next to the body) and lists them once with GRADE_LAB, the table
- * the grader reads. Each test runs in its own process (Check's fork mode)
+ * the grader reads. Hidden tests go in tests/NN-slug/hidden/ with their own
+ * GRADE_HIDDEN table (below). Each test runs in its own process (Check's fork mode)
  * with a timeout; a crash, hang, early exit or failed leak check fails that
  * test only.
  *
@@ -63,6 +64,22 @@ typedef struct grade_test {
 
 int grade_main(const char *lab, const grade_test_t *const *tests, size_t n,
                int argc, char **argv);
+
+/* Hidden tests live in the folder tests/NN-slug/hidden/, with one
+ * GRADE_HIDDEN table per lab. Student handouts do not ship that folder, so
+ * they run only where the full repository is (the instructor's copy, the
+ * gradebook). The runner finds the table by name (a weak reference) and
+ * marks every test in it hidden. */
+typedef struct grade_table {
+  const grade_test_t *const *tests;
+  size_t n;
+} grade_table_t;
+
+#define GRADE_HIDDEN(...)                                                 \
+  extern const grade_table_t grade_hidden_table;                          \
+  static const grade_test_t *const grade_hidden_tests_[] = {__VA_ARGS__}; \
+  const grade_table_t grade_hidden_table = {grade_hidden_tests_,          \
+                                            AP_COUNT_OF(grade_hidden_tests_)}
 
 /* ---- Inside a test body --------------------------------------------------- */
 uv_loop_t *grade_loop(void);

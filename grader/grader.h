@@ -5,10 +5,14 @@
 
 #include "grade.h"
 
+/* Defined by a lab's hidden/ folder (GRADE_HIDDEN) when it is there. */
+extern const grade_table_t grade_hidden_table __attribute__((weak));
+
 typedef struct grade_run {
   const char *lab;
-  const grade_test_t *const *tests;
+  const grade_test_t **tests; /* the public tests, then the hidden ones */
   size_t n;
+  size_t n_public;
   char out_dir[2048];   /* per-test output and end markers */
   char rec_path[2048];  /* the lab's record file, read by the reporter */
   char token[40];       /* written by a test that reached its end */

@@ -8,6 +8,10 @@
  * Check saw it pass AND it wrote the end marker with this run's token: Check
  * alone counts a process that exits with status 0 mid-test as a pass.
  *
+ * The tests are the lab's GRADE_LAB table followed by its GRADE_HIDDEN table
+ * when the lab's hidden/ folder was compiled in; the latter are recorded as
+ * hidden.
+ *
  * The parent never runs lab code and never starts a loop or the thread pool:
  * a fork copies only the calling thread.
  */
@@ -57,6 +61,14 @@ static void put_lab(FILE *f, const char *status, const char *message)
   fputc('\n', f);
 }
 
+static int is_hidden(const grade_test_t *t)
+{
+  for (size_t i = run.n_public; i < run.n; i++)
+    if (run.tests[i] == t)
+      return 1;
+  return 0;
+}
+
 static void put_test(FILE *f, const grade_test_t *t, const char *status,
                      const char *message, const char *output)
 {
@@ -70,7 +82,7 @@ static void put_test(FILE *f, const grade_test_t *t, const char *status,
   put_field(f, num);
   snprintf(num, sizeof(num), "%d", t->points);
   put_field(f, num);
-  put_field(f, t->hidden ? "1" : "0");
+  put_field(f, t->hidden || is_hidden(t) ? "1" : "0");
   put_field(f, t->section);
   put_field(f, t->hint);
   put_field(f, message);
@@ -278,6 +290,30 @@ static int make_dirs(const char *path)
   return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The lab's table, then its hidden one when the hidden/ folder was built in.
+ * Returns 0, or -1 (and says why) when two tests share an id. */
+static int collect_tests(const grade_test_t *const *tests, size_t n)
+{
+  const grade_table_t *hidden = &grade_hidden_table; /* NULL: no hidden/ */
+  size_t extra = hidden != NULL ? hidden->n : 0;
+
+  run.tests = calloc(n + extra + 1, sizeof(*run.tests));
+  if (run.tests == NULL)
+    abort();
+  for (size_t i = 0; i < n; i++)
+    run.tests[run.n++] = tests[i];
+  run.n_public = run.n;
+  for (size_t i = 0; i < extra; i++)
+    run.tests[run.n++] = hidden->tests[i];
+  for (size_t i = 0; i < run.n; i++)
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(run.tests[i]->id, run.tests[j]->id) == 0) {
+        fprintf(stderr, "grader: two tests of %s are named %s\n", run.lab, run.tests[i]->id);
+        return -1;
+      }
+  return 0;
+}
+
 static void usage(void)
 {
   fprintf(stderr, "usage: %s-runner --out RESULTS_DIR [--build-failed LOG]\n", run.lab);
@@ -291,8 +327,8 @@ int grade_main(const char *lab, const grade_test_t *const *tests, size_t n, int 
   FILE *rec;
 
   run.lab = lab;
-  run.tests = tests;
-  run.n = n;
+  if (collect_tests(tests, n) != 0)
+    return 2;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
       results_dir = argv[++i];

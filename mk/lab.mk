@@ -4,7 +4,8 @@
 #   make -f mk/lab.mk LAB_DIR=<SRC>/00-the-loop TEST_DIR=tests/00-the-loop \
 #        OUT=build/debug/labs/<tag>/00-the-loop MODE=debug runner|runner-list|demo
 # LAB_DIR is the student's folder (demo.c there is the demo, every other .c is
-# the lab); TEST_DIR holds the graded tests; OUT receives every object file.
+# the lab); TEST_DIR holds the graded tests (and hidden/, absent from student
+# handouts); OUT receives every object file.
 
 ROOT := $(patsubst %/mk/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 include $(ROOT)/mk/flags.mk
@@ -16,7 +17,7 @@ USES := $(shell cat $(LAB_DIR)/uses 2>/dev/null)
 USE_DIRS := $(addprefix $(dir $(LAB_DIR)),$(USES))
 LAB_SRCS := $(filter-out %/demo.c,$(wildcard $(LAB_DIR)/*.c))
 USE_SRCS := $(filter-out %/demo.c,$(foreach d,$(USE_DIRS),$(wildcard $(d)/*.c)))
-TEST_SRCS := $(wildcard $(TEST_DIR)/*.c)
+TEST_SRCS := $(wildcard $(TEST_DIR)/*.c $(TEST_DIR)/hidden/*.c)
 LAB_OBJS := $(patsubst $(LAB_DIR)/%.c,$(OUT)/lab/%.o,$(LAB_SRCS))
 USE_OBJS := $(foreach d,$(USES),$(patsubst $(dir $(LAB_DIR))$(d)/%.c,$(OUT)/uses/$(d)/%.o,$(filter $(dir $(LAB_DIR))$(d)/%,$(USE_SRCS))))
 TEST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/test/%.o,$(TEST_SRCS))
