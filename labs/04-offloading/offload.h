@@ -26,10 +26,12 @@
 
 typedef struct off_call off_call_t;
 typedef struct off_limiter off_limiter_t;
+/* $begin off-types */
 /* Runs on a worker thread. Returns 0 or a negative libuv error code. */
 typedef int (*off_fn)(void *arg, void **result);
 /* Runs on the loop thread; owns result (NULL unless status is 0). */
 typedef void (*off_done_cb)(off_call_t *call, int status, void *result);
+/* $end off-types */
 
 /* One call of fn(arg) on the pool. The call owns its uv_work_t until done
  * has run. */

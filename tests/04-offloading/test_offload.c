@@ -71,6 +71,7 @@ static void never_done(off_call_t *call, int status, void *result)
 static ap_probe_t probe;
 static off_call_t calls[8];
 
+/* $begin test-handshake */
 static void post_on_third_tick(ap_probe_t *p)
 {
   if (p->ticks == 3)
@@ -85,6 +86,7 @@ static int wait_for_ticks(void *arg, void **result)
   uv_sem_wait(&release);
   return 0;
 }
+/* $end test-handshake */
 
 static void stop_probe_done(off_call_t *call, int status, void *result)
 {
