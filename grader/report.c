@@ -2,7 +2,8 @@
  * report: turns the grader's raw record files into everything a student or
  * a CI system reads.
  *
- *	report --results DIR [--strict] [--title TEXT]
+ *	report --results DIR [--strict] [--title TEXT] [--tampered FILE]
+ *	       [--brief | --progress]
  *
  * It reads every DIR/raw/NAME.rec in file-name order (one lab per file,
  * written by the grader's runner), prints a table on stdout and writes,
@@ -15,6 +16,13 @@
  *
  * With GITHUB_ACTIONS=true it also prints ::error annotations and appends
  * a Markdown table to $GITHUB_STEP_SUMMARY.
+ *
+ * --tampered FILE lists grader files that differ from a handout's manifest
+ * (lines "path<TAB>what", escaped like records); a missing FILE means none.
+ * They are shown first in the table, listed in results.json ("tampered"),
+ * and fail --strict.  --brief shows only the first failing test in full
+ * (make watch); --progress prints one line per lab and the next step, and
+ * writes no files (make progress).
  *
  * Rules this file lives by:
  *
@@ -57,6 +65,8 @@
 #define OUTPUT_LINES 4
 
 #define TEST_FIELDS 13        /* "test" plus twelve values */
+#define TAMPER_MAX 1000       /* entries kept from --tampered */
+#define TAMPER_SHOWN 10       /* entries the table and summaries list */
 #define COUNT_MAX 0xffffffffu /* sums of these cannot overflow 64 bits */
 
 enum state { PASS, FAIL, ERROR };
@@ -74,6 +84,10 @@ struct lab {
   size_t passed, failures, errors;
 };
 
+struct tamper {
+  char *path, *what;
+};
+
 struct palette {
   const char *bold, *green, *red, *reset;
 };
@@ -89,6 +103,11 @@ struct report {
   uint64_t score, max_score;
   size_t passed, failed, failures, errors;
   bool any_hidden, all_labs_ok;
+  size_t nhidden;
+  const char *tampered_path;
+  struct tamper *tampered;
+  size_t ntampered, tampered_cap, tampered_more;
+  bool brief, progress;
   struct palette pal;
 };
 
@@ -382,10 +401,10 @@ static void take_lab(struct report *r, char **f, const char *stem)
     free(f[i]);
 }
 
-static void load_line(struct report *r, char *line, size_t n, const char *stem, bool *have_lab)
+/* Drops the line end; returns the length left. */
+static size_t clean_line(char *line, size_t n)
 {
-  char *f[TEST_FIELDS];
-  size_t nf, i;
+  size_t i;
 
   while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
     n--;
@@ -394,6 +413,15 @@ static void load_line(struct report *r, char *line, size_t n, const char *stem, 
   for (i = 0; i < n; i++)
     if (line[i] == '\0')
       line[i] = (char) 0xff;
+  return n;
+}
+
+static void load_line(struct report *r, char *line, size_t n, const char *stem, bool *have_lab)
+{
+  char *f[TEST_FIELDS];
+  size_t nf, i;
+
+  n = clean_line(line, n);
   nf = split_fields(line, n, f, TEST_FIELDS);
   for (i = nf; i < TEST_FIELDS; i++)
     f[i] = utf8_repair("", 0);
@@ -471,6 +499,45 @@ static int load_records(struct report *r)
   return n < 0 ? 0 : n;
 }
 
+static void add_tamper(struct report *r, char *line, size_t n)
+{
+  char *f[2];
+  size_t nf;
+
+  if (r->ntampered == TAMPER_MAX) {
+    r->tampered_more++;
+    return;
+  }
+  nf = split_fields(line, n, f, 2);
+  if (nf < 2)
+    f[1] = utf8_repair("changed", 7);
+  if (r->ntampered == r->tampered_cap)
+    r->tampered = grow(r->tampered, &r->tampered_cap, sizeof *r->tampered);
+  r->tampered[r->ntampered].path = f[0];
+  r->tampered[r->ntampered++].what = f[1];
+}
+
+/* The --tampered file: one "path<TAB>what" per line; absent means none. */
+static void load_tampered(struct report *r)
+{
+  FILE *f = r->tampered_path ? fopen(r->tampered_path, "r") : NULL;
+  char *line = NULL;
+  size_t cap = 0, len;
+  ssize_t n;
+
+  if (!f && r->tampered_path && errno != ENOENT)
+    die("cannot open %s", r->tampered_path, errno);
+  if (!f)
+    return;
+  while ((n = getline(&line, &cap, f)) != -1)
+    if ((len = clean_line(line, (size_t) n)) > 0)
+      add_tamper(r, line, len);
+  if (ferror(f))
+    die("cannot read %s", r->tampered_path, errno);
+  free(line);
+  fclose(f);
+}
+
 /* ---- scoring ---- */
 
 static enum state test_state(const struct test *t)
@@ -517,6 +584,7 @@ static void tally_lab(struct report *r, struct lab *lab)
     lab->failures += test_state(t) == FAIL;
     lab->errors += test_state(t) == ERROR;
     r->any_hidden |= t->hidden;
+    r->nhidden += t->hidden;
   }
   r->score += lab->score;
   r->max_score += lab->max_score;
@@ -545,11 +613,12 @@ static enum state report_state(const struct report *r)
 
 /*
  * --strict also fails a crashed runner whose surviving tests all passed:
- * the missing tests never reached max_score, so the score alone would lie.
+ * the missing tests never reached max_score, so the score alone would lie;
+ * and a run whose grader files were tampered with.
  */
 static bool perfect(const struct report *r)
 {
-  return r->ntests > 0 && r->all_labs_ok && r->score >= r->max_score;
+  return r->ntests > 0 && r->all_labs_ok && r->score >= r->max_score && !r->ntampered;
 }
 
 static const char *lab_problem(const struct lab *lab)
@@ -587,6 +656,9 @@ static char *problem_summary(const struct report *r)
     if (*lab->message)
       fprintf(f, ": %.*s", (int) first_line_len(lab->message, TABLE_LINE_CAP), lab->message);
   }
+  if (r->ntampered)
+    fprintf(f, "%sgrader files differ from the handout's manifest: %zu",
+            ftell(f) ? "\n" : "", r->ntampered + r->tampered_more);
   fclose(f);
   return buf;
 }
@@ -732,9 +804,14 @@ static void write_json(FILE *f, const struct report *r)
   json_opt(f, why, MESSAGE_CAP);
   fprintf(f,
           ",\n  \"score\": %llu,\n  \"max_score\": %llu,\n"
-          "  \"hidden_tests_run\": %s,\n  \"labs\": [",
+          "  \"hidden_tests_run\": %s,\n  \"tampered\": [",
           (unsigned long long) r->score, (unsigned long long) r->max_score,
           r->any_hidden ? "true" : "false");
+  for (i = 0; i < r->ntampered; i++) {
+    fputs(i ? ", " : "", f);
+    json_str(f, r->tampered[i].path, MESSAGE_CAP);
+  }
+  fputs("],\n  \"labs\": [", f);
   for (i = 0; i < r->nlabs; i++)
     json_lab(f, &r->labs[i], i == 0);
   fputs("\n  ],\n  \"tests\": [", f);
@@ -1043,6 +1120,17 @@ static void print_section(const char *section)
   putchar('\n');
 }
 
+/* The first test that did not pass, or NULL. */
+static const struct test *first_failing(const struct report *r)
+{
+  size_t i;
+
+  for (i = 0; i < r->ntests; i++)
+    if (test_state(&r->tests[i]) != PASS)
+      return &r->tests[i];
+  return NULL;
+}
+
 static void print_test(const struct report *r, const struct test *t)
 {
   char pts[48];
@@ -1056,6 +1144,10 @@ static void print_test(const struct report *r, const struct test *t)
   puts(t->hidden ? " (hidden)" : "");
   if (test_state(t) == PASS)
     return;
+  if (r->brief && t != first_failing(r)) {
+    print_block(t->message, "", 1);
+    return;
+  }
   print_block(t->message, "", TEST_MESSAGE_LINES);
   print_block(t->output, "output: ", OUTPUT_LINES);
   print_block(t->hint, "hint: ", TEST_MESSAGE_LINES);
@@ -1082,14 +1174,12 @@ static void print_lab(const struct report *r, const struct lab *lab)
 static void print_next(const struct report *r)
 {
   const struct lab *lab;
-  const struct test *t;
-  size_t i = 0;
+  const struct test *t = first_failing(r);
+  size_t i;
 
-  while (i < r->ntests && test_state(&r->tests[i]) == PASS)
-    i++;
-  if (i == r->ntests)
+  if (!t)
     return;
-  t = &r->tests[i];
+  i = (size_t) (t - r->tests);
   for (lab = r->labs; i >= lab->first + lab->count; lab++)
     ;
   printf("Next: ");
@@ -1103,20 +1193,99 @@ static void print_next(const struct report *r)
   putchar('\n');
 }
 
+/* Shown first: a score earned with changed tests is no score. */
+static void print_tampered(const struct report *r)
+{
+  size_t i, total = r->ntampered + r->tampered_more;
+
+  if (!total)
+    return;
+  printf("%sTAMPERED%s: %zu grader file%s differ%s from the handout's manifest "
+         "(MANIFEST.sha256); this score will not count:\n",
+         r->pal.red, r->pal.reset, total, total == 1 ? "" : "s", total == 1 ? "s" : "");
+  for (i = 0; i < r->ntampered && i < TAMPER_SHOWN; i++) {
+    printf("%*s", DETAIL_COL, "");
+    term_line(r->tampered[i].path, strlen(r->tampered[i].path));
+    fputs(" (", stdout);
+    term_line(r->tampered[i].what, strlen(r->tampered[i].what));
+    puts(")");
+  }
+  if (total > TAMPER_SHOWN)
+    printf("%*s" ELLIPSIS " %zu more\n", DETAIL_COL, "", total - TAMPER_SHOWN);
+}
+
+static void print_title(const struct report *r)
+{
+  if (!r->title_given)
+    return;
+  printf("%s", r->pal.bold);
+  term_line(r->title, strlen(r->title));
+  printf("%s\n", r->pal.reset);
+}
+
+/* Never "all tests passed" when the hidden tests did not run. */
+static void print_verdict(const struct report *r)
+{
+  if (!perfect(r))
+    return;
+  if (r->any_hidden)
+    printf("%sAll tests passed, hidden tests included.%s\n", r->pal.green, r->pal.reset);
+  else
+    printf("%sAll public tests passed.%s Hidden tests, if the course has any, did not run "
+           "here: they run when your work is graded.\n", r->pal.green, r->pal.reset);
+}
+
 static void print_table(const struct report *r)
 {
   size_t i;
 
-  if (r->title_given) {
-    printf("%s", r->pal.bold);
-    term_line(r->title, strlen(r->title));
-    printf("%s\n", r->pal.reset);
-  }
+  print_title(r);
+  print_tampered(r);
   for (i = 0; i < r->nlabs; i++)
     print_lab(r, &r->labs[i]);
   print_score_line(r, "Total", "", r->score, r->max_score);
-  puts(r->any_hidden ? "" : "  (public tests only)");
+  if (r->any_hidden)
+    printf("  (%zu hidden test%s included)\n", r->nhidden, r->nhidden == 1 ? "" : "s");
+  else
+    puts("  (public tests only)");
+  print_verdict(r);
   print_next(r);
+}
+
+/* ---- make progress: one line per lab, then the next step ---- */
+
+static const char *progress_word(const struct lab *lab)
+{
+  if (!lab_ok(lab))
+    return "does not build";
+  if (lab->max_score && lab->score >= lab->max_score)
+    return "done";
+  return lab->score ? "partly done" : "not started";
+}
+
+static void print_progress(const struct report *r)
+{
+  size_t i, done = 0, partly = 0;
+  const struct lab *lab;
+  const struct test *next = first_failing(r);
+  char label[32];
+
+  print_title(r);
+  print_tampered(r);
+  for (i = 0; i < r->nlabs; i++) {
+    lab = &r->labs[i];
+    done += strcmp(progress_word(lab), "done") == 0;
+    partly += strcmp(progress_word(lab), "partly done") == 0;
+    snprintf(label, sizeof label, "%-16s", progress_word(lab));
+    print_score_line(r, label, lab->id, lab->score, lab->max_score);
+    putchar('\n');
+  }
+  print_score_line(r, "Total", "", r->score, r->max_score);
+  printf("  (%zu done, %zu partly done, %zu to go)\n", done, partly, r->nlabs - done - partly);
+  print_verdict(r);
+  print_next(r);
+  if (next && *next->section)
+    print_section(next->section);
 }
 
 /* ---- GitHub Actions ---- */
@@ -1195,11 +1364,26 @@ static void gha_lab(const struct lab *lab)
   putchar('\n');
 }
 
+static void gha_tampered(const struct report *r)
+{
+  size_t i;
+
+  printf("::error title=grader files changed::%zu grader file(s) differ from the "
+         "handout's manifest (MANIFEST.sha256):", r->ntampered + r->tampered_more);
+  for (i = 0; i < r->ntampered && i < TAMPER_SHOWN; i++) {
+    fputs(i ? ", " : " ", stdout);
+    gha_capped(r->tampered[i].path, TABLE_LINE_CAP);
+  }
+  putchar('\n');
+}
+
 static void print_annotations(const struct report *r)
 {
   const struct lab *lab;
   size_t i, j;
 
+  if (r->ntampered)
+    gha_tampered(r);
   for (i = 0; i < r->nlabs; i++) {
     lab = &r->labs[i];
     if (!lab_ok(lab))
@@ -1294,6 +1478,14 @@ static void write_step_summary(FILE *f, const struct report *r)
           "%zu passed, %zu failed\n\n",
           mark[report_state(r)], state_name(report_state(r)), (unsigned long long) r->score,
           (unsigned long long) r->max_score, r->passed, r->failed);
+  if (!r->any_hidden)
+    fputs("Public tests only: hidden tests did not run here.\n\n", f);
+  for (i = 0; i < r->ntampered && i < TAMPER_SHOWN; i++) {
+    fputs(i ? ", " : "**Tampered:** grader files differ from the handout's manifest: ", f);
+    md_chars(f, r->tampered[i].path);
+  }
+  if (r->ntampered)
+    fputs("\n\n", f);
 }
 
 /* ---- output files ---- */
@@ -1338,7 +1530,9 @@ static void append_step_summary(const struct report *r, const char *path)
 
 static int usage(void)
 {
-  fputs("usage: report --results DIR [--strict] [--title TEXT]\n", stderr);
+  fputs("usage: report --results DIR [--strict] [--title TEXT] [--tampered FILE]\n"
+        "              [--brief | --progress]\n",
+        stderr);
   return 2;
 }
 
@@ -1351,6 +1545,12 @@ static bool parse_args(struct report *r, int argc, char **argv)
       r->strict = true;
     else if (strcmp(argv[i], "--results") == 0 && i + 1 < argc)
       r->dir = argv[++i];
+    else if (strcmp(argv[i], "--tampered") == 0 && i + 1 < argc)
+      r->tampered_path = argv[++i];
+    else if (strcmp(argv[i], "--brief") == 0)
+      r->brief = true;
+    else if (strcmp(argv[i], "--progress") == 0)
+      r->progress = true;
     else if (strcmp(argv[i], "--title") == 0 && i + 1 < argc) {
       i++;
       free(r->title);
@@ -1394,6 +1594,11 @@ static void report_free(struct report *r)
   }
   for (i = 0; i < r->ntests; i++)
     test_free(&r->tests[i]);
+  for (i = 0; i < r->ntampered; i++) {
+    free(r->tampered[i].path);
+    free(r->tampered[i].what);
+  }
+  free(r->tampered);
   free(r->labs);
   free(r->tests);
   free(r->title);
@@ -1415,8 +1620,14 @@ int main(int argc, char **argv)
     report_free(&r);
     return 2;
   }
+  load_tampered(&r);
   tally(&r);
   choose_palette(&r);
+  if (r.progress) {
+    print_progress(&r);
+    report_free(&r);
+    return fflush(stdout) == 0 ? 0 : 2;
+  }
   print_stdout(&r, in_actions);
   write_file(&r, "results.json", write_json);
   write_file(&r, "junit.xml", write_junit);

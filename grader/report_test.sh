@@ -146,7 +146,7 @@ test_mixed() {
     check "mixed: $f is valid UTF-8" valid_utf8 "$d/$f"
     check "mixed: $f carries no raw control characters" no_controls "$d/$f"
   done
-  check "mixed: table total line" grep -q '^Total  *8/22$' "$d/stdout"
+  check "mixed: table total line" grep -q '^Total  *8/22  (1 hidden test included)$' "$d/stdout"
   check "mixed: table points at the chapter" \
     grep -q 'read: chapters/00-the-loop.md#the-close-protocol' "$d/stdout"
   check "mixed: table shows 6 message lines at most" \
@@ -227,6 +227,36 @@ test_crashed() {  # a runner that died: strict must not call it perfect
   check "crashed: exit 0 without --strict" [ "$rc" -eq 0 ]
 }
 
+test_classroom() {  # --tampered (hostile paths), --brief, --progress
+  local d=$TMP/classroom
+  write_allpass "$d"
+  run "$d"
+  check "classroom: all public tests passed, never all tests" \
+    bash -c "grep -q '^All public tests passed' '$d/stdout' && ! grep -q '^All tests passed' '$d/stdout'"
+  check "classroom: tampered is [] without --tampered" json_ok '.tampered == []' "$d/results.json"
+  {
+    printf 'tests/00-the-loop/test_naps.c\tchanged\n'
+    printf 'mk/\x1b[2Jevil\xff.mk\tadded\n'
+    printf 'grader/grade.sh\n'
+  } >"$d/tampered"
+  run "$d" --tampered "$d/tampered" --strict
+  check "classroom: --strict exits 1 when tampered" [ "$rc" -eq 1 ]
+  check "classroom: tampered listed in results.json" \
+    json_ok '.tampered | length == 3 and .[0] == "tests/00-the-loop/test_naps.c"' "$d/results.json"
+  check "classroom: table says TAMPERED" grep -q '^TAMPERED: 3 grader files' "$d/stdout"
+  check "classroom: tampered paths reach no terminal raw" no_controls "$d/stdout"
+  check "classroom: no verdict line when tampered" bash -c "! grep -q '^All' '$d/stdout'"
+  run "$d" --tampered "$TMP/no-such-file" --strict
+  check "classroom: a missing --tampered file means none" [ "$rc" -eq 0 ]
+  write_mixed "$TMP/brief"
+  run "$TMP/brief" --brief
+  check "classroom: --brief shows one hint" [ "$(grep -c 'hint: ' "$TMP/brief/stdout")" = 1 ]
+  rm -f "$d/results.json"
+  run "$d" --progress
+  check "classroom: --progress shows a done lab" grep -q '^done  *00-the-loop  *5/5$' "$d/stdout"
+  check "classroom: --progress writes no files" [ ! -e "$d/results.json" ]
+}
+
 test_usage() {
   local d=$TMP/empty
   mkdir -p "$d/raw"
@@ -264,6 +294,7 @@ test_mixed
 test_github
 test_allpass
 test_crashed
+test_classroom
 test_usage
 test_sanitizers
 
