@@ -9,6 +9,7 @@
  * On a terminal the progress is a bar redrawn in place with '\r'; when the
  * output is a pipe or a file it is plain lines, one per result.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,11 +32,44 @@ typedef struct demo_set {
 
 static ap_trace_t trace;
 static uint64_t t0;
-static int tty;
+static int tty;                   /* stdout is a terminal: draw the progress bar */
+static size_t bar_k, bar_n;       /* the bar's state; bar_n == 0: no bar shown */
+static unsigned long first_ms[2]; /* when each side first had a result: 0 as_completed, 1 gather */
 
 static unsigned long elapsed_ms(void)
 {
   return (unsigned long) ((uv_hrtime() - t0) / 1000000);
+}
+
+/* The progress bar, redrawn in place with '\r'. Only on a terminal: in a
+ * pipe or a file, the "(k/n)" at the end of each result line says it. */
+static void draw_bar(void)
+{
+  char bar[N + 1];
+  size_t width = bar_n < N ? bar_n : N;
+
+  if (!tty || bar_n == 0)
+    return;
+  for (size_t i = 0; i < width; i++)
+    bar[i] = i < bar_k ? '#' : '.';
+  bar[width] = '\0';
+  printf("\r  progress [%s] %zu/%zu", bar, bar_k, bar_n);
+  fflush(stdout);
+}
+
+/* Prints one line above the bar: erase the bar, print, draw it again. */
+static void say(const char *fmt, ...)
+{
+  va_list ap;
+
+  if (tty)
+    printf("\r\033[K");
+  printf("  %5lu ms  ", elapsed_ms());
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+  printf("\n");
+  draw_bar();
 }
 
 static void on_sleep(ap_sleep_t *sleep, int status)
@@ -46,6 +80,8 @@ static void on_sleep(ap_sleep_t *sleep, int status)
 
   if (set->trace != NULL)
     ap_trace_add(set->trace, status == 0 ? "done" : "cancelled", index, status);
+  if (status != 0)
+    say("                #%ld ended: %s, its timer closed", index, uv_err_name(status));
   co_complete(op->c, status, (long) delays[index]);
 }
 
@@ -71,65 +107,41 @@ static int cancel_sleep(uv_loop_t *loop, size_t index, void *ctx, co_completion_
   return ap_sleep_cancel(&set->ops[index].sleep);
 }
 
-/* The progress line: a bar redrawn in place on a terminal, nothing otherwise
- * (the result lines already say "k/n"). */
-static void draw_progress(size_t k, size_t n)
-{
-  char bar[N + 1];
-
-  if (!tty)
-    return;
-  for (size_t i = 0; i < n && i < N; i++)
-    bar[i] = i < k ? '#' : '.';
-  bar[n < N ? n : N] = '\0';
-  printf("\r  progress [%s] %zu/%zu", bar, k, n);
-  fflush(stdout);
-}
-
-static void print_line(const char *text)
-{
-  printf(tty ? "\r\033[K%s\n" : "%s\n", text);
-}
-
 /* $begin demo-consume */
 static void consume(co_queue_t *q, const co_item_t *item)
 {
-  char line[128];
-
   (void) q;
   ap_trace_add(&trace, "consume", (long) item->index, (long) item->k);
+  if (item->k == 1)
+    first_ms[0] = elapsed_ms();
+  bar_k = item->k;
+  bar_n = item->n;
   if (item->status == 0)
-    snprintf(line, sizeof(line), "  %5lu ms  as_completed: #%zu -> %ld ms   (%zu/%zu)",
-             elapsed_ms(), item->index, item->value, item->k, item->n);
+    say("as_completed: #%zu -> %ld ms   (%zu/%zu)", item->index, item->value, item->k, item->n);
   else
-    snprintf(line, sizeof(line), "  %5lu ms  as_completed: #%zu -> %s   (%zu/%zu)", elapsed_ms(),
-             item->index, uv_err_name(item->status), item->k, item->n);
-  print_line(line);
-  draw_progress(item->k, item->n);
+    say("as_completed: #%zu -> %s   (%zu/%zu)", item->index, uv_err_name(item->status), item->k,
+        item->n);
 }
 /* $end demo-consume */
 
 static void queue_done(co_queue_t *q)
 {
-  char line[128];
-
   ap_trace_add(&trace, "all-done", 0, (long) q->timed_out);
-  snprintf(line, sizeof(line), "  %5lu ms  as_completed: done, %zu timed out", elapsed_ms(),
-           q->timed_out);
-  print_line(line);
+  bar_n = 0;
+  say("as_completed: done, %zu timed out", q->timed_out);
 }
 
 static void gather_done(co_gather_t *g)
 {
   co_result_t *results = g->data;
+  char line[128];
+  int used = 0;
 
   ap_trace_add(&trace, "gathered", 0, (long) g->failed);
-  if (tty)
-    printf("\r\033[K");
-  printf("  %5lu ms  gather: all %d in, input order:", elapsed_ms(), N);
-  for (size_t i = 0; i < N; i++)
-    printf(" %ld", results[i].value);
-  printf("\n");
+  first_ms[1] = elapsed_ms();
+  for (size_t i = 0; i < N && used < (int) sizeof(line); i++)
+    used += snprintf(line + used, sizeof(line) - (size_t) used, " %ld", results[i].value);
+  say("gather: all %d in, input order:%s", N, line);
 }
 
 static void report_error(const char *what, int err)
@@ -156,7 +168,9 @@ static void part_one(uv_loop_t *loop)
   report_error("co_as_completed",
                co_as_completed(loop, &q, &traced_kind, N, NULL, consume, queue_done));
   report_error("co_gather", co_gather(loop, &g, &quiet_kind, N, results, gather_done));
-  draw_progress(0, N);
+  bar_k = 0;
+  bar_n = N;
+  draw_bar();
 }
 
 static void part_two(uv_loop_t *loop)
@@ -173,7 +187,9 @@ static void part_two(uv_loop_t *loop)
   t0 = uv_hrtime();
   report_error("co_as_completed",
                co_as_completed(loop, &q, &kind, N, &timeout, consume, queue_done));
-  draw_progress(0, N);
+  bar_k = 0;
+  bar_n = N;
+  draw_bar();
 }
 
 static void write_csv(int argc, char **argv)
@@ -200,6 +216,8 @@ int main(int argc, char **argv)
   ap_trace_init(&trace, &rt.loop);
   part_one(&rt.loop);
   ap_rt_run(&rt);
+  printf("\nfirst result in hand: as_completed after %lu ms, gather after %lu ms\n", first_ms[0],
+         first_ms[1]);
   part_two(&rt.loop);
   ap_rt_run(&rt);
   write_csv(argc, argv);

@@ -1,0 +1,44 @@
+/* gather.c — lab 02: every result, aligned with the input.
+ *
+ * Each result is written at its operation's index, so the order in which the
+ * operations end does not show in results[]. A failure is one more result:
+ * the others still land in their slots, and done waits for all of them (the
+ * policy of asyncio's gather(..., return_exceptions=True)). done is queued
+ * with ap_soon, so it never runs inside co_complete or inside co_gather,
+ * even when every start failed or n is 0.
+ */
+#include <stdlib.h>
+
+#include "co.h"
+
+static void deliver(ap_soon_t *soon)
+{
+  co_gather_t *g = AP_CONTAINER_OF(soon, co_gather_t, soon);
+
+  co__batch_free(&g->batch);
+  g->done(g);
+}
+
+/* $begin gather-on-end */
+static void gather_on_end(co_batch_t *b, co_completion_t *c, int status, long value)
+{
+  co_gather_t *g = AP_CONTAINER_OF(b, co_gather_t, batch);
+
+  // TODO: store the result at the operation's input index, count failures,
+  // and once all n have ended queue deliver with ap_soon (see co.h).
+  (void) g, (void) c, (void) status, (void) value, (void) deliver;
+  AP_TODO();
+}
+/* $end gather-on-end */
+
+/* $begin co-gather */
+int co_gather(uv_loop_t *loop, co_gather_t *g, const co_kind_t *kind, size_t n,
+              co_result_t *results, co_gather_cb done)
+{
+  // TODO: check the arguments, set up the batch with gather_on_end, start it;
+  // with n == 0, queue deliver instead (see co.h for the contract).
+  (void) loop, (void) g, (void) kind, (void) n, (void) results, (void) done;
+  (void) gather_on_end;
+  return AP_TODO();
+}
+/* $end co-gather */
