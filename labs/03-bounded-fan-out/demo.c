@@ -1,0 +1,147 @@
+/* demo.c — lab 03's demo: the same 16 TCP requests against a server that
+ * serves at most 4 connections at once, first bounded (limit 4), then
+ * unbounded (limit 16). Shows the requests in flight over time and what the
+ * server saw.
+ *
+ *   make run LAB=03                  your lab
+ *   make run LAB=03 SRC=solutions    the reference solution
+ *   demo --csv FILE                  also write the trace as CSV (the book's timeline)
+ */
+#include <string.h>
+
+#include "echo.h"
+
+enum { REQUESTS = 16, SERVER_MAX = 4 };
+
+typedef struct run {
+  const char *name;
+  long limit;
+  long client_peak;       /* filled in as it runs */
+  long server_peak;
+  long rejected;
+  long failed;
+  size_t first_event;     /* where its events start in the trace */
+} run_t;
+
+typedef struct demo {
+  uv_loop_t *loop;
+  ap_server_t server;
+  bf_fetch_t fetch;
+  bf_echo_target_t target;
+  ap_gauge_t inflight;
+  ap_trace_t trace;
+  long items[REQUESTS];
+  bf_result_t results[REQUESTS];
+  run_t runs[2];
+  int current;
+} demo_t;
+
+static void start_run(demo_t *d);
+
+static void print_bar(const ap_event_t *e)
+{
+  printf("%8.3f ms  %-5s item %2ld   %2ld in flight  ", e->ns / 1e6, e->what, e->id, e->value);
+  for (long i = 0; i < e->value; i++)
+    putchar(i < SERVER_MAX ? '#' : '!');
+  putchar('\n');
+}
+
+static void on_server_stopped(ap_server_t *server)
+{
+  demo_t *d = server->data;
+
+  if (++d->current < (int) AP_COUNT_OF(d->runs))
+    start_run(d);
+}
+
+static void on_fetched(bf_fetch_t *f, int status)
+{
+  demo_t *d = AP_CONTAINER_OF(f, demo_t, fetch);
+  run_t *r = &d->runs[d->current];
+
+  (void) status;
+  for (size_t i = r->first_event; i < d->trace.count; i++)
+    print_bar(&d->trace.events[i]);
+  for (size_t i = 0; i < REQUESTS; i++)
+    r->failed += d->results[i].status != 0;
+  r->client_peak = d->inflight.peak;
+  r->server_peak = d->server.peak;
+  r->rejected = d->server.rejected;
+  printf("  -> %ld of %d requests failed; the server turned away %ld\n\n", r->failed, REQUESTS,
+         r->rejected);
+  ap_server_stop(&d->server, on_server_stopped);
+}
+
+/* Each run gets a fresh server (fresh counters) and a fresh gauge. */
+static void start_run(demo_t *d)
+{
+  run_t *r = &d->runs[d->current];
+  int err;
+
+  d->server.max_conns = SERVER_MAX;
+  d->server.data = d;
+  memset(&d->inflight, 0, sizeof(d->inflight));
+  r->first_event = d->trace.count;
+  printf("%s: %d requests, limit %ld, the server serves at most %d at once\n", r->name,
+         REQUESTS, r->limit, SERVER_MAX);
+  err = ap_server_start(d->loop, &d->server);
+  if (err == 0) {
+    d->target.port = d->server.port;
+    err = bf_fetch_all(d->loop, &d->fetch, d->items, REQUESTS, r->limit, bf_echo_start,
+                       d->results, on_fetched);
+    if (err != 0)
+      ap_server_stop(&d->server, NULL);
+  }
+  if (err != 0)
+    fprintf(stderr, "  could not start: %s\n", uv_strerror(err));
+}
+
+static void print_table(const demo_t *d)
+{
+  printf("\n%-10s %6s %12s %12s %9s %7s\n", "", "limit", "client peak", "server peak",
+         "rejected", "failed");
+  for (size_t i = 0; i < AP_COUNT_OF(d->runs); i++) {
+    const run_t *r = &d->runs[i];
+    printf("%-10s %6ld %12ld %12ld %9ld %7ld\n", r->name, r->limit, r->client_peak,
+           r->server_peak, r->rejected, r->failed);
+  }
+  printf("\n('!' marks requests in flight beyond what the server will serve)\n");
+}
+
+static void write_csv(const ap_trace_t *trace, const char *path)
+{
+  FILE *csv = fopen(path, "w");
+
+  if (csv == NULL || ap_trace_write_csv(trace, csv) != 0)
+    perror(path);
+  if (csv != NULL)
+    fclose(csv);
+}
+
+int main(int argc, char **argv)
+{
+  static demo_t d;
+  ap_rt_t rt;
+  ap_leaks_t leaks;
+  int err;
+
+  ap_rt_init(&rt);
+  ap_trace_init(&d.trace, &rt.loop);
+  d.loop = &rt.loop;
+  for (long i = 0; i < REQUESTS; i++)
+    d.items[i] = i;
+  d.runs[0] = (run_t){.name = "bounded", .limit = SERVER_MAX};
+  d.runs[1] = (run_t){.name = "unbounded", .limit = REQUESTS};
+  d.target.inflight = &d.inflight;
+  d.target.trace = &d.trace;
+  d.fetch.data = &d.target;
+  start_run(&d);
+  ap_rt_run(&rt);
+  print_table(&d);
+  if (argc == 3 && strcmp(argv[1], "--csv") == 0)
+    write_csv(&d.trace, argv[2]);
+  ap_trace_free(&d.trace);
+  err = ap_rt_close(&rt, &leaks);
+  printf("leak check: %s\n", err == 0 ? "clean" : leaks.text);
+  return err == 0 ? 0 : 1;
+}

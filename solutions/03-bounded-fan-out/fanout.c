@@ -1,0 +1,249 @@
+/* fanout.c — lab 03: fetch_all and the bounded stream, on the semaphore.
+ *
+ * A task is one item's claim: a waiter for the permit and the operation it
+ * guards. fetch_all creates all n tasks at once and queues n waiters;
+ * the stream keeps a single task waiting and fills it with an item only
+ * once the permit is granted. Both release the permit in the operation's
+ * completion, whatever its status: a failure that kept its permit would
+ * shrink the limit by one for good, and after `limit` failures nothing
+ * would ever run again.
+ *
+ * An operation may complete inside start. So after calling start, code
+ * here must not touch the task, and must not touch the fetch either when
+ * that could have been the last item (done may have freed it).
+ */
+#include <stdlib.h>
+
+#include "fanout.h"
+
+struct bf_task {
+  bf_waiter_t waiter;     /* waiter.data: the fetch or stream */
+  bf_op_t op;
+  size_t index;           /* position in the input (fetch_all) */
+};
+
+void bf_op_done(bf_op_t *op, int status, long value)
+{
+  op->done(op, status, value);
+}
+
+static void task_init(struct bf_task *t, void *owner, uv_loop_t *loop, void *ctx,
+                      void (*done)(bf_op_t *, int, long))
+{
+  t->waiter.data = owner;
+  t->op.ctx = ctx;
+  t->op.loop = loop;
+  t->op.done = done;
+}
+
+/* ---- fetch_all ---------------------------------------------------------- */
+
+static int first_failure(const bf_fetch_t *f)
+{
+  for (size_t i = 0; i < f->n; i++)
+    if (f->results[i].status != 0)
+      return f->results[i].status;
+  return 0;
+}
+
+static void fetch_finish(bf_fetch_t *f)
+{
+  /* Every waiter released, every op done: nothing points into tasks. */
+  free(f->tasks);
+  f->tasks = NULL;
+  f->done(f, first_failure(f));
+}
+
+static void fetch_deliver_empty(ap_soon_t *soon)
+{
+  fetch_finish(AP_CONTAINER_OF(soon, bf_fetch_t, soon));
+}
+
+/* $begin fetch-op-done */
+static void fetch_op_done(bf_op_t *op, int status, long value)
+{
+  struct bf_task *t = AP_CONTAINER_OF(op, struct bf_task, op);
+  bf_fetch_t *f = t->waiter.data;
+
+  /* SOLUTION BEGIN */
+  f->results[t->index].status = status;
+  f->results[t->index].value = value;
+  /* The `finally` of `async with sem`: success or failure, give it back. */
+  bf_sem_release(&t->waiter);
+  if (++f->finished == f->n)
+    fetch_finish(f);
+  /* SOLUTION END */
+  /* STARTER: // TODO: store the outcome at the item's index, give the permit back */
+  /* STARTER: // (whatever the status), and finish after the last item. */
+  /* STARTER: (void) f, (void) status, (void) value, (void) fetch_finish; */
+  /* STARTER: AP_TODO(); */
+}
+/* $end fetch-op-done */
+
+static void fetch_on_permit(bf_waiter_t *w, int status)
+{
+  struct bf_task *t = AP_CONTAINER_OF(w, struct bf_task, waiter);
+  bf_fetch_t *f = w->data;
+
+  (void) status; /* fetch_all never cancels its waiters */
+  f->start(&t->op);
+}
+
+static int fetch_check(const long *items, size_t n, long limit, bf_start_fn start,
+                       bf_result_t *results, bf_fetch_cb done)
+{
+  if (limit < 1 || start == NULL || done == NULL)
+    return UV_EINVAL;
+  if (n > 0 && (items == NULL || results == NULL))
+    return UV_EINVAL;
+  return 0;
+}
+
+/* $begin fetch-all */
+int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, long limit,
+                 bf_start_fn start, bf_result_t *results, bf_fetch_cb done)
+{
+  int err = fetch_check(items, n, limit, start, results, done);
+
+  if (err != 0)
+    return err;
+  f->results = results;
+  f->n = n;
+  f->finished = 0;
+  f->start = start;
+  f->done = done;
+  bf_sem_init(loop, &f->sem, limit);
+  if (n == 0) {
+    ap_soon(loop, &f->soon, fetch_deliver_empty);
+    return 0;
+  }
+  /* SOLUTION BEGIN */
+  f->tasks = calloc(n, sizeof(*f->tasks));
+  if (f->tasks == NULL)
+    return UV_ENOMEM;
+  /* One waiter per item, all queued now, as gather() creates every task
+   * at once: the semaphore lets `limit` of them through. */
+  for (size_t i = 0; i < n; i++) {
+    struct bf_task *t = &f->tasks[i];
+    task_init(t, f, loop, f->data, fetch_op_done);
+    t->op.item = items[i];
+    t->index = i;
+    bf_sem_acquire(&f->sem, &t->waiter, fetch_on_permit);
+  }
+  return 0;
+  /* SOLUTION END */
+  /* STARTER: // TODO: create one task per item (task_init, its item and index) and let */
+  /* STARTER: // each one acquire the semaphore with fetch_on_permit as its callback. */
+  /* STARTER: (void) task_init, (void) fetch_op_done, (void) fetch_on_permit; */
+  /* STARTER: return AP_TODO(); */
+}
+/* $end fetch-all */
+
+/* ---- the bounded stream -------------------------------------------------- */
+
+static void stream_fail(bf_stream_t *s, int status)
+{
+  if (status != 0 && s->status == 0)
+    s->status = status;
+}
+
+static void stream_maybe_finish(bf_stream_t *s)
+{
+  if (s->ended && s->finished == s->started)
+    s->done(s, s->status);
+}
+
+static void stream_op_done(bf_op_t *op, int status, long value)
+{
+  struct bf_task *t = AP_CONTAINER_OF(op, struct bf_task, op);
+  bf_stream_t *s = t->waiter.data;
+
+  if (s->each != NULL)
+    s->each(s, op->item, status, value);
+  stream_fail(s, status);
+  /* SOLUTION BEGIN */
+  bf_sem_release(&t->waiter);
+  free(t);
+  /* SOLUTION END */
+  /* STARTER: // TODO: give the permit back and free the task. */
+  /* STARTER: (void) t; */
+  /* STARTER: AP_TODO(); */
+  s->finished++;
+  stream_maybe_finish(s);
+}
+
+static void stream_on_permit(bf_waiter_t *w, int status);
+
+/* $begin stream-reserve */
+/* A task with no item yet queues for a permit: the next item is taken from
+ * the source only once it is granted. */
+static int stream_reserve(bf_stream_t *s)
+{
+  /* SOLUTION BEGIN */
+  struct bf_task *t = calloc(1, sizeof(*t));
+
+  if (t == NULL)
+    return UV_ENOMEM;
+  task_init(t, s, s->sem.loop, s->data, stream_op_done);
+  bf_sem_acquire(&s->sem, &t->waiter, stream_on_permit);
+  return 0;
+  /* SOLUTION END */
+  /* STARTER: // TODO: allocate a task (task_init with stream_op_done) and let it acquire */
+  /* STARTER: // the semaphore with stream_on_permit as its callback. No item yet! */
+  /* STARTER: (void) s, (void) stream_op_done, (void) stream_on_permit; */
+  /* STARTER: return AP_TODO(); */
+}
+/* $end stream-reserve */
+
+/* $begin stream-on-permit */
+static void stream_on_permit(bf_waiter_t *w, int status)
+{
+  struct bf_task *t = AP_CONTAINER_OF(w, struct bf_task, waiter);
+  bf_stream_t *s = w->data;
+  int err;
+
+  (void) status; /* the stream never cancels its waiter */
+  /* SOLUTION BEGIN */
+  err = s->next(s, &t->op.item);
+  if (err != 0) {
+    /* The end of the source (or a broken one): nothing more to create. */
+    bf_sem_release(w);
+    free(t);
+    s->ended = 1;
+    stream_fail(s, err == UV_EOF ? 0 : err);
+    stream_maybe_finish(s);
+    return;
+  }
+  s->started++;
+  s->start(&t->op);
+  /* t may be gone now; s is not: done cannot run before the source ended. */
+  err = stream_reserve(s);
+  if (err != 0) {
+    s->ended = 1;
+    stream_fail(s, err);
+    stream_maybe_finish(s);
+  }
+  /* SOLUTION END */
+  /* STARTER: // TODO: you hold a permit: only now take the next item from the source. */
+  /* STARTER: // At the end, give the permit back and finish when nothing runs; else */
+  /* STARTER: // start the operation, then reserve the next slot. */
+  /* STARTER: (void) t, (void) s, (void) err, (void) stream_fail, (void) stream_maybe_finish; */
+  /* STARTER: AP_TODO(); */
+}
+/* $end stream-on-permit */
+
+int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
+                    bf_start_fn start, bf_each_cb each, bf_stream_cb done)
+{
+  if (limit < 1 || next == NULL || start == NULL || done == NULL)
+    return UV_EINVAL;
+  bf_sem_init(loop, &s->sem, limit);
+  s->next = next;
+  s->start = start;
+  s->each = each;
+  s->done = done;
+  s->started = s->finished = 0;
+  s->ended = 0;
+  s->status = 0;
+  return stream_reserve(s);
+}

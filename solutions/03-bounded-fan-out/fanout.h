@@ -1,0 +1,114 @@
+/* fanout.h — lab 03: run many operations, at most `limit` at a time.
+ *
+ * bf_fetch_all() is the asyncio shape, one waiter per item created up front:
+ *     async def fetch_all(items, limit):
+ *         sem = asyncio.Semaphore(limit)
+ *         async def one(item):
+ *             async with sem:
+ *                 return await fetch(item)
+ *         return await asyncio.gather(*(one(i) for i in items))
+ * It bounds execution, not creation: n items cost n waiters in memory.
+ *
+ * bf_stream_start() bounds creation too: it takes the next item from a lazy
+ * source only once it holds a permit for it (Go's errgroup.SetLimit):
+ *     while True:
+ *         await sem.acquire()              # a slot first ...
+ *         item = next(source, None)        # ... then the item
+ *         if item is None: sem.release(); break
+ *         tg.create_task(one(item))        # one() releases sem when done
+ *
+ * Operations are abstract: a start function begins the work for op->item
+ * and reports with bf_op_done(). That lets the same fan-out drive fake
+ * operations, operations that finish at once, and real TCP requests.
+ *
+ * Usage rules:
+ *  - start(op) must call bf_op_done(op, status, value) exactly once: on a
+ *    later turn, or inside start itself. After that op is gone.
+ *  - A failed operation (status < 0) gives its permit back like any other:
+ *    the remaining items still run.
+ *  - done runs exactly once, on a later loop turn, never inside
+ *    bf_fetch_all() or bf_stream_start(). It may free the fetch or stream.
+ *  - If bf_fetch_all() or bf_stream_start() returns an error, no operation
+ *    was started and no callback is ever called.
+ */
+#ifndef BF_FANOUT_H
+#define BF_FANOUT_H
+
+#include "sem.h"
+
+typedef struct bf_op bf_op_t;
+typedef void (*bf_start_fn)(bf_op_t *op);
+
+struct bf_op {
+  void *ctx;              /* read-only: the data field of the fetch or stream */
+  uv_loop_t *loop;        /* read-only */
+  long item;              /* read-only: what to work on */
+  /* private */
+  void (*done)(bf_op_t *op, int status, long value);
+};
+
+/* Reports the end of op: status 0 or a negative error, value its result. */
+void bf_op_done(bf_op_t *op, int status, long value);
+
+/* ---- Over a list: results in input order ---------------------------------- */
+typedef struct bf_result {
+  int status;             /* 0 or the operation's error */
+  long value;             /* the operation's result */
+} bf_result_t;
+
+typedef struct bf_fetch bf_fetch_t;
+typedef void (*bf_fetch_cb)(bf_fetch_t *f, int status);
+
+struct bf_fetch {
+  void *data;             /* yours: every op sees it as op->ctx */
+  /* private */
+  bf_sem_t sem;
+  struct bf_task *tasks;  /* n, one per item; freed before done */
+  bf_result_t *results;
+  size_t n;
+  size_t finished;
+  bf_start_fn start;
+  bf_fetch_cb done;
+  ap_soon_t soon;         /* delivers done when n == 0 */
+};
+
+/* Runs start on every item, at most limit at a time, and stores each
+ * outcome at its input index in results (n entries). done's status is 0,
+ * or the status of the first item (in input order) that failed.
+ * Returns 0, UV_EINVAL (limit < 1, start or done NULL, n > 0 with items or
+ * results NULL) or UV_ENOMEM. */
+int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, long limit,
+                 bf_start_fn start, bf_result_t *results, bf_fetch_cb done);
+
+/* ---- Over a lazy source: creation bounded too ----------------------------- */
+typedef struct bf_stream bf_stream_t;
+/* Stores the next item in *item and returns 0, or returns UV_EOF at the end
+ * (any other error ends the stream with that status). */
+typedef int (*bf_next_fn)(bf_stream_t *s, long *item);
+/* Called once per item as its operation ends. */
+typedef void (*bf_each_cb)(bf_stream_t *s, long item, int status, long value);
+typedef void (*bf_stream_cb)(bf_stream_t *s, int status);
+
+struct bf_stream {
+  void *data;             /* yours: every op sees it as op->ctx */
+  long started;           /* read-only: operations started */
+  long finished;          /* read-only: operations ended */
+  /* private */
+  bf_sem_t sem;
+  bf_next_fn next;
+  bf_start_fn start;
+  bf_each_cb each;
+  bf_stream_cb done;
+  int ended;              /* the source said UV_EOF (or failed) */
+  int status;             /* first error seen, reported to done */
+};
+
+/* Pulls items from next one at a time, each only once a permit is free for
+ * it, and runs start on it: at most limit items are alive at once however
+ * long the source is. each (may be NULL) sees every outcome. done's status
+ * is 0, or the first error seen (an operation's, or the source's).
+ * Returns 0, UV_EINVAL (limit < 1, next, start or done NULL) or UV_ENOMEM. */
+int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
+                    bf_start_fn start, bf_each_cb each, bf_stream_cb done);
+
+#endif /* BF_FANOUT_H */
