@@ -96,4 +96,6 @@ format: ## clang-format the C sources in place
 clean: ## remove build/
 	rm -rf build
 
+include mk/upstream.mk
+
 -include $(HELPER_OBJS:.o=.d) $(GRADER_OBJS:.o=.d)

@@ -212,6 +212,107 @@ struct ap_server {
 int ap_server_start(uv_loop_t *loop, ap_server_t *server);
 void ap_server_stop(ap_server_t *server, void (*stopped_cb)(ap_server_t *server));
 
+/* ---- HTTP upstream on 127.0.0.1 --------------------------------------------
+ * A small HTTP/1.1 server on the caller's loop, standing in for a real
+ * upstream (helpers/upstream.c; standalone: build/debug/bin/upstream).
+ *
+ *   GET /items/<n>            200, the item's body (ap_upstream_body), with
+ *                             Content-Length and Connection: close
+ *   GET /items/<n>?fault=F    the same with fault F: reset, slow or 500
+ *   anything else             400, 404 or 405
+ *
+ * One request per connection. After answering, the server half-closes
+ * (shutdown) and waits for the client to close its end: that is how it sees
+ * every client close (closed), and names the clients that never do
+ * (abandoned, after linger_ms). A connection beyond max_conns open ones is
+ * answered "429 Too Many Requests" at once and counted as rejected; a
+ * client that already hung up no longer counts as open. Every admitted
+ * request waits latency_ms (a timer) before its answer.
+ *
+ * Faults, by item (ap_upstream_fault) or by query string: RESET closes the
+ * connection with a TCP RST instead of answering (the client reads
+ * UV_ECONNRESET), SLOW answers slow_ms late, ERROR answers "500 Internal
+ * Server Error", HOLD keeps the request until ap_upstream_release (for
+ * tests: a handshake instead of a delay). */
+typedef struct ap_upstream ap_upstream_t;
+typedef void (*ap_upstream_cb)(ap_upstream_t *up);
+
+enum {
+  AP_UPSTREAM_OK = 0,       /* no fault */
+  AP_UPSTREAM_RESET,        /* reset the connection instead of answering */
+  AP_UPSTREAM_SLOW,         /* answer slow_ms later than the others */
+  AP_UPSTREAM_ERROR,        /* answer 500 */
+  AP_UPSTREAM_HOLD          /* answer only after ap_upstream_release */
+};
+enum {
+  AP_UPSTREAM_FAULTS = 16,      /* entries in the fault table */
+  AP_UPSTREAM_BODY_MAX = 4096   /* no body is longer */
+};
+
+typedef struct ap_upstream_fault {
+  long item;
+  int kind;                 /* AP_UPSTREAM_RESET ... AP_UPSTREAM_HOLD */
+  int times;                /* requests still to fault; -1: every one */
+} ap_upstream_fault_t;
+
+struct ap_upstream {
+  void *data;               /* yours */
+  /* settings: before ap_upstream_start */
+  int port;                 /* 0: an ephemeral port; the port after start */
+  int max_conns;            /* open connections served at once; 0: no limit */
+  uint64_t latency_ms;      /* wait before each answer */
+  uint64_t slow_ms;         /* extra wait of a SLOW answer; 0: 1000 */
+  uint64_t linger_ms;       /* wait for the client's close; 0: 2000 */
+  int hold_next;            /* the next hold_next requests are held (any item) */
+  /* optional: runs when a request of an admitted connection was read
+   * (item -1: not an /items/ path), after it was held if it is */
+  void (*on_request)(ap_upstream_t *up, long item, int fault);
+  /* read-only counters */
+  long accepted;            /* connections admitted */
+  long rejected;            /* connections answered 429 */
+  long active;              /* admitted connections open now */
+  long peak;                /* most admitted connections open at once */
+  long requests;            /* requests read on admitted connections */
+  long served;              /* 200 answers fully written */
+  long faulted;             /* faults injected (held requests not counted) */
+  long held;                /* requests held now */
+  long closed;              /* admitted connections closed, for any reason */
+  long abandoned;           /* answered ones the client never closed (linger, stop) */
+  /* private */
+  uv_tcp_t listener;
+  void *conns;
+  ap_upstream_cb stopped_cb;
+  int state;
+  ap_upstream_fault_t faults[AP_UPSTREAM_FAULTS];
+  size_t nfaults;
+};
+
+/* Listens on 127.0.0.1:port. Returns 0 or a libuv error (UV_EADDRINUSE...);
+ * then nothing is left to stop, but run the loop before reusing up's memory
+ * (the listener's close callback is pending). */
+int ap_upstream_start(uv_loop_t *loop, ap_upstream_t *up);
+/* Faults the next times requests of item (times -1: all of them).
+ * Returns 0, UV_EINVAL (bad kind or times) or UV_ENOSPC (table full). */
+int ap_upstream_fault(ap_upstream_t *up, long item, int kind, int times);
+/* Lets every held request go on to its answer. Returns how many. */
+long ap_upstream_release(ap_upstream_t *up);
+/* Stops at once: closes the listener and every connection; cb (may be NULL)
+ * runs once all of them are closed. Returns 0, or UV_EALREADY when the
+ * upstream is already stopped (cb is never called). */
+int ap_upstream_stop(ap_upstream_t *up, ap_upstream_cb cb);
+/* Stops gracefully: closes the listener, lets every connection finish and
+ * close (held requests wait for a release); cb as for stop. A later
+ * ap_upstream_stop() cuts the wait short. Returns 0 or UV_EALREADY. */
+int ap_upstream_drain(ap_upstream_t *up, ap_upstream_cb cb);
+/* The body of item (item >= 0): deterministic text of 1 to 4 KB. Writes at
+ * most size bytes into buf (may be NULL when size is 0) and returns its
+ * full length. */
+size_t ap_upstream_body(long item, char *buf, size_t size);
+/* "reset", "slow", "500", "hold" for a fault kind ("ok" for none), and back
+ * (-1 for a name it does not know). */
+const char *ap_upstream_fault_name(int kind);
+int ap_upstream_fault_kind(const char *name, size_t len);
+
 /* ---- Starter code ---------------------------------------------------------
  * Generated starter code calls AP_TODO() where your code goes. It reports
  * "not implemented" through ap_todo_hook (the grader fails the test) or, by
