@@ -334,6 +334,238 @@ GRADE_TEST(server_stop_closes_everything, .points = 1, .section = "helpers#serve
   EXPECT_ERR("connecting after the stop", UV_ECONNREFUSED, stop_clients[2].status);
 }
 
+/* ---- HTTP upstream --------------------------------------------------------
+ * A one-shot HTTP client: connects, sends "GET path", reads until EOF or an
+ * error, closes. `then` (optional) runs once it closed. */
+typedef struct hget hget_t;
+struct hget {
+  uv_tcp_t tcp;
+  uv_connect_t connect;
+  uv_write_t write;
+  char req[128];
+  char resp[AP_UPSTREAM_BODY_MAX + 512];
+  size_t len;
+  int end;                /* how the read ended: UV_EOF or an error */
+  void (*then)(hget_t *h);
+};
+
+static ap_upstream_t *hget_up; /* the upstream every hget of a test talks to */
+static int hgets_left;         /* drain the upstream when it drops to 0 */
+static int hget_no_drain;      /* 1: the test stops the upstream itself */
+
+static void hget_closed(uv_handle_t *handle)
+{
+  hget_t *h = AP_CONTAINER_OF(handle, hget_t, tcp);
+
+  if (h->then != NULL)
+    h->then(h);
+  if (--hgets_left == 0 && !hget_no_drain)
+    ap_upstream_drain(hget_up, NULL);
+}
+
+static void hget_alloc(uv_handle_t *handle, size_t size, uv_buf_t *buf)
+{
+  hget_t *h = AP_CONTAINER_OF(handle, hget_t, tcp);
+
+  (void) size;
+  *buf = uv_buf_init(h->resp + h->len, (unsigned int) (sizeof(h->resp) - 1 - h->len));
+}
+
+static void hget_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+  hget_t *h = AP_CONTAINER_OF(stream, hget_t, tcp);
+
+  (void) buf;
+  if (nread > 0)
+    h->len += (size_t) nread;
+  if (nread >= 0)
+    return;
+  h->end = (int) nread;
+  uv_close((uv_handle_t *) &h->tcp, hget_closed);
+}
+
+static void hget_connected(uv_connect_t *req, int status)
+{
+  hget_t *h = AP_CONTAINER_OF(req, hget_t, connect);
+  uv_buf_t buf = uv_buf_init(h->req, (unsigned int) strlen(h->req));
+
+  if (status != 0) {
+    h->end = status;
+    uv_close((uv_handle_t *) &h->tcp, hget_closed);
+    return;
+  }
+  uv_read_start((uv_stream_t *) &h->tcp, hget_alloc, hget_read);
+  uv_write(&h->write, (uv_stream_t *) &h->tcp, &buf, 1, NULL);
+}
+
+static void hget_start(hget_t *h, const char *path)
+{
+  struct sockaddr_in addr;
+
+  snprintf(h->req, sizeof(h->req), "GET %s HTTP/1.1\r\nHost: test\r\n\r\n", path);
+  uv_ip4_addr("127.0.0.1", hget_up->port, &addr);
+  EXPECT_ERR("uv_tcp_init", 0, uv_tcp_init(grade_loop(), &h->tcp));
+  EXPECT_ERR("uv_tcp_connect", 0,
+             uv_tcp_connect(&h->connect, &h->tcp, (const struct sockaddr *) &addr, hget_connected));
+  hgets_left++;
+}
+
+static void start_upstream(ap_upstream_t *up)
+{
+  hget_up = up;
+  EXPECT_ERR("ap_upstream_start", 0, ap_upstream_start(grade_loop(), up));
+  EXPECT(up->port > 0, "port %d", up->port);
+}
+
+/* The status line's code, or 0. */
+static int hget_status(const hget_t *h)
+{
+  int code = 0;
+
+  sscanf(h->resp, "HTTP/1.1 %d", &code);
+  return code;
+}
+
+static const char *hget_body(const hget_t *h)
+{
+  const char *end = strstr(h->resp, "\r\n\r\n");
+
+  return end != NULL ? end + 4 : "";
+}
+
+GRADE_TEST(upstream_serves_items, .points = 1, .section = "helpers#upstream",
+           .hint = "GET /items/<n> answers 200 with the item's body, after latency_ms.")
+{
+  static hget_t a, b;
+  ap_upstream_t up = {.latency_ms = 1};
+  char body[AP_UPSTREAM_BODY_MAX];
+  size_t len = ap_upstream_body(7, body, sizeof(body));
+
+  start_upstream(&up);
+  hget_start(&a, "/items/7");
+  hget_start(&b, "/nothing/here");
+  grade_run();
+  EXPECT_EQ("status of /items/7", 200, hget_status(&a));
+  EXPECT(strstr(a.resp, "Connection: close\r\n") != NULL, "response: %.200s", a.resp);
+  EXPECT_EQ("body length", len, strlen(hget_body(&a)));
+  EXPECT(memcmp(hget_body(&a), body, len) == 0, "the body is not ap_upstream_body(7)");
+  EXPECT_ERR("how the read ended", UV_EOF, a.end);
+  EXPECT_EQ("status of /nothing/here", 404, hget_status(&b));
+  EXPECT_EQ("accepted", 2, up.accepted);
+  EXPECT_EQ("requests", 2, up.requests);
+  EXPECT_EQ("served (200s)", 1, up.served);
+  EXPECT_EQ("closed", 2, up.closed);
+  EXPECT_EQ("abandoned", 0, up.abandoned);
+  EXPECT_EQ("active", 0, up.active);
+}
+
+GRADE_TEST(upstream_bodies_are_deterministic, .points = 1, .section = "helpers#upstream",
+           .hint = "ap_upstream_body depends on the item only and truncates like snprintf.")
+{
+  char a[AP_UPSTREAM_BODY_MAX], b[AP_UPSTREAM_BODY_MAX], small[10];
+  size_t la = ap_upstream_body(3, a, sizeof(a));
+
+  EXPECT_EQ("same item, same length", la, ap_upstream_body(3, b, sizeof(b)));
+  EXPECT(memcmp(a, b, la) == 0, "item 3's body changed between calls");
+  EXPECT(la >= 1024 && la <= AP_UPSTREAM_BODY_MAX, "length %zu", la);
+  EXPECT_EQ("truncated call's return", la, ap_upstream_body(3, small, sizeof(small)));
+  EXPECT(memcmp(small, a, sizeof(small)) == 0, "truncated copy differs");
+  ap_upstream_body(4, b, sizeof(b));
+  EXPECT(memcmp(a, b, 64) != 0, "items 3 and 4 start alike");
+}
+
+static hget_t limit_gets[2];
+
+/* The first request is held: only then the second client connects. */
+static void limit_on_request(ap_upstream_t *up, long item, int fault)
+{
+  (void) item;
+  if (fault == AP_UPSTREAM_HOLD)
+    hget_start(&limit_gets[1], "/items/2");
+  (void) up;
+}
+
+static void limit_release(hget_t *h)
+{
+  if (h == &limit_gets[1])
+    ap_upstream_release(hget_up);
+}
+
+GRADE_TEST(upstream_rejects_beyond_max_conns, .points = 1, .section = "helpers#upstream",
+           .hint = "Past max_conns open connections, the upstream answers 429 at once.")
+{
+  ap_upstream_t up = {.max_conns = 1, .hold_next = 1, .on_request = limit_on_request};
+
+  limit_gets[1].then = limit_release;
+  start_upstream(&up);
+  hget_start(&limit_gets[0], "/items/1");
+  grade_run();
+  EXPECT_EQ("status of the held request", 200, hget_status(&limit_gets[0]));
+  EXPECT_EQ("status of the one beyond the limit", 429, hget_status(&limit_gets[1]));
+  EXPECT_EQ("accepted", 1, up.accepted);
+  EXPECT_EQ("rejected", 1, up.rejected);
+  EXPECT_EQ("peak", 1, up.peak);
+  EXPECT_EQ("closed", 1, up.closed);
+  EXPECT_EQ("held", 0, up.held);
+}
+
+GRADE_TEST(upstream_injects_faults, .points = 1, .section = "helpers#upstream",
+           .hint = "Faults come from the table (a number of times) or the query string.")
+{
+  static hget_t g[5];
+  ap_upstream_t up = {0};
+
+  EXPECT_ERR("fault table", 0, ap_upstream_fault(&up, 1, AP_UPSTREAM_RESET, 1));
+  EXPECT_ERR("fault table", 0, ap_upstream_fault(&up, 2, AP_UPSTREAM_ERROR, -1));
+  EXPECT_ERR("times 0", UV_EINVAL, ap_upstream_fault(&up, 2, AP_UPSTREAM_ERROR, 0));
+  start_upstream(&up);
+  hget_start(&g[0], "/items/1");
+  hget_start(&g[1], "/items/2");
+  hget_start(&g[2], "/items/3?fault=500");
+  hget_start(&g[3], "/items/3?fault=hold");
+  grade_run();
+  EXPECT_ERR("reading a reset connection", UV_ECONNRESET, g[0].end);
+  EXPECT_EQ("status with fault 500", 500, hget_status(&g[1]));
+  EXPECT_EQ("status with ?fault=500", 500, hget_status(&g[2]));
+  EXPECT_EQ("status with ?fault=hold", 400, hget_status(&g[3]));
+  EXPECT_EQ("faulted", 3, up.faulted);
+  EXPECT_EQ("closed", 4, up.closed);
+  EXPECT_EQ("abandoned", 0, up.abandoned);
+}
+
+static int upstream_stops;
+
+static void upstream_stopped(ap_upstream_t *up)
+{
+  EXPECT_EQ("connections open when stopped_cb ran", 0, up->active);
+  upstream_stops++;
+}
+
+static void stop_when_two_held(ap_upstream_t *up, long item, int fault)
+{
+  (void) item, (void) fault;
+  if (up->held == 2)
+    EXPECT_ERR("ap_upstream_stop", 0, ap_upstream_stop(up, upstream_stopped));
+}
+
+GRADE_TEST(upstream_stop_closes_everything, .points = 1, .section = "helpers#upstream",
+           .hint = "ap_upstream_stop closes the listener and every connection, held ones too.")
+{
+  static hget_t g[2];
+  ap_upstream_t up = {.hold_next = 2, .on_request = stop_when_two_held};
+
+  hget_no_drain = 1;
+  start_upstream(&up);
+  hget_start(&g[0], "/items/1");
+  hget_start(&g[1], "/items/2");
+  grade_run();
+  EXPECT_EQ("stopped_cb calls", 1, upstream_stops);
+  EXPECT_EQ("held", 0, up.held);
+  EXPECT_EQ("closed", 2, up.closed);
+  EXPECT(g[0].len == 0 && g[1].len == 0, "a held request was answered");
+  EXPECT_ERR("stopping again", UV_EALREADY, ap_upstream_stop(&up, upstream_stopped));
+}
+
 GRADE_LAB("helpers",
           &soon_runs_later_in_fifo_order,
           &soon_chains_do_not_grow_the_stack,
@@ -343,4 +575,9 @@ GRADE_LAB("helpers",
           &leak_report_names_open_handles,
           &server_echoes_a_round_trip,
           &server_rejects_beyond_max_conns,
-          &server_stop_closes_everything)
+          &server_stop_closes_everything,
+          &upstream_serves_items,
+          &upstream_bodies_are_deterministic,
+          &upstream_rejects_beyond_max_conns,
+          &upstream_injects_faults,
+          &upstream_stop_closes_everything)
