@@ -4,11 +4,17 @@
 # Environment (set by the Makefile): SRC (folder laid out like labs/), LAB
 # (a number like 00, or a full name; empty: every lab), MODE (debug|asan),
 # RESULTS (output folder), STRICT (1: exit 1 below full marks),
-# TIMEOUT_SCALE (multiplies each test's timeout).
+# TIMEOUT_SCALE (multiplies each test's timeout), REPORT_VIEW (--brief for
+# make watch).
 # With --demo, builds and runs the demo of LAB instead.
 #
 # The set of labs comes from tests/: a lab missing from SRC is graded as a
 # lab that did not build, so a broken submission still gets every row.
+#
+# Tamper evidence, in $RESULTS/tampered.txt for the reporter: in a handout
+# (MANIFEST.sha256 present), grader files that differ from the manifest; in
+# any tree, lab code that defines a name the grader or its libraries use
+# (its own grade_main, say, would replace the grader's).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +62,36 @@ lab_make() { # lab target
 
 escape() { sed -e 's/\\/\\\\/g' -e 's/\t/\\t/g' | awk 'BEGIN{ORS="\\n"} {print}'; }
 
+# Global names the lab's objects define that the grader's side also has:
+# what the grader's and helpers' archives define or call and what the test
+# objects define (the lab is linked before the archives, so its copy would
+# win), and whatever the runner exports to shared libraries (a lab's fork
+# would serve Check).
+check_symbols() { # lab out
+  local lab=$1 out=$2 obj sym
+  [ -d "$out/lab" ] || return 0
+  local libs=("$root/build/$MODE/lib/libgrade.a" "$root/build/$MODE/lib/libap.a")
+  { nm -D --defined-only "$out/runner"
+    nm -g "${libs[@]}" # defined and used: a lab's uv_run would serve the helpers
+    nm -g --defined-only "$out"/test/*.o "$out"/test/hidden/*.o
+  } 2> /dev/null | awk 'NF >= 2 { print $NF }' | sort -u > "$out/grader.syms"
+  nm -A -g --defined-only "$out"/lab/*.o 2> /dev/null |
+    awk 'NF == 3 { sub(/:[0-9a-f]*$/, "", $1); print $1, $3 }' |
+    while read -r obj sym; do
+      obj=$(basename "$obj" .o)
+      [ "$obj" != demo ] && grep -qxF -- "$sym" "$out/grader.syms" || continue
+      printf '%s/%s/%s.c\tdefines %s, a name the grader uses\n' "$SRC" "$lab" "$obj" "$sym"
+    done >> "$RESULTS/tampered.txt"
+}
+
+# In a handout: the grader's files against the manifest it shipped with.
+check_manifest() {
+  : > "$RESULTS/tampered.txt"
+  [ -f MANIFEST.sha256 ] || return 0
+  tools/manifest.sh verify . MANIFEST.sha256 >> "$RESULTS/tampered.txt" ||
+    printf 'MANIFEST.sha256\tunreadable\n' >> "$RESULTS/tampered.txt"
+}
+
 # The runner itself died (it should not): keep a row for the lab.
 record_crash() { # lab message
   printf 'lab\t%s\trunner-crashed\t%s\n' "$1" "$(printf '%s' "$2" | escape)" \
@@ -67,6 +103,7 @@ grade_lab() {
   if [ ! -d "$src_abs/$lab" ]; then
     printf 'the folder %s/%s is missing\n' "$SRC" "$lab" > "$log"
   elif lab_make "$lab" runner > "$log" 2>&1; then
+    check_symbols "$lab" "$out"
     timeout --kill-after=10 900 "$out/runner" --out "$RESULTS"
     status=$?
     [ $status -eq 0 ] && [ -s "$RESULTS/raw/$lab.rec" ] && return 0
@@ -99,7 +136,9 @@ labs=$(select_labs)
 [ -n "$labs" ] || die "no lab matches LAB=$LAB (labs: $(LAB= select_labs | tr '\n' ' '))"
 rm -rf "$RESULTS/raw" "$RESULTS/output"
 mkdir -p "$RESULTS/raw" "$RESULTS/build"
+check_manifest
 for lab in $labs; do
   grade_lab "$lab"
 done
-build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "Grading $SRC/"
+build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "Grading $SRC/" \
+  --tampered "$RESULTS/tampered.txt" ${REPORT_VIEW:+"$REPORT_VIEW"}

@@ -17,7 +17,8 @@
  * With GITHUB_ACTIONS=true it also prints ::error annotations and appends
  * a Markdown table to $GITHUB_STEP_SUMMARY.
  *
- * --tampered FILE lists grader files that differ from a handout's manifest
+ * --tampered FILE lists evidence that the grader was changed: files that
+ * differ from a handout's manifest, lab code defining the grader's names
  * (lines "path<TAB>what", escaped like records); a missing FILE means none.
  * They are shown first in the table, listed in results.json ("tampered"),
  * and fail --strict.  --brief shows only the first failing test in full
@@ -657,7 +658,7 @@ static char *problem_summary(const struct report *r)
       fprintf(f, ": %.*s", (int) first_line_len(lab->message, TABLE_LINE_CAP), lab->message);
   }
   if (r->ntampered)
-    fprintf(f, "%sgrader files differ from the handout's manifest: %zu",
+    fprintf(f, "%sthe grader was changed: %zu finding(s)",
             ftell(f) ? "\n" : "", r->ntampered + r->tampered_more);
   fclose(f);
   return buf;
@@ -1200,9 +1201,8 @@ static void print_tampered(const struct report *r)
 
   if (!total)
     return;
-  printf("%sTAMPERED%s: %zu grader file%s differ%s from the handout's manifest "
-         "(MANIFEST.sha256); this score will not count:\n",
-         r->pal.red, r->pal.reset, total, total == 1 ? "" : "s", total == 1 ? "s" : "");
+  printf("%sTAMPERED%s: the grader was changed (%zu finding%s); this score will not count:\n",
+         r->pal.red, r->pal.reset, total, total == 1 ? "" : "s");
   for (i = 0; i < r->ntampered && i < TAMPER_SHOWN; i++) {
     printf("%*s", DETAIL_COL, "");
     term_line(r->tampered[i].path, strlen(r->tampered[i].path));
@@ -1368,8 +1368,8 @@ static void gha_tampered(const struct report *r)
 {
   size_t i;
 
-  printf("::error title=grader files changed::%zu grader file(s) differ from the "
-         "handout's manifest (MANIFEST.sha256):", r->ntampered + r->tampered_more);
+  printf("::error title=grader changed::%zu finding(s), this score will not count:",
+         r->ntampered + r->tampered_more);
   for (i = 0; i < r->ntampered && i < TAMPER_SHOWN; i++) {
     fputs(i ? ", " : " ", stdout);
     gha_capped(r->tampered[i].path, TABLE_LINE_CAP);
@@ -1481,7 +1481,7 @@ static void write_step_summary(FILE *f, const struct report *r)
   if (!r->any_hidden)
     fputs("Public tests only: hidden tests did not run here.\n\n", f);
   for (i = 0; i < r->ntampered && i < TAMPER_SHOWN; i++) {
-    fputs(i ? ", " : "**Tampered:** grader files differ from the handout's manifest: ", f);
+    fputs(i ? ", " : "**Tampered:** the grader was changed: ", f);
     md_chars(f, r->tampered[i].path);
   }
   if (r->ntampered)

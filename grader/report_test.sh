@@ -243,7 +243,7 @@ test_classroom() {  # --tampered (hostile paths), --brief, --progress
   check "classroom: --strict exits 1 when tampered" [ "$rc" -eq 1 ]
   check "classroom: tampered listed in results.json" \
     json_ok '.tampered | length == 3 and .[0] == "tests/00-the-loop/test_naps.c"' "$d/results.json"
-  check "classroom: table says TAMPERED" grep -q '^TAMPERED: 3 grader files' "$d/stdout"
+  check "classroom: table says TAMPERED" grep -q '^TAMPERED: the grader was changed (3 findings)' "$d/stdout"
   check "classroom: tampered paths reach no terminal raw" no_controls "$d/stdout"
   check "classroom: no verdict line when tampered" bash -c "! grep -q '^All' '$d/stdout'"
   run "$d" --tampered "$TMP/no-such-file" --strict
