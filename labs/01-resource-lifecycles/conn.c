@@ -1,0 +1,141 @@
+/* conn.c — lab 01: a TCP connection as a resource.
+ *
+ * Both ways out of the connection end in on_tcp_closed: the exit step, and
+ * an enter that fails after the handle was made (connection refused). That
+ * callback frees the handle and only then reports, so whoever receives the
+ * report may connect again at once. Records "tcp-open" and "tcp-closed" in
+ * the resource's trace.
+ */
+#include <stdlib.h>
+
+#include "conn.h"
+
+/* $begin conn-closed */
+static void on_tcp_closed(uv_handle_t *handle)
+{
+  res_conn_t *c = handle->data;
+
+  // TODO: free the handle, forget it (c->tcp = NULL), record "tcp-closed",
+  // then report c->status through c->done.
+  (void) c;
+  AP_TODO();
+}
+/* $end conn-closed */
+
+/* Closes the handle; on_tcp_closed then reports status through c->done. */
+static void close_then_report(res_conn_t *c, int status)
+{
+  c->status = status;
+  c->echo_cb = NULL; /* the body is over: a running echo is cut off */
+  uv_close((uv_handle_t *) c->tcp, on_tcp_closed);
+}
+
+/* $begin conn-enter */
+static void on_connected(uv_connect_t *req, int status)
+{
+  res_conn_t *c = AP_CONTAINER_OF(req, res_conn_t, connect);
+
+  // TODO: report 0 through c->done when connected; on error, close the
+  // handle first (close_then_report): no exit will run for a failed enter.
+  (void) c, (void) status;
+  AP_TODO();
+}
+
+static void conn_enter(res_t *r, res_cb done)
+{
+  res_conn_t *c = AP_CONTAINER_OF(r, res_conn_t, res);
+  struct sockaddr_in addr;
+  int err;
+
+  c->done = done;
+  // TODO: allocate c->tcp, uv_tcp_init it (set c->tcp->data = c), record
+  // "tcp-open", then uv_tcp_connect to 127.0.0.1:c->port with on_connected.
+  // If uv_tcp_connect fails at once, on_connected never runs: close the
+  // handle and report the error from there.
+  (void) addr, (void) err, (void) on_connected, (void) close_then_report;
+  res_report_later(r, done, AP_TODO());
+}
+/* $end conn-enter */
+
+/* $begin conn-exit */
+static void conn_exit(res_t *r, int status, res_cb done)
+{
+  res_conn_t *c = AP_CONTAINER_OF(r, res_conn_t, res);
+
+  // TODO: close the handle; once closed, report the status received.
+  (void) c, (void) status;
+  res_report_later(r, done, AP_TODO());
+}
+/* $end conn-exit */
+
+static const res_ops_t conn_ops = {.enter = conn_enter, .exit = conn_exit};
+
+void res_conn_init(res_conn_t *c, uv_loop_t *loop, int port)
+{
+  c->res.ops = &conn_ops;
+  c->res.loop = loop;
+  c->port = port;
+  c->tcp = NULL;
+  c->echo_cb = NULL;
+}
+
+/* ---- The echo, for bodies (given) ----------------------------------------- */
+
+static void echo_finish(res_conn_t *c, int status)
+{
+  res_echo_cb cb = c->echo_cb;
+
+  if (cb == NULL)
+    return; /* already reported, or cut off by exit */
+  c->echo_cb = NULL;
+  uv_read_stop((uv_stream_t *) c->tcp);
+  cb(c, status);
+}
+
+static void echo_alloc(uv_handle_t *handle, size_t size, uv_buf_t *buf)
+{
+  res_conn_t *c = handle->data;
+
+  (void) size;
+  *buf = uv_buf_init(c->reply + c->got, (unsigned int) (c->want - c->got));
+}
+
+static void echo_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+  res_conn_t *c = stream->data;
+
+  (void) buf;
+  if (nread < 0)
+    echo_finish(c, (int) nread);
+  else if ((c->got += (size_t) nread) == c->want)
+    echo_finish(c, 0);
+}
+
+static void echo_written(uv_write_t *req, int status)
+{
+  res_conn_t *c = AP_CONTAINER_OF(req, res_conn_t, write);
+
+  if (status != 0)
+    echo_finish(c, status);
+}
+
+int res_conn_echo(res_conn_t *c, const char *text, char *reply, size_t len, res_echo_cb cb)
+{
+  uv_buf_t buf = uv_buf_init((char *) text, (unsigned int) len);
+  int err;
+
+  if (c->tcp == NULL || len == 0 || cb == NULL)
+    return UV_EINVAL;
+  if (c->echo_cb != NULL)
+    return UV_EBUSY;
+  err = uv_write(&c->write, (uv_stream_t *) c->tcp, &buf, 1, echo_written);
+  if (err == 0)
+    err = uv_read_start((uv_stream_t *) c->tcp, echo_alloc, echo_read);
+  if (err != 0)
+    return err; /* a write already queued reports to echo_written, which ignores it */
+  c->reply = reply;
+  c->want = len;
+  c->got = 0;
+  c->echo_cb = cb;
+  return 0;
+}

@@ -1,0 +1,126 @@
+/* stack.c — lab 01: the exit stack, AsyncExitStack in callbacks.
+ *
+ * The stack is a resource whose enter acquires its items one after the
+ * other and whose exit releases them in reverse. `held` is the stack itself:
+ * items[0..held) are acquired, and only those are ever released. A failed
+ * enter of items[k] leaves held == k, so unwinding releases exactly the k
+ * items before it. Each release is handed the outcome of the one before,
+ * so an error can be suppressed or replaced on the way down, as it can in
+ * Python.
+ */
+#include "res.h"
+
+static void acquire_next(res_stack_t *s);
+static void release_next(res_stack_t *s);
+
+/* $begin stack-release */
+static void on_released(res_t *item, int status)
+{
+  res_stack_t *s = item->owner;
+
+  /* SOLUTION BEGIN */
+  s->held--;
+  s->status = status;
+  release_next(s);
+  /* SOLUTION END */
+  /* STARTER: // TODO: one fewer item is held; its outcome goes to the next release. */
+  /* STARTER: (void) s, (void) status; */
+  /* STARTER: AP_TODO(); */
+}
+
+static void release_next(res_stack_t *s)
+{
+  /* SOLUTION BEGIN */
+  if (s->held > 0) {
+    res_exit(s->items[s->held - 1], s->status, on_released);
+    return;
+  }
+  /* Everything is released. After a failed enter the stack reports an error
+   * even if a release suppressed it: the stack is not held. */
+  if (s->enter_error != 0 && s->status == 0)
+    s->status = s->enter_error;
+  s->done(&s->res, s->status);
+  /* SOLUTION END */
+  /* STARTER: // TODO: release the last item still held (res_exit with s->status and */
+  /* STARTER: // on_released); when none is left, report s->status through s->done, */
+  /* STARTER: // never 0 after a failed enter (s->enter_error). */
+  /* STARTER: (void) s, (void) on_released; */
+  /* STARTER: AP_TODO(); */
+}
+/* $end stack-release */
+
+/* $begin stack-acquire */
+static void on_acquired(res_t *item, int status)
+{
+  res_stack_t *s = item->owner;
+
+  /* SOLUTION BEGIN */
+  if (status != 0) {
+    /* item is not held (its enter cleaned up after itself): unwind the rest. */
+    s->enter_error = status;
+    s->status = status;
+    release_next(s);
+    return;
+  }
+  s->held++;
+  acquire_next(s);
+  /* SOLUTION END */
+  /* STARTER: // TODO: on success, count the item as held and acquire the next one; */
+  /* STARTER: // on error, release what is held, handing it the error. */
+  /* STARTER: (void) s, (void) status; */
+  /* STARTER: AP_TODO(); */
+}
+
+static void acquire_next(res_stack_t *s)
+{
+  /* SOLUTION BEGIN */
+  if (s->held == s->n) {
+    s->done(&s->res, 0);
+    return;
+  }
+  res_enter(s->items[s->held], on_acquired);
+  /* SOLUTION END */
+  /* STARTER: // TODO: enter the next item with on_acquired, or report 0 when all are held. */
+  /* STARTER: (void) s, (void) on_acquired; */
+  /* STARTER: AP_TODO(); */
+}
+/* $end stack-acquire */
+
+static void stack_enter(res_t *r, res_cb done)
+{
+  res_stack_t *s = AP_CONTAINER_OF(r, res_stack_t, res);
+
+  s->done = done;
+  s->held = 0;
+  s->status = 0;
+  s->enter_error = 0;
+  acquire_next(s);
+}
+
+static void stack_exit(res_t *r, int status, res_cb done)
+{
+  res_stack_t *s = AP_CONTAINER_OF(r, res_stack_t, res);
+
+  s->done = done;
+  s->status = status;
+  release_next(s);
+}
+
+static const res_ops_t stack_ops = {.enter = stack_enter, .exit = stack_exit};
+
+int res_stack_init(res_stack_t *s, uv_loop_t *loop, res_t **items, size_t n)
+{
+  if (s == NULL || items == NULL || n == 0)
+    return UV_EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (items[i] == NULL || items[i]->ops == NULL)
+      return UV_EINVAL;
+  for (size_t i = 0; i < n; i++)
+    items[i]->owner = s;
+  s->res.ops = &stack_ops;
+  s->res.loop = loop;
+  s->items = items;
+  s->n = n;
+  s->held = 0;
+  return 0;
+}
