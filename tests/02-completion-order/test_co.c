@@ -471,6 +471,30 @@ GRADE_TEST(timeout_cancel, .points = 3, .section = "02-completion-order#timeouts
          grade_trace_str(""));
 }
 
+/* $begin test-unused-timeout */
+GRADE_TEST(unused_timeout_closed_early, .points = 2, .section = "02-completion-order#all-done",
+           .hint = "Once every operation has its report the timeout can no longer matter: close "
+                   "the timer then, and call done only from after its close callback.")
+{
+  uint64_t kinds[] = {FAKE};
+  co_timeout_t hour = {.ms = 3600 * 1000, .policy = CO_KEEP_RUNNING};
+
+  ops_init(kinds, 1, 3);
+  as_completed(3, &hour);
+  finish(1, 0);
+  finish(0, 0);
+  finish(2, 0);
+  /* A few turns, one at a time: done must not wait for the hour to pass. */
+  for (int turn = 0; turn < 100 && done_calls == 0; turn++)
+    uv_run(grade_loop(), UV_RUN_NOWAIT);
+  EXPECT_EQ("done calls within 100 loop turns after the last operation ended", 1, done_calls);
+  EXPECT_EQ("the queue's timer still in the loop when done ran", 0, queue_timer_at_done);
+  expect_reports(3);
+  grade_run();
+  EXPECT_EQ("done calls", 1, done_calls);
+}
+/* $end test-unused-timeout */
+
 GRADE_TEST(no_operations, .points = 2, .section = "02-completion-order#all-done",
            .hint = "With n == 0 nothing will ever end, but done must still run, on a later "
                    "turn; and a timeout with nothing to time out must not leave a timer open.")
@@ -484,6 +508,8 @@ GRADE_TEST(no_operations, .points = 2, .section = "02-completion-order#all-done"
   grade_run();
   EXPECT_EQ("as_completed: done calls", 1, done_calls);
   EXPECT_EQ("as_completed: consume calls", 0, seen_count);
+  EXPECT_EQ("as_completed: the queue's timer still in the loop when done ran", 0,
+            queue_timer_at_done);
   done_calls = 0;
   EXPECT_ERR("co_gather() with n = 0", 0,
              co_gather(grade_loop(), &gather, &kind, 0, NULL, on_gathered));
@@ -597,9 +623,22 @@ GRADE_TEST(rejects_bad_arguments, .points = 1, .section = "02-completion-order#o
   grade_run();
 }
 
-GRADE_LAB("02-completion-order", &fakes_consumed_in_completion_order,
-          &timers_consumed_in_delay_order, &first_result_used_before_the_slowest_ends,
-          &progress_counts_up_to_n, &consume_runs_on_a_later_turn, &gather_aligns_with_input_order,
-          &gather_keeps_results_after_a_failure, &as_completed_reports_a_failure_in_place,
-          &a_start_error_is_a_result, &timeout_keep_running, &timeout_cancel, &no_operations,
-          &one_operation, &ten_thousand_operations, &rejects_bad_arguments)
+/* clang-format off */
+GRADE_LAB("02-completion-order",
+          &fakes_consumed_in_completion_order,
+          &timers_consumed_in_delay_order,
+          &first_result_used_before_the_slowest_ends,
+          &progress_counts_up_to_n,
+          &consume_runs_on_a_later_turn,
+          &gather_aligns_with_input_order,
+          &gather_keeps_results_after_a_failure,
+          &as_completed_reports_a_failure_in_place,
+          &a_start_error_is_a_result,
+          &timeout_keep_running,
+          &timeout_cancel,
+          &unused_timeout_closed_early,
+          &no_operations,
+          &one_operation,
+          &ten_thousand_operations,
+          &rejects_bad_arguments)
+/* clang-format on */
