@@ -472,6 +472,10 @@ static void instant_start(bf_op_t *op)
 
   if (depth > stack_depth_max)
     stack_depth_max = depth;
+  /* Stop well before the stack overflows, with a message instead of a crash. */
+  if (depth > 1024 * 1024)
+    ck_abort_msg("after %ld operations the stack was %zu bytes deep in start(): each "
+                 "operation runs inside the callback of the one before", source_next, depth);
   ap_gauge_dec(&alive);
   bf_op_done(op, 0, op->item & 1);
 }
