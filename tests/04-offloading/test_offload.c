@@ -274,7 +274,10 @@ GRADE_TEST(cancel_a_running_call_is_busy, .points = 2, .timeout = 2,
 
 /* ---- load_text ------------------------------------------------------------------ */
 
-enum { BIG = 200 * 1000 };
+/* The files live in a fresh mkdtemp directory that every path out of a test
+ * removes: the normal end, and a TODO stub (through ap_todo_hook). A failed
+ * EXPECT ends the process at once, so the tests remove the files first. */
+enum { BIG = 20 * 1000 };
 static char dir[64];
 static char path[3][128];
 static char *expected_big;
@@ -282,37 +285,51 @@ static int text_status[3];
 static char *text_got[3];
 static size_t text_len[3];
 static off_text_t texts[3];
-
-static void write_file(const char *p, const char *bytes, size_t n)
-{
-  FILE *f = fopen(p, "wb");
-
-  EXPECT(f != NULL, "cannot create %s", p);
-  EXPECT(fwrite(bytes, 1, n, f) == n && fclose(f) == 0, "cannot write %s", p);
-}
-
-/* A fresh directory with "big" (BIG bytes), "empty", and the name of a file
- * that does not exist. */
-static void make_files(void)
-{
-  strcpy(dir, "/tmp/off-test-XXXXXX");
-  EXPECT(mkdtemp(dir) != NULL, "mkdtemp failed");
-  snprintf(path[0], sizeof(path[0]), "%s/big", dir);
-  snprintf(path[1], sizeof(path[1]), "%s/empty", dir);
-  snprintf(path[2], sizeof(path[2]), "%s/missing", dir);
-  expected_big = malloc(BIG);
-  for (size_t i = 0; i < BIG; i++)
-    expected_big[i] = i % 61 == 60 ? '\n' : (char) ('a' + i % 26);
-  write_file(path[0], expected_big, BIG);
-  write_file(path[1], "", 0);
-}
+static void (*grader_todo_hook)(const char *func, const char *file, int line);
 
 static void remove_files(void)
 {
   unlink(path[0]);
   unlink(path[1]);
   rmdir(dir);
-  free(expected_big);
+}
+
+static void remove_files_then_todo(const char *func, const char *file, int line)
+{
+  remove_files();
+  grader_todo_hook(func, file, line);
+}
+
+static void write_file(const char *p, const char *bytes, size_t n)
+{
+  FILE *f = fopen(p, "wb");
+  int ok = f != NULL && fwrite(bytes, 1, n, f) == n;
+
+  if (f != NULL && fclose(f) != 0)
+    ok = 0;
+  if (!ok)
+    remove_files();
+  EXPECT(ok, "cannot write %s", p);
+}
+
+/* A fresh directory with "big" (BIG bytes), "empty", and the name of a file
+ * that does not exist. */
+static void make_files(void)
+{
+  static char bytes[BIG];
+
+  strcpy(dir, "/tmp/off-test-XXXXXX");
+  EXPECT(mkdtemp(dir) != NULL, "mkdtemp failed");
+  grader_todo_hook = ap_todo_hook;
+  ap_todo_hook = remove_files_then_todo;
+  snprintf(path[0], sizeof(path[0]), "%s/big", dir);
+  snprintf(path[1], sizeof(path[1]), "%s/empty", dir);
+  snprintf(path[2], sizeof(path[2]), "%s/missing", dir);
+  for (size_t i = 0; i < BIG; i++)
+    bytes[i] = i % 61 == 60 ? '\n' : (char) ('a' + i % 26);
+  expected_big = bytes;
+  write_file(path[0], bytes, BIG);
+  write_file(path[1], "", 0);
 }
 
 static void record_text(off_text_t *req, int status, char *text, size_t len)
@@ -326,30 +343,37 @@ static void record_text(off_text_t *req, int status, char *text, size_t len)
   done_calls++;
 }
 
+static int text_is(int i, const char *bytes, size_t n)
+{
+  return text_got[i] != NULL && text_len[i] == n && memcmp(text_got[i], bytes, n) == 0 &&
+         text_got[i][n] == '\0';
+}
+
 GRADE_TEST(load_text_reads_a_file, .points = 2, .timeout = 2,
            .section = "04-offloading#load-text",
            .hint = "Read until read() returns 0, growing the buffer as it fills; end the text "
                    "with a NUL and report the length without it. An empty file is \"\", not "
                    "an error.")
 {
+  int big_ok, empty_ok;
+
   use_pool_of("4");
   make_files();
   for (int i = 0; i < 2; i++)
     EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[i], path[i], record_text));
   grade_run();
-  EXPECT_EQ("callbacks", 2, done_calls);
-  EXPECT_ERR("status for a 200 kB file", 0, text_status[0]);
-  EXPECT_EQ("length of the 200 kB file", BIG, text_len[0]);
-  EXPECT(text_got[0] != NULL && memcmp(text_got[0], expected_big, BIG) == 0 &&
-             text_got[0][BIG] == '\0',
-         "the text of the 200 kB file differs from the file's bytes (or lacks its NUL)");
-  EXPECT_ERR("status for an empty file", 0, text_status[1]);
-  EXPECT(text_got[1] != NULL && text_len[1] == 0 && text_got[1][0] == '\0',
-         "an empty file must give \"\" and length 0");
-  EXPECT(uv_thread_equal(&done_thread, &loop_thread), "the callback must run on the loop thread");
+  remove_files();
+  big_ok = text_is(0, expected_big, BIG);
+  empty_ok = text_is(1, "", 0);
   free(text_got[0]);
   free(text_got[1]);
-  remove_files();
+  EXPECT_EQ("callbacks", 2, done_calls);
+  EXPECT_ERR("status for a 20 kB file", 0, text_status[0]);
+  EXPECT_EQ("length of the 20 kB file", BIG, text_len[0]);
+  EXPECT(big_ok, "the text of the 20 kB file differs from the file's bytes (or lacks its NUL)");
+  EXPECT_ERR("status for an empty file", 0, text_status[1]);
+  EXPECT(empty_ok, "an empty file must give \"\" (a NUL) and length 0");
+  EXPECT(uv_thread_equal(&done_thread, &loop_thread), "the callback must run on the loop thread");
 }
 
 GRADE_TEST(load_text_reports_errors, .points = 2, .timeout = 2,
@@ -363,13 +387,11 @@ GRADE_TEST(load_text_reports_errors, .points = 2, .timeout = 2,
   EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[0], path[2], record_text));
   EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[1], dir, record_text));
   grade_run();
+  remove_files();
   EXPECT_EQ("callbacks", 2, done_calls);
   EXPECT_ERR("status for a missing file", UV_ENOENT, text_status[0]);
   EXPECT_ERR("status for a directory", UV_EISDIR, text_status[1]);
   EXPECT(text_got[0] == NULL && text_got[1] == NULL, "text after an error must be NULL");
-  free(text_got[0]);
-  free(text_got[1]);
-  remove_files();
 }
 
 /* ---- Bounded offloader ---------------------------------------------------------- */
