@@ -18,6 +18,7 @@ RESULTS ?= build/results
 export MODE
 
 include mk/flags.mk
+include mk/book.mk
 
 LIB_DIR := build/$(MODE)/lib
 HELPER_SRCS := $(wildcard helpers/*.c)

@@ -1,0 +1,472 @@
+--[[ book.lua — turns chapters into the book's pages (runs before include-code.lua).
+
+Metadata (set by mk/book.mk):
+  book-mode       page: one chapter per page (the input is the chapter);
+                  index: the contents page (the input is book/intro.md);
+                  single: the whole book in one document, for book.html,
+                  EPUB and PDF (input book/intro.md, chapters appended here).
+  book-chapters   every chapter file, in order, separated by spaces.
+  book-img-dir    where the timeline SVGs are (build/book/img).
+
+For every chapter this filter
+  - checks it opens with `# Title {#NN-slug}`, NN-slug being its file name;
+  - numbers its headers (chapter 1, sections 1.1, 1.1.1; `.unnumbered` skips);
+  - adds the lab box under the title (the lab's folder, `make grade LAB=NN`),
+    when tests/NN-slug/ exists;
+  - turns `::: {.timeline}` divs into the figure of the lab's demo trace
+    (img/LAB-timeline.svg, drawn by book/timeline.awk from a real run); a
+    chapter without one gets its own lab's timeline at the end of its lab
+    section, and a note on stderr;
+  - resolves cross-references: `#id` goes to the page that holds id (this
+    page first), `NN-slug.md#x` to `NN-slug.html#x` (in single mode both
+    become `#x`); ids defined by several chapters are renamed NN-slug--id in
+    single mode. Links to repository files become plain text with the path.
+A link it cannot resolve is left alone with a warning: the link check of
+make book-check reports it. A malformed chapter or a missing timeline stops
+the build (pandoc exits 83).
+]]
+
+local mode = "page"
+local img_dir = "build/book/img"
+local chapters = {} -- in book order: { name, path, number, title, sections, ids }
+local by_name = {}
+local owners = {} -- id -> list of chapter names defining it
+
+local function stringify(x)
+  return pandoc.utils.stringify(x)
+end
+
+local function warn(msg)
+  io.stderr:write("book: " .. msg .. "\n")
+end
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then
+    f:close()
+  end
+  return f ~= nil
+end
+
+local function read_file(path)
+  local f = io.open(path, "r")
+  if f == nil then
+    error("book: cannot read " .. path, 0)
+  end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+------------------------------------------------------------------ header ids
+
+-- pandoc 2.17 takes `{#id}` only when id starts with a letter, so
+-- `# Title {#00-the-loop}` reaches us as text. Takes such a trailing
+-- `{#id .class}` back out of a header's text into its attributes.
+local function fix_header_attrs(h)
+  local c = h.content
+  local k = #c
+  while k >= 1 and not (c[k].t == "Str" and c[k].text:sub(1, 1) == "{") do
+    if c[k].t ~= "Str" and c[k].t ~= "Space" then
+      return nil
+    end
+    k = k - 1
+  end
+  if k < 1 then
+    return nil
+  end
+  local text = pandoc.utils.stringify(pandoc.List({ table.unpack(c, k) }))
+  local inner = text:match("^{(.*)}$")
+  if inner == nil or not inner:match("^%s*#%d") then
+    return nil
+  end
+  for word in inner:gmatch("%S+") do
+    if word:sub(1, 1) == "#" then
+      h.identifier = word:sub(2)
+    elseif word:sub(1, 1) == "." then
+      h.classes:insert(word:sub(2))
+    elseif word == "-" then
+      h.classes:insert("unnumbered")
+    end
+  end
+  while #c >= k do
+    c:remove()
+  end
+  while #c > 0 and c[#c].t == "Space" do
+    c:remove()
+  end
+  return h
+end
+
+local function fix_ids(blocks)
+  return pandoc.walk_block(pandoc.Div(blocks), { Header = fix_header_attrs }).content
+end
+
+------------------------------------------------------------------ the chapters
+
+local ID_TYPES = { "Header", "Div", "Span", "CodeBlock", "Code", "Link", "Image" }
+
+-- Calls fn(element) for every element of blocks that can carry an id.
+local function each_id_element(blocks, fn)
+  local filter = {}
+  for _, t in ipairs(ID_TYPES) do
+    filter[t] = function(el)
+      if el.identifier ~= "" then
+        return fn(el)
+      end
+    end
+  end
+  return pandoc.walk_block(pandoc.Div(blocks), filter).content
+end
+
+local function load_chapter(path)
+  local name = path:match("([^/]+)%.md$")
+  local doc = pandoc.read(read_file(path), "markdown")
+  doc.blocks = fix_ids(doc.blocks)
+  local h1 = doc.blocks[1]
+  if not (h1 and h1.t == "Header" and h1.level == 1 and h1.identifier == name) then
+    error("book: " .. path .. " must begin with `# Title {#" .. name .. "}`", 0)
+  end
+  local ch = { name = name, path = path, number = tonumber(name:sub(1, 2)),
+               blocks = doc.blocks, ids = {}, sections = {} }
+  each_id_element(doc.blocks, function(el)
+    if not ch.ids[el.identifier] then
+      ch.ids[el.identifier] = true
+      owners[el.identifier] = owners[el.identifier] or {}
+      table.insert(owners[el.identifier], name)
+    end
+  end)
+  return ch
+end
+
+local function load_chapters(list)
+  for path in list:gmatch("%S+") do
+    local ch = load_chapter(path)
+    chapters[#chapters + 1] = ch
+    by_name[ch.name] = ch
+    ch.index = #chapters
+  end
+end
+
+------------------------------------------------------------------ numbering
+
+-- Numbers the top-level headers of one chapter in place, and records its
+-- title and level-2 sections (with numbers) for navigation.
+local function number_headers(ch, blocks)
+  local s2, s3 = 0, 0
+  for _, b in ipairs(blocks) do
+    if b.t == "Header" and b.level <= 3 and not b.classes:includes("unnumbered") then
+      local label
+      if b.level == 1 then
+        label = tostring(ch.number)
+      elseif b.level == 2 then
+        s2, s3 = s2 + 1, 0
+        label = ch.number .. "." .. s2
+      else
+        s3 = s3 + 1
+        label = ch.number .. "." .. s2 .. "." .. s3
+      end
+      b.content:insert(1, pandoc.Space())
+      b.content:insert(1, pandoc.Span({ pandoc.Str(label) }, { class = "header-section-number" }))
+    end
+    if b.t == "Header" and b.level == 1 then
+      ch.title = b.content
+    elseif b.t == "Header" and b.level == 2 then
+      table.insert(ch.sections, { id = b.identifier, title = b.content })
+    end
+  end
+end
+
+------------------------------------------------------------------ lab box
+
+local function lab_box(ch)
+  if not exists("tests/" .. ch.name) then
+    return nil
+  end
+  local nn = ch.name:sub(1, 2)
+  local function code(s) return pandoc.Code(s) end
+  local function text(s) return pandoc.Str(s) end
+  local inlines = {
+    pandoc.Strong({ text("Lab " .. nn) }), text(" · "), text("your code: "),
+    code("labs/" .. ch.name .. "/"), text(" · grade it: "), code("make grade LAB=" .. nn),
+    text(" · run the demo: "), code("make run LAB=" .. nn),
+    text(" · the reference: "), code("solutions/" .. ch.name .. "/"),
+  }
+  return pandoc.Div({ pandoc.Para(inlines) }, { class = "lab" })
+end
+
+------------------------------------------------------------------ timelines
+
+local function timeline_figure(div, ch)
+  local lab = div.attributes["lab"] or ch.name
+  local svg = img_dir .. "/" .. lab .. "-timeline.svg"
+  if not exists(svg) then
+    error("book: " .. ch.path .. " shows the timeline of lab " .. lab .. ", but " .. svg
+          .. " was not made: solutions/" .. lab .. "/demo.c must exist and write --csv FILE", 0)
+  end
+  local caption = pandoc.List()
+  if #div.content > 0 then
+    caption = pandoc.utils.blocks_to_inlines(div.content)
+  else
+    caption:insert(pandoc.Str("Lab " .. lab:sub(1, 2)
+      .. "'s demo, one real run: a bar per operation id from its first event to its last; "
+      .. "below, how many were in flight."))
+  end
+  local img = pandoc.Image(caption, "img/" .. lab .. "-timeline.svg", "fig:", { class = "timeline" })
+  return pandoc.Para({ img })
+end
+
+-- Where a chapter without a timeline gets one: the end of its first section
+-- about the lab or the demo, else before "Version notes", else at the end.
+local function timeline_slot(blocks)
+  local found
+  for i, b in ipairs(blocks) do
+    if b.t == "Header" and b.level == 2 then
+      local title = stringify(b.content):lower()
+      if found then
+        return i
+      end
+      if title:match("lab") or title:match("demo") then
+        found = i
+      elseif title:match("version notes") then
+        return i
+      end
+    end
+  end
+  return #blocks + 1
+end
+
+local function add_timelines(ch, blocks)
+  local seen = false
+  blocks = pandoc.walk_block(pandoc.Div(blocks), {
+    Div = function(div)
+      if div.classes:includes("timeline") then
+        seen = true
+        return timeline_figure(div, ch)
+      end
+    end,
+  }).content
+  if not seen and exists(img_dir .. "/" .. ch.name .. "-timeline.svg") then
+    warn(ch.path .. " has no `::: {.timeline}` div: its lab's timeline goes at the end of its lab section")
+    blocks:insert(timeline_slot(blocks), timeline_figure(pandoc.Div({}), ch))
+  end
+  return blocks
+end
+
+------------------------------------------------------------------ links and ids
+
+-- The id a chapter's element gets in the output: in single mode, ids that
+-- several chapters define are prefixed with the chapter's name.
+local function out_id(name, id)
+  if mode == "single" and owners[id] and #owners[id] > 1 then
+    return name .. "--" .. id
+  end
+  return id
+end
+
+local function href(name, frag, current)
+  if mode == "single" then
+    return "#" .. out_id(name, frag ~= "" and frag or name)
+  end
+  local page = (name == current) and "" or (name .. ".html")
+  if frag == "" or (frag == name and page ~= "") then
+    return page ~= "" and page or ("#" .. name)
+  end
+  return page .. "#" .. frag
+end
+
+local function resolve_id(id, current)
+  if current and by_name[current].ids[id] then
+    return href(current, id, current)
+  end
+  local o = owners[id]
+  if o == nil then
+    warn((current or "intro") .. ": link to #" .. id .. ": no chapter defines this id")
+    return nil
+  end
+  if #o > 1 then
+    warn((current or "intro") .. ": link to #" .. id .. " is ambiguous ("
+         .. table.concat(o, ", ") .. "); it goes to " .. o[1])
+  end
+  return href(o[1], id, current)
+end
+
+local function resolve_chapter(name, frag, current)
+  local ch = by_name[name]
+  if ch == nil then
+    warn((current or "intro") .. ": link to " .. name .. ".md: no such chapter")
+    return name .. ".html" .. (frag ~= "" and ("#" .. frag) or "")
+  end
+  if frag ~= "" and not ch.ids[frag] then
+    warn((current or "intro") .. ": link to " .. name .. ".md#" .. frag .. ": no such id there")
+  end
+  return href(name, frag, current)
+end
+
+local REPO_DIRS = { "solutions/", "labs/", "tests/", "helpers/", "grader/", "tools/", "mk/", "book/" }
+
+local function repo_path(target)
+  local path = target:gsub("^%./", ""):gsub("^%.%./", "")
+  for _, d in ipairs(REPO_DIRS) do
+    if path:sub(1, #d) == d then
+      return path
+    end
+  end
+  if path == "Makefile" or path:match("^[%u]+%.md$") then
+    return path
+  end
+  return nil
+end
+
+local function rewrite_link(link, current)
+  local t = link.target
+  if t:match("^%a[%w+.-]*:") then
+    return nil -- http:, mailto:, file: ...
+  end
+  if t:sub(1, 1) == "#" then
+    link.target = resolve_id(t:sub(2), current) or t
+    return link
+  end
+  local path, frag = t:match("^([^#]*)#?(.*)$")
+  local name = path:gsub("^%./", ""):gsub("^%.%./", ""):gsub("^chapters/", ""):match("^(%d%d%-[%w_%-]+)%.md$")
+  if name then
+    link.target = resolve_chapter(name, frag, current)
+    return link
+  end
+  local repo = repo_path(path)
+  if repo then
+    -- The book is read away from the repository: name the file instead.
+    local inlines = pandoc.List(link.content)
+    if stringify(inlines) ~= repo then
+      inlines:extend({ pandoc.Str(" ("), pandoc.Code(repo), pandoc.Str(")") })
+    end
+    return pandoc.Span(inlines, { class = "repo-path" })
+  end
+  return nil
+end
+
+local function rewrite_links(blocks, current)
+  return pandoc.walk_block(pandoc.Div(blocks), {
+    Link = function(link) return rewrite_link(link, current) end,
+  }).content
+end
+
+local function rename_ids(blocks, name)
+  if mode ~= "single" then
+    return blocks
+  end
+  return each_id_element(blocks, function(el)
+    el.identifier = out_id(name, el.identifier)
+    return el
+  end)
+end
+
+------------------------------------------------------------------ chapters
+
+-- One chapter's blocks, ready for the page or the book.
+local function render_chapter(ch, blocks)
+  blocks = pandoc.List(blocks)
+  number_headers(ch, blocks)
+  local box = lab_box(ch)
+  if box then
+    blocks:insert(2, box)
+  end
+  blocks = add_timelines(ch, blocks)
+  blocks = rewrite_links(blocks, ch.name)
+  return rename_ids(blocks, ch.name)
+end
+
+local function nav_title(ch)
+  local h = pandoc.Header(1, ch.blocks[1].content:clone())
+  local copy = { number = ch.number, sections = {} }
+  number_headers(copy, { h })
+  return copy.title
+end
+
+local function set_nav(meta, prev, next)
+  if prev then
+    meta["prev-href"] = prev.name and (prev.name .. ".html") or "index.html"
+    meta["prev-title"] = prev.name and pandoc.MetaInlines(nav_title(prev)) or pandoc.MetaInlines({ pandoc.Str("Contents") })
+  end
+  if next then
+    meta["next-href"] = next.name .. ".html"
+    meta["next-title"] = pandoc.MetaInlines(nav_title(next))
+  end
+end
+
+local function page(doc)
+  local input = PANDOC_STATE.input_files[1] or ""
+  local name = input:match("([^/]+)%.md$")
+  local ch = by_name[name]
+  if ch == nil then
+    error("book: " .. input .. " is not in book-chapters", 0)
+  end
+  doc.blocks = render_chapter(ch, ch.blocks)
+  set_nav(doc.meta, chapters[ch.index - 1] or {}, chapters[ch.index + 1])
+  -- The page's sections, under the title and the lab box.
+  local items = {}
+  for _, s in ipairs(ch.sections) do
+    items[#items + 1] = { pandoc.Plain({ pandoc.Link(s.title, "#" .. s.id) }) }
+  end
+  if #items > 0 then
+    local at = (doc.blocks[2] and doc.blocks[2].classes and doc.blocks[2].classes:includes("lab")) and 3 or 2
+    doc.blocks:insert(at, pandoc.Div({ pandoc.BulletList(items) }, { class = "page-toc" }))
+  end
+  doc.meta.pagetitle = stringify(ch.title) .. " — " .. stringify(doc.meta.title or "")
+  doc.meta["chapter-page"] = true
+  return doc
+end
+
+-- The contents page: the intro, the other formats, every chapter and its sections.
+local function index(doc)
+  local items = {}
+  for _, ch in ipairs(chapters) do
+    local copy = { number = ch.number, sections = {} }
+    number_headers(copy, pandoc.List(ch.blocks):map(function(b) return b:clone() end))
+    local subs = {}
+    for _, s in ipairs(copy.sections) do
+      subs[#subs + 1] = { pandoc.Plain({ pandoc.Link(s.title, ch.name .. ".html#" .. s.id) }) }
+    end
+    local item = { pandoc.Plain({ pandoc.Link(copy.title, ch.name .. ".html") }) }
+    if #subs > 0 then
+      item[2] = pandoc.BulletList(subs)
+    end
+    items[#items + 1] = item
+  end
+  doc.blocks:insert(pandoc.Header(2, { pandoc.Str("Contents") }, { id = "contents" }))
+  doc.blocks:insert(pandoc.Div({ pandoc.BulletList(items) }, { class = "book-toc" }))
+  doc.blocks:insert(pandoc.Para({
+    pandoc.Str("The whole book: "), pandoc.Link({ pandoc.Str("one page") }, "book.html"),
+    pandoc.Str(", "), pandoc.Link({ pandoc.Str("EPUB") }, "book.epub"),
+    pandoc.Str(", "), pandoc.Link({ pandoc.Str("PDF") }, "book.pdf"), pandoc.Str("."),
+  }))
+  doc.blocks = rewrite_links(doc.blocks, nil)
+  set_nav(doc.meta, nil, chapters[1])
+  doc.meta.pagetitle = stringify(doc.meta.title or "")
+  return doc
+end
+
+local function single(doc)
+  local blocks = rewrite_links(doc.blocks, nil)
+  blocks:insert(1, pandoc.Header(1, { pandoc.Str("About"), pandoc.Space(), pandoc.Str("this"),
+    pandoc.Space(), pandoc.Str("book") }, { id = "about", class = "unnumbered" }))
+  for _, ch in ipairs(chapters) do
+    blocks:extend(render_chapter(ch, ch.blocks))
+  end
+  doc.blocks = blocks
+  return doc
+end
+
+function Pandoc(doc)
+  mode = stringify(doc.meta["book-mode"] or "page")
+  img_dir = stringify(doc.meta["book-img-dir"] or img_dir)
+  load_chapters(stringify(doc.meta["book-chapters"] or ""))
+  if mode == "page" then
+    return page(doc)
+  elseif mode == "index" then
+    return index(doc)
+  elseif mode == "single" then
+    return single(doc)
+  end
+  error("book: unknown book-mode " .. mode, 0)
+end

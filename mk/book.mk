@@ -1,0 +1,69 @@
+# book.mk — the book: HTML pages, a one-page HTML, EPUB and PDF from chapters/.
+#
+#   make book        build/book/: index.html, one NN-slug.html per chapter,
+#                    book.html, book.epub, book.pdf (weasyprint, no TeX)
+#   make book-check  build it, then read it like a reader would (book/check.sh)
+#
+# Included by the top-level Makefile. The code shown is pulled from the source
+# files by book/include-code.lua; each timeline is drawn (book/timeline.awk)
+# from a real run of solutions/NN-slug/demo.c --csv. The chapters are every
+# chapters/NN-slug.md; BOOK_CHAPTERS=... sets another list (paths, in order).
+
+BOOK := build/book
+BOOK_CHAPTERS ?= $(sort $(wildcard chapters/[0-9][0-9]-*.md))
+BOOK_NAMES := $(basename $(notdir $(BOOK_CHAPTERS)))
+BOOK_DEMOS := $(patsubst solutions/%/demo.c,%,$(wildcard solutions/[0-9][0-9]-*/demo.c))
+BOOK_SVGS := $(BOOK_DEMOS:%=$(BOOK)/img/%-timeline.svg)
+BOOK_PAGES := $(BOOK)/index.html $(BOOK_NAMES:%=$(BOOK)/%.html)
+# Anything a page may show: the chapters, the build's files, the sources.
+BOOK_INPUTS := $(BOOK_CHAPTERS) $(wildcard book/*.lua book/*.html book/*.yaml book/*.md) \
+	$(wildcard solutions/*/*.[ch] helpers/*.[ch] grader/*.[ch] tests/*/*.c)
+BOOK_PANDOC := pandoc -d book/pandoc.yaml -M book-chapters="$(BOOK_CHAPTERS)" -M book-img-dir=$(BOOK)/img
+BOOK_HTML := $(BOOK_PANDOC) -t html5 --template=book/page.html
+
+vpath %.md $(sort $(dir $(BOOK_CHAPTERS)))
+
+.PHONY: book
+book: deps-dev $(BOOK_PAGES) $(BOOK)/book.html $(BOOK)/book.epub $(BOOK)/book.pdf ## the book: HTML, EPUB, PDF in build/book/
+	@echo "book: $(BOOK)/index.html ($(words $(BOOK_NAMES)) chapters), book.html, book.epub, book.pdf"
+
+.PHONY: book-check
+book-check: book ## build the book and check its code, links, EPUB and pages
+	@BOOK_CHAPTERS="$(BOOK_CHAPTERS)" book/check.sh $(BOOK)
+
+# The demos link the debug libraries; built once, before any demo runs.
+.PHONY: book-libs
+book-libs:
+	@$(MAKE) --no-print-directory -s MODE=debug libs
+
+# One trace per lab with a demo: rerun when the lab or the helpers change.
+define book_demo
+$(BOOK)/csv/$(1).csv: $(wildcard solutions/$(1)/*.[ch]) $(wildcard helpers/*.[ch]) book/demo-csv.sh | book-libs
+	@book/demo-csv.sh $(1) $$@
+endef
+$(foreach lab,$(BOOK_DEMOS),$(eval $(call book_demo,$(lab))))
+
+$(BOOK)/img/%-timeline.svg: $(BOOK)/csv/%.csv book/timeline.awk
+	@mkdir -p $(@D)
+	@awk -v title="Lab $*" -f book/timeline.awk $< > $@.tmp && mv $@.tmp $@
+
+$(BOOK)/book.css: book/book.css
+	@mkdir -p $(@D)
+	@cp $< $@
+
+# Pages only need the pictures to exist: order-only.
+$(BOOK)/index.html: book/intro.md $(BOOK_INPUTS) | $(BOOK)/book.css $(BOOK_SVGS)
+	@$(BOOK_HTML) -M book-mode=index -M book-index -o $@ $<
+
+$(BOOK)/%.html: %.md $(BOOK_INPUTS) | $(BOOK)/book.css $(BOOK_SVGS)
+	@$(BOOK_HTML) -M book-mode=page -o $@ $<
+
+$(BOOK)/book.html: book/intro.md $(BOOK_INPUTS) | $(BOOK)/book.css $(BOOK_SVGS)
+	@$(BOOK_HTML) -M book-mode=single -M book-single --toc --toc-depth=2 -o $@ $<
+
+$(BOOK)/book.epub: book/intro.md book/epub.css $(BOOK_INPUTS) | $(BOOK_SVGS)
+	@$(BOOK_PANDOC) -M book-mode=single -t epub3 --css=book/epub.css --toc --toc-depth=2 \
+		--epub-chapter-level=1 --resource-path=$(BOOK):. -o $@ $<
+
+$(BOOK)/book.pdf: $(BOOK)/book.html $(BOOK)/book.css $(BOOK_SVGS)
+	@weasyprint -q $< $@.tmp && mv $@.tmp $@
