@@ -20,6 +20,7 @@ typedef struct fake_child {
   tg_child_t child;
   ap_fake_t op;
   int cancel_status; /* what it exits with when cancelled; 0: UV_ECANCELED */
+  int busy;          /* 1: cannot be cancelled, like a running job */
 } fake_child_t;
 
 static ap_fakes_t fakes;
@@ -37,6 +38,8 @@ static int fake_cancel(tg_child_t *child)
   fake_child_t *f = AP_CONTAINER_OF(child, fake_child_t, child);
   int status = f->cancel_status != 0 ? f->cancel_status : UV_ECANCELED;
 
+  if (f->busy)
+    return UV_EBUSY;
   return ap_fake_complete(&f->op, status, 0) == 0 ? 0 : UV_EALREADY;
 }
 
@@ -184,12 +187,12 @@ GRADE_TEST(parent_completes_once_and_last, .points = 3,
 static tg_t late_group;
 static fake_child_t late_child;
 static ap_soon_t late_soon;
+static int late_add_result;
 
 static void add_while_cancelling(ap_soon_t *soon)
 {
   (void) soon;
-  EXPECT_ERR("tg_add() after the first failure (asyncio: the group is shutting down)",
-             UV_ECANCELED, tg_add(&late_group, &late_child.child, 99, &fake_ops));
+  late_add_result = tg_add(&late_group, &late_child.child, 99, &fake_ops);
 }
 
 GRADE_TEST(first_failure_cancels_siblings, .points = 3,
@@ -214,6 +217,8 @@ GRADE_TEST(first_failure_cancels_siblings, .points = 3,
   expect_cancelled(3, failed_at, UV_ECANCELED);
   expect_cancelled(4, failed_at, UV_ECANCELED);
   expect_finished_last(0, UV_EIO, 0);
+  EXPECT_ERR("tg_add() after the first failure (asyncio: the group is shutting down)",
+             UV_ECANCELED, late_add_result);
 }
 
 /* ---- Error aggregation ----------------------------------------------------- */
@@ -286,6 +291,40 @@ GRADE_TEST(unexpired_deadline_is_closed, .points = 2,
   grade_run();
   EXPECT_EQ("\"deadline\" events", 0, ap_trace_count(grade_trace(), "deadline"));
   expect_finished_last(0, 0, 0);
+}
+
+static fake_child_t stubborn;
+static ap_sleep_t stubborn_sleep;
+
+static void stubborn_ends(ap_sleep_t *req, int status)
+{
+  (void) req, (void) status;
+  ap_fake_complete(&stubborn.op, 0, 0);
+}
+
+GRADE_TEST(deadline_stops_at_first_failure, .points = 2,
+           .section = "06-task-groups#deadline",
+           .hint = "Once the group is cancelling (here: a failure at once), stop the deadline "
+                   "timer: a deadline that passes while the group waits for a child that cannot "
+                   "be stopped must not change the first error.")
+{
+  fake_child_t failing = {0};
+  tg_t g = {0};
+
+  open_group(&g, 0, 20);
+  fake_spawn(&g, &failing, 1);
+  stubborn.busy = 1;
+  fake_spawn(&g, &stubborn, 2);
+  tg_wait(&g);
+  ap_fake_complete(&failing.op, UV_EIO, 0);
+  /* Child 2 ends at 40 ms, after the 20 ms deadline would have fired. */
+  ap_sleep_start(grade_loop(), &stubborn_sleep, 40, stubborn_ends);
+  grade_run();
+  EXPECT_ERR("what child 2's cancel returned", UV_EBUSY,
+             (int) value_at(ap_trace_find(grade_trace(), "cancel", 2, 0)));
+  EXPECT_EQ("\"deadline\" events", 0, ap_trace_count(grade_trace(), "deadline"));
+  expect_one_exit(2, 0);
+  expect_finished_last(0, UV_EIO, 0);
 }
 
 /* ---- A running thread-pool job cannot be cancelled -------------------------- */
@@ -530,6 +569,7 @@ GRADE_LAB("06-task-groups",
           &first_error_and_count_of_others,
           &deadline_cancels_the_group,
           &unexpired_deadline_is_closed,
+          &deadline_stops_at_first_failure,
           &running_job_is_waited_for,
           &nested_failure_propagates_up,
           &nested_group_cancelled_by_parent,
