@@ -19,8 +19,8 @@
  *  - No callback ever runs inside acquire, release or cancel. A release
  *    that grants work which completes at once therefore never deepens the
  *    stack.
- *  - A waiter may be reused once its callback ran and it released what it
- *    was granted. It must stay valid until then.
+ *  - A waiter starts zeroed (BF_IDLE). It may be reused once its callback
+ *    ran and it released what it was granted; it must stay valid until then.
  *  - The semaphore owns no handle: nothing to close. Do not free it while
  *    any waiter is queued, holds a permit or has a callback pending.
  */
@@ -42,6 +42,7 @@ enum {
   BF_CANCELLED    /* out of the queue; cb(w, UV_ECANCELED) is on its way */
 };
 
+/* $begin sem-types */
 struct bf_waiter {
   void *data;             /* yours */
   int state;              /* read-only: BF_IDLE ... BF_CANCELLED */
@@ -62,6 +63,7 @@ struct bf_sem {
   bf_waiter_t *head;      /* first in line */
   bf_waiter_t *tail;
 };
+/* $end sem-types */
 
 /* Returns 0, or UV_EINVAL when limit < 1 (a semaphore of 0 permits would
  * never grant anything: every acquire would wait forever). */

@@ -20,6 +20,7 @@ typedef struct run {
   long server_peak;
   long rejected;
   long failed;
+  long busy;              /* failed with UV_EBUSY: the server said "BUSY" */
   size_t first_event;     /* where its events start in the trace */
 } run_t;
 
@@ -62,16 +63,19 @@ static void on_fetched(bf_fetch_t *f, int status)
   (void) status;
   for (size_t i = r->first_event; i < d->trace.count; i++)
     print_bar(&d->trace.events[i]);
-  for (size_t i = 0; i < REQUESTS; i++)
+  for (size_t i = 0; i < REQUESTS; i++) {
     r->failed += d->results[i].status != 0;
+    r->busy += d->results[i].status == UV_EBUSY;
+  }
   r->client_peak = d->inflight.peak;
   r->server_peak = d->server.peak;
   r->rejected = d->server.rejected;
-  printf("  -> %ld of %d requests failed; the server turned away %ld\n\n", r->failed, REQUESTS,
-         r->rejected);
+  printf("  -> %ld of %d requests failed (%ld answered BUSY); the server turned away %ld\n\n",
+         r->failed, REQUESTS, r->busy, r->rejected);
   ap_server_stop(&d->server, on_server_stopped);
 }
 
+/* $begin demo-run */
 /* Each run gets a fresh server (fresh counters) and a fresh gauge. */
 static void start_run(demo_t *d)
 {
@@ -81,6 +85,9 @@ static void start_run(demo_t *d)
   d->server.max_conns = SERVER_MAX;
   d->server.data = d;
   memset(&d->inflight, 0, sizeof(d->inflight));
+  /* Distinct items per run, so each request has its own row in the timeline. */
+  for (long i = 0; i < REQUESTS; i++)
+    d->items[i] = d->current * REQUESTS + i;
   r->first_event = d->trace.count;
   printf("%s: %d requests, limit %ld, the server serves at most %d at once\n", r->name,
          REQUESTS, r->limit, SERVER_MAX);
@@ -95,6 +102,7 @@ static void start_run(demo_t *d)
   if (err != 0)
     fprintf(stderr, "  could not start: %s\n", uv_strerror(err));
 }
+/* $end demo-run */
 
 static void print_table(const demo_t *d)
 {
@@ -128,8 +136,6 @@ int main(int argc, char **argv)
   ap_rt_init(&rt);
   ap_trace_init(&d.trace, &rt.loop);
   d.loop = &rt.loop;
-  for (long i = 0; i < REQUESTS; i++)
-    d.items[i] = i;
   d.runs[0] = (run_t){.name = "bounded", .limit = SERVER_MAX};
   d.runs[1] = (run_t){.name = "unbounded", .limit = REQUESTS};
   d.target.inflight = &d.inflight;

@@ -244,6 +244,7 @@ GRADE_TEST(sem_grants_in_fifo_order, .points = 2,
   EXPECT_EQ("permits free at the end", 2, sem.available);
 }
 
+/* $begin test-no-barging */
 GRADE_TEST(sem_release_hands_off_without_barging, .points = 3,
            .section = "03-bounded-fan-out#fairness-and-handoff",
            .hint = "When someone waits, release must give the permit to the first waiter "
@@ -266,6 +267,7 @@ GRADE_TEST(sem_release_hands_off_without_barging, .points = 3,
   EXPECT_STREQ("grants", "grant:0 grant:1 grant:2", grade_trace_str(""));
   EXPECT_EQ("permits free at the end (limit 1)", 1, sem.available);
 }
+/* $end test-no-barging */
 
 GRADE_TEST(sem_cancel_of_a_queued_waiter, .points = 2,
            .section = "03-bounded-fan-out#cancellation",
@@ -465,6 +467,7 @@ GRADE_TEST(stream_bounds_items_alive, .points = 3,
 static char *stack_base;
 static size_t stack_depth_max;
 
+/* $begin test-stack-depth */
 static void instant_start(bf_op_t *op)
 {
   char here;
@@ -479,6 +482,7 @@ static void instant_start(bf_op_t *op)
   ap_gauge_dec(&alive);
   bf_op_done(op, 0, op->item & 1);
 }
+/* $end test-stack-depth */
 
 GRADE_TEST(a_million_instant_operations_keep_the_stack_flat, .points = 3,
            .section = "03-bounded-fan-out#later-turns",
