@@ -18,6 +18,8 @@
  *  - The off_call_t must stay valid until done has run; done may free it.
  *  - If off_to_thread() or off_limiter_submit() returns an error, done is
  *    never called.
+ *  - The loop must belong to an ap_rt_t: a call cancelled while it waits in
+ *    a limiter reports through ap_soon.
  */
 #ifndef OFFLOAD_H
 #define OFFLOAD_H
@@ -56,7 +58,7 @@ struct off_call {
  * NULL). */
 int off_to_thread(uv_loop_t *loop, off_call_t *call, off_fn fn, void *arg, off_done_cb done);
 
-/* Asks that call not run. Call it only before done has run.
+/* Asks that call not run. Call it at most once, and only before done has run.
  * Returns 0 when fn had not started: it never will, and done gets
  * UV_ECANCELED on a later turn. Returns UV_EBUSY when fn is running or has
  * finished: nothing can stop it, and done gets fn's own outcome. */
