@@ -26,11 +26,12 @@ static int slow_job(void *arg)
   return 0;
 }
 
-static int done_status = 1, done_others;
+static int done_calls, done_status, done_others;
 
 static void on_done(tg_t *g, int status, int others)
 {
   (void) g;
+  done_calls++;
   done_status = status;
   done_others = others;
 }
@@ -73,7 +74,9 @@ int main(int argc, char **argv)
   setenv("UV_THREADPOOL_SIZE", "1", 1); /* read once, at the first job */
   ap_rt_init(&rt);
   ap_trace_init(&trace, &rt.loop);
-  printf("a group of five children; child 5 fails with UV_EIO at 30 ms\n");
+  printf("a group of five children; child 5 fails with UV_EIO at 30 ms\n"
+         "value: open = deadline (ms), add = group, cancel = what cancel returned,\n"
+         "       exit = the child's status, finish = the group's status\n\n");
   err = tg_start(&rt.loop, &g, 5000, on_done);
   if (err == 0) {
     tg_work_start(&g, &job1, 1, slow_job, &ms);
@@ -90,7 +93,7 @@ int main(int argc, char **argv)
   ap_rt_run(&rt);
   printf("%11s  %-9s %-12s %s\n", "time", "event", "value", "child");
   print_trace(&trace);
-  printf("\ndone: status %s, %d other error(s)\n",
+  printf("\ndone ran %d time(s): status %s, %d other error(s)\n", done_calls,
          done_status < 0 ? uv_err_name(done_status) : "0", done_others);
   if (argc == 3 && strcmp(argv[1], "--csv") == 0)
     write_csv(&trace, argv[2]);

@@ -63,7 +63,7 @@ enum tg_state { TG_OPEN, TG_WAITING, TG_CLOSING, TG_FINISHED };
 struct tg {
   void *data;                  /* yours */
   long id;                     /* yours: names the group in the trace */
-  ap_trace_t *trace;           /* optional: "add", "cancel", "exit", "deadline", "finish" */
+  ap_trace_t *trace;           /* optional: open, add, cancel, exit, deadline, finish */
   /* read-only */
   int status;                  /* the first error so far, 0 if none */
   int others;                  /* child errors after the first */

@@ -178,6 +178,7 @@ int tg_start(uv_loop_t *loop, tg_t *g, uint64_t deadline_ms, tg_done_cb done)
   g->cancelling = 0;
   g->state = TG_OPEN;
   g->children = NULL;
+  trace(g, "open", g->id, (long) deadline_ms);
   if (deadline_ms > 0)
     uv_timer_start(&g->deadline, on_deadline, deadline_ms, 0);
   return 0;

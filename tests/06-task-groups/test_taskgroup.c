@@ -5,7 +5,7 @@
  * started in one turn fire in deadline order, a thread-pool job blocks on a
  * semaphore until the test posts it, and the pool has one thread when a test
  * needs a job to stay queued. The trace holds the group's own events:
- * "add", "cancel" (value: what the kind's cancel returned), "exit" (value:
+ * "open", "add", "cancel" (value: what the kind's cancel returned), "exit" (value:
  * the child's status), "deadline", "finish" (value: the group's status).
  */
 #include <stdlib.h>
