@@ -21,6 +21,7 @@ typedef struct run {
   long rejected;
   long failed;
   long busy;              /* failed with UV_EBUSY: the server said "BUSY" */
+  double served_ms;       /* mean time from open to close of the requests served */
   size_t first_event;     /* where its events start in the trace */
 } run_t;
 
@@ -47,6 +48,24 @@ static void print_bar(const ap_event_t *e)
   putchar('\n');
 }
 
+/* The mean time, open to close, of the run's successful requests. */
+static double mean_served_ms(const demo_t *d, const run_t *r)
+{
+  uint64_t opened[REQUESTS] = {0}, total = 0;
+  long base = d->current * REQUESTS, n = 0;
+
+  for (size_t i = r->first_event; i < d->trace.count; i++) {
+    const ap_event_t *e = &d->trace.events[i];
+    if (strcmp(e->what, "open") == 0)
+      opened[e->id - base] = e->ns;
+    else if (strcmp(e->what, "close") == 0) {
+      total += e->ns - opened[e->id - base];
+      n++;
+    }
+  }
+  return n > 0 ? total / 1e6 / n : 0;
+}
+
 static void on_server_stopped(ap_server_t *server)
 {
   demo_t *d = server->data;
@@ -70,6 +89,7 @@ static void on_fetched(bf_fetch_t *f, int status)
   r->client_peak = d->inflight.peak;
   r->server_peak = d->server.peak;
   r->rejected = d->server.rejected;
+  r->served_ms = mean_served_ms(d, r);
   printf("  -> %ld of %d requests failed (%ld answered BUSY); the server turned away %ld\n\n",
          r->failed, REQUESTS, r->busy, r->rejected);
   ap_server_stop(&d->server, on_server_stopped);
@@ -106,14 +126,15 @@ static void start_run(demo_t *d)
 
 static void print_table(const demo_t *d)
 {
-  printf("\n%-10s %6s %12s %12s %9s %7s\n", "", "limit", "client peak", "server peak",
-         "rejected", "failed");
+  printf("\n%-10s %6s %12s %12s %9s %7s %10s\n", "", "limit", "client peak", "server peak",
+         "rejected", "failed", "served ms");
   for (size_t i = 0; i < AP_COUNT_OF(d->runs); i++) {
     const run_t *r = &d->runs[i];
-    printf("%-10s %6ld %12ld %12ld %9ld %7ld\n", r->name, r->limit, r->client_peak,
-           r->server_peak, r->rejected, r->failed);
+    printf("%-10s %6ld %12ld %12ld %9ld %7ld %10.3f\n", r->name, r->limit, r->client_peak,
+           r->server_peak, r->rejected, r->failed, r->served_ms);
   }
-  printf("\n('!' marks requests in flight beyond what the server will serve)\n");
+  printf("\n'!' marks requests in flight beyond what the server will serve; served ms is\n"
+         "the mean time from connect to close of the requests that succeeded.\n");
 }
 
 static void write_csv(const ap_trace_t *trace, const char *path)
