@@ -225,9 +225,8 @@ GRADE_TEST(first_failure_cancels_siblings, .points = 3,
 
 GRADE_TEST(first_error_and_count_of_others, .points = 3,
            .section = "06-task-groups#errors",
-           .hint = "status is the FIRST error; others counts the errors after it. UV_ECANCELED "
-                   "answers our own cancel and is never an error; errors raised while a child "
-                   "is being cancelled are.")
+           .hint = "Keep the FIRST error; count later ones in others. UV_ECANCELED answers our "
+                   "own cancel: never an error. An error raised while cancelling is one.")
 {
   fake_child_t f[5] = {0};
   tg_t g = {0};
@@ -304,9 +303,8 @@ static void stubborn_ends(ap_sleep_t *req, int status)
 
 GRADE_TEST(deadline_stops_at_first_failure, .points = 2,
            .section = "06-task-groups#deadline",
-           .hint = "Once the group is cancelling (here: a failure at once), stop the deadline "
-                   "timer: a deadline that passes while the group waits for a child that cannot "
-                   "be stopped must not change the first error.")
+           .hint = "Stop the deadline timer when the cancellation starts: a deadline passing "
+                   "while the group waits for a busy child must not replace the first error.")
 {
   fake_child_t failing = {0};
   tg_t g = {0};
@@ -362,9 +360,8 @@ static void release_job(ap_soon_t *soon)
 
 GRADE_TEST(running_job_is_waited_for, .points = 3,
            .section = "06-task-groups#thread-pool",
-           .hint = "uv_cancel takes back a queued job (0, then UV_ECANCELED in the after-work "
-                   "callback) but returns UV_EBUSY for a running one: return that, never exit "
-                   "the child from its cancel, and exit it with the job's own result later.")
+           .hint = "uv_cancel returns UV_EBUSY for a running job: return that, never exit the "
+                   "child from its cancel; it exits later with the job's own result.")
 {
   tg_work_t running, queued;
   fake_child_t failing = {0};
@@ -420,19 +417,24 @@ static void open_nested(nested_t *n, uint64_t deadline_ms)
   fake_spawn(&n->outer, &n->outer_fake, 1);
 }
 
+/* Runs the nested groups of open_nested until both finish; which fails at once. */
+static void run_nested(nested_t *n, fake_child_t *which)
+{
+  open_nested(n, 0);
+  tg_wait(&n->outer);
+  ap_fake_complete(&which->op, UV_EIO, 0);
+  grade_run();
+}
+
 GRADE_TEST(nested_failure_propagates_up, .points = 2,
            .section = "06-task-groups#nesting",
-           .hint = "An inner group exits into its parent when it finishes, with its own status "
-                   "(tg_exit(&inner->as_child, status)): its error then cancels the parent's "
-                   "other children.")
+           .hint = "When the inner group finishes it exits into its parent with its own status "
+                   "(tg_exit(&inner->as_child, status)); that error cancels the parent's children.")
 {
   nested_t n = {0};
   long failed_at, inner_exit;
 
-  open_nested(&n, 0);
-  tg_wait(&n.outer);
-  ap_fake_complete(&n.inner_fake.op, UV_EIO, 0);
-  grade_run();
+  run_nested(&n, &n.inner_fake);
   failed_at = expect_one_exit(11, UV_EIO);
   expect_cancelled(12, failed_at, UV_ECANCELED);
   inner_exit = expect_one_exit(10, UV_EIO);
@@ -452,10 +454,7 @@ GRADE_TEST(nested_group_cancelled_by_parent, .points = 2,
   nested_t n = {0};
   long failed_at, inner_cancel;
 
-  open_nested(&n, 0);
-  tg_wait(&n.outer);
-  ap_fake_complete(&n.outer_fake.op, UV_EIO, 0);
-  grade_run();
+  run_nested(&n, &n.outer_fake);
   failed_at = expect_one_exit(1, UV_EIO);
   expect_cancelled(10, failed_at, UV_ECANCELED);
   inner_cancel = ap_trace_find(grade_trace(), "cancel", 10, 0);
@@ -508,9 +507,8 @@ static void fail_trigger(uv_timer_t *timer)
 
 GRADE_TEST(timer_fired_before_its_cancel, .points = 2,
            .section = "06-task-groups#races",
-           .hint = "A timer that fired in this turn is closing already (uv_is_closing): its "
-                   "cancel must not close it again (libuv asserts) nor change its result; "
-                   "return UV_EALREADY.")
+           .hint = "A timer that fired this turn is closing (uv_is_closing): do not close it "
+                   "again (libuv asserts) nor change its result; return UV_EALREADY.")
 {
   tg_timer_t fired, slow;
   tg_t g = {0};
