@@ -27,7 +27,8 @@ typedef struct demo_op {
 
 typedef struct demo_set {
   demo_op_t ops[N];
-  ap_trace_t *trace; /* NULL: this set is not traced */
+  int traced;   /* 1: its events go to the trace */
+  long id_base; /* trace id of operation i: id_base + i */
 } demo_set_t;
 
 static ap_trace_t trace;
@@ -35,6 +36,14 @@ static uint64_t t0;
 static int tty;                   /* stdout is a terminal: draw the progress bar */
 static size_t bar_k, bar_n;       /* the bar's state; bar_n == 0: no bar shown */
 static unsigned long first_ms[2]; /* when each side first had a result: 0 as_completed, 1 gather */
+
+/* Trace ids: part one's operations are 0-7, gather's result 8, its all-done 9;
+ * part two's operations are 10-17, its all-done 19. One timeline row per id. */
+static void note(const demo_set_t *set, const char *what, long index, long value)
+{
+  if (set->traced)
+    ap_trace_add(&trace, what, set->id_base + index, value);
+}
 
 static unsigned long elapsed_ms(void)
 {
@@ -78,8 +87,7 @@ static void on_sleep(ap_sleep_t *sleep, int status)
   demo_set_t *set = op->c->data;
   long index = (long) op->c->index;
 
-  if (set->trace != NULL)
-    ap_trace_add(set->trace, status == 0 ? "done" : "cancelled", index, status);
+  note(set, status == 0 ? "done" : "cancelled", index, status);
   if (status != 0)
     say("                #%ld ended: %s, its timer closed", index, uv_err_name(status));
   co_complete(op->c, status, (long) delays[index]);
@@ -92,8 +100,7 @@ static int start_sleep(uv_loop_t *loop, size_t index, void *ctx, co_completion_t
 
   op->c = c;
   c->data = set;
-  if (set->trace != NULL)
-    ap_trace_add(set->trace, "start", (long) index, (long) delays[index]);
+  note(set, "start", (long) index, (long) delays[index]);
   return ap_sleep_start(loop, &op->sleep, delays[index], on_sleep);
 }
 
@@ -102,16 +109,14 @@ static int cancel_sleep(uv_loop_t *loop, size_t index, void *ctx, co_completion_
   demo_set_t *set = ctx;
 
   (void) loop, (void) c;
-  if (set->trace != NULL)
-    ap_trace_add(set->trace, "cancel", (long) index, 0);
+  note(set, "cancel", (long) index, 0);
   return ap_sleep_cancel(&set->ops[index].sleep);
 }
 
 /* $begin demo-consume */
 static void consume(co_queue_t *q, const co_item_t *item)
 {
-  (void) q;
-  ap_trace_add(&trace, "consume", (long) item->index, (long) item->k);
+  note(q->data, "consume", (long) item->index, (long) item->k);
   if (item->k == 1)
     first_ms[0] = elapsed_ms();
   bar_k = item->k;
@@ -126,7 +131,7 @@ static void consume(co_queue_t *q, const co_item_t *item)
 
 static void queue_done(co_queue_t *q)
 {
-  ap_trace_add(&trace, "all-done", 0, (long) q->timed_out);
+  note(q->data, "all-done", 9, (long) q->timed_out);
   bar_n = 0;
   say("as_completed: done, %zu timed out", q->timed_out);
 }
@@ -137,7 +142,7 @@ static void gather_done(co_gather_t *g)
   char line[128];
   int used = 0;
 
-  ap_trace_add(&trace, "gathered", 0, (long) g->failed);
+  ap_trace_add(&trace, "gathered", 8, (long) g->failed);
   first_ms[1] = elapsed_ms();
   for (size_t i = 0; i < N && used < (int) sizeof(line); i++)
     used += snprintf(line + used, sizeof(line) - (size_t) used, " %ld", results[i].value);
@@ -155,11 +160,11 @@ static void part_one(uv_loop_t *loop)
   static demo_set_t traced, quiet;
   static co_kind_t traced_kind = {start_sleep, cancel_sleep, &traced};
   static co_kind_t quiet_kind = {start_sleep, cancel_sleep, &quiet};
-  static co_queue_t q;
+  static co_queue_t q = {.data = &traced};
   static co_result_t results[N];
   static co_gather_t g = {.data = results};
 
-  traced.trace = &trace;
+  traced.traced = 1;
   printf("as_completed and gather over the same %d timers:", N);
   for (size_t i = 0; i < N; i++)
     printf(" %llu", (unsigned long long) delays[i]);
@@ -177,13 +182,13 @@ static void part_two(uv_loop_t *loop)
 {
   static demo_set_t set;
   static co_kind_t kind = {start_sleep, cancel_sleep, &set};
-  static co_queue_t q;
+  static co_queue_t q = {.data = &set};
   static co_timeout_t timeout = {.ms = 400, .policy = CO_CANCEL};
 
-  set.trace = &trace;
+  set.traced = 1;
+  set.id_base = 10;
   printf("\nthe same timers, timeout %llu ms, policy CO_CANCEL:\n\n",
          (unsigned long long) timeout.ms);
-  ap_trace_add(&trace, "timeout-run", 0, (long) timeout.ms);
   t0 = uv_hrtime();
   report_error("co_as_completed",
                co_as_completed(loop, &q, &kind, N, &timeout, consume, queue_done));
