@@ -194,17 +194,25 @@ GRADE_TEST(no_exit_after_failed_enter, .points = 3,
   EXPECT_ERR("final's status", UV_ECONNREFUSED, final_status);
 }
 
+/* One block over a toy whose exit behaves as mode says, with the body
+ * reporting body_st: exit must receive body_st, and final what exit said. */
+static void expect_outcome(const char *what, int mode, int exit_error, int body_st, int want)
+{
+  toy_t t;
+
+  finals = 0;
+  toy_init(&t, 1, 0, mode, exit_error);
+  use(&t.res, body_st);
+  EXPECT_ERR("the status exit received", body_st, t.exit_got);
+  EXPECT_ERR(what, want, final_status);
+}
+
 GRADE_TEST(body_error_reaches_exit_and_final, .points = 2,
            .section = "01-resource-lifecycles#errors-through-exit",
            .hint = "Hand the body's status to res_exit(), and report what exit reports "
                    "(here: the same error) to final.")
 {
-  toy_t t;
-
-  toy_init(&t, 1, 0, LET_THROUGH, 0);
-  use(&t.res, UV_ETIMEDOUT);
-  EXPECT_ERR("the status exit received", UV_ETIMEDOUT, t.exit_got);
-  EXPECT_ERR("final's status", UV_ETIMEDOUT, final_status);
+  expect_outcome("final's status", LET_THROUGH, 0, UV_ETIMEDOUT, UV_ETIMEDOUT);
 }
 
 GRADE_TEST(exit_can_suppress_the_error, .points = 2,
@@ -212,12 +220,7 @@ GRADE_TEST(exit_can_suppress_the_error, .points = 2,
            .hint = "final gets exit's outcome, not the body's status: an exit that reports 0 "
                    "suppresses the error, like __aexit__ returning True.")
 {
-  toy_t t;
-
-  toy_init(&t, 1, 0, SUPPRESS, 0);
-  use(&t.res, UV_ETIMEDOUT);
-  EXPECT_ERR("the status exit received", UV_ETIMEDOUT, t.exit_got);
-  EXPECT_ERR("final's status after exit suppressed the error", 0, final_status);
+  expect_outcome("final's status after exit suppressed the error", SUPPRESS, 0, UV_ETIMEDOUT, 0);
 }
 
 GRADE_TEST(failed_exit_is_reported, .points = 2,
@@ -225,15 +228,8 @@ GRADE_TEST(failed_exit_is_reported, .points = 2,
            .hint = "A release can fail too: its error is the block's outcome, and it "
                    "replaces the body's error.")
 {
-  toy_t a, b;
-
-  toy_init(&a, 1, 0, FAIL, UV_EIO);
-  use(&a.res, 0);
-  EXPECT_ERR("final's status (body ok, exit failed)", UV_EIO, final_status);
-  finals = 0;
-  toy_init(&b, 2, 0, FAIL, UV_EIO);
-  use(&b.res, UV_ETIMEDOUT);
-  EXPECT_ERR("final's status (body failed, exit failed)", UV_EIO, final_status);
+  expect_outcome("final's status (body ok, exit failed)", FAIL, UV_EIO, 0, UV_EIO);
+  expect_outcome("final's status (body failed, exit failed)", FAIL, UV_EIO, UV_ETIMEDOUT, UV_EIO);
 }
 
 GRADE_TEST(using_rejects_bad_arguments, .points = 1,
