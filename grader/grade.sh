@@ -140,5 +140,6 @@ check_manifest
 for lab in $labs; do
   grade_lab "$lab"
 done
+echo "$src_abs" > "$RESULTS/source.txt" # which tree raw/ graded (make progress)
 build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "Grading $SRC/" \
   --tampered "$RESULTS/tampered.txt" ${REPORT_VIEW:+"$REPORT_VIEW"}

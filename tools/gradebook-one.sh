@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# gradebook-one.sh [--lost] ENTRY — grades one submission for tools/gradebook.sh,
+# which runs many of these at once and sets the environment:
+#
+#   SUBMISSIONS  the folder holding ENTRY (a folder or a .tar.gz)
+#   GRADEBOOK    the output folder; labs.txt there lists the CSV's labs
+#   REFERENCE    the instructor's handout manifest, to compare copies with
+#   LAB, SUBMISSION_TIMEOUT, TIMEOUT_SCALE
+#
+# Writes GRADEBOOK/rows/ENTRY.csv (one CSV line) and GRADEBOOK/results/ENTRY/
+# (the grader's files, table.txt). Whatever the submission does, it ends
+# with a row: a submission that is not a folder or a good tarball, has no
+# lab folders, does not compile, crashes or hangs gets one that says so.
+# --lost writes the row of an entry whose grading died without writing one.
+#
+# Isolation: its own unpack folder, build folder (the grader's per-source
+# tag) and results folder; a time limit on the whole grading (the grader
+# already limits each test), and file sizes capped so a flood of output
+# cannot fill the disk. Untrusted code still runs as this user: grade on a
+# machine (or CI job) that holds nothing else.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+lost=
+[ "${1:-}" = --lost ] && { lost=1; shift; }
+entry=$1
+work=$GRADEBOOK/work/$entry
+res=$GRADEBOOK/results/$entry
+row=$GRADEBOOK/rows/$entry.csv
+limit=${SUBMISSION_TIMEOUT:-900}
+status=ok
+notes=()
+tampered=0
+
+# One CSV field: quoted, quotes doubled, one line; a leading = + - @ is
+# defused so that a spreadsheet does not run a submission's name.
+csv() {
+  local s=${1//$'\n'/ }
+  s=${s//$'\r'/ }
+  case "$s" in [=+@-]*) s="'$s" ;; esac
+  printf '"%s"' "${s//\"/\"\"}"
+}
+
+write_row() { # total max (lab scores come from scores[])
+  local IFS=,
+  {
+    csv "$entry"; printf ','; csv "$status"; printf ','
+    [ ${#scores[@]} -gt 0 ] && printf '%s,' "${scores[*]}"
+    printf '%s,%s,%s,' "$1" "$2" "$tampered"
+    local IFS='' n
+    n=$(printf '%s; ' "${notes[@]}"); csv "${n%; }"; printf '\n'
+  } > "$row.tmp" && mv "$row.tmp" "$row"
+  printf '  %-32s %-10s %s/%s\n' "${entry//[[:cntrl:]]/?}" "$status" "$1" "$2"
+}
+
+# A row without grading: every lab 0.
+give_up() { # status note
+  status=$1
+  notes+=("$2")
+  scores=()
+  for _ in $(cat "$GRADEBOOK/labs.txt"); do scores+=(0); done
+  write_row 0 "" # nothing was graded: no maximum to show
+  exit 0
+}
+
+# The folder that holds the NN-slug lab folders: the submission itself, its
+# labs/ (a whole handout), or the same one folder level down (a tarball of
+# a folder).
+find_labs() { # dir depth
+  local dir=$1 only
+  if compgen -G "$dir/[0-9][0-9]-*/" > /dev/null; then
+    echo "$dir"
+  elif [ -d "$dir/labs" ]; then
+    echo "$dir/labs"
+  elif [ "$2" -lt 2 ]; then
+    only=$(find "$dir" -mindepth 1 -maxdepth 1 -type d ! -name '.*' ! -name __MACOSX)
+    [ -n "$only" ] && [ "$(printf '%s\n' "$only" | wc -l)" -eq 1 ] && find_labs "$only" $(($2 + 1))
+  fi
+}
+
+unpack() { # sets top to where the tarball was unpacked
+  local err
+  top=$work/src
+  mkdir -p "$top"
+  if ! err=$(cd "$top" && ulimit -f 1048576 &&
+             timeout 120 tar -xzf "$SUBMISSIONS/$entry" --no-same-owner \
+               --no-same-permissions 2>&1); then
+    give_up invalid "bad tarball: $(printf '%s\n' "$err" | grep -m 1 . | cut -c1-200)"
+  fi
+  chmod -R u+rwX "$top" 2> /dev/null
+}
+
+# Copies of the grader that the submission carries are ignored for grading
+# but compared with the instructor's: changed or added ones are flagged.
+check_copies() { # submission root
+  local line
+  [ -e "$1/Makefile" ] || [ -d "$1/tests" ] || [ -d "$1/grader" ] || return 0
+  while IFS= read -r line; do
+    case "$line" in *$'\t'missing) continue ;; esac
+    tampered=$((tampered + 1))
+    notes+=("tampered: ${line/$'\t'/ (})")
+  done < <(tools/manifest.sh verify "$1" "$REFERENCE")
+}
+
+# Per lab: its score, and a note when it was not graded normally.
+lab_scores() { # labs_dir
+  local lab state
+  scores=()
+  for lab in $(cat "$GRADEBOOK/labs.txt"); do
+    scores+=("$(jq -r --arg l "$lab" '[.labs[] | select(.lab == $l) | .score] | first // 0' \
+      "$res/results.json" 2> /dev/null || echo 0)")
+    state=$(awk -F'\t' '$1 == "lab" { print $3; exit }' "$res/raw/$lab.rec" 2> /dev/null)
+    case "$state" in
+      ok) ;;
+      build-failed) [ -d "$1/$lab" ] && notes+=("$lab: does not compile") ||
+                      notes+=("$lab: not submitted") ;;
+      runner-crashed) notes+=("$lab: crashed the grader's runner") ;;
+      *) notes+=("$lab: not graded") ;;
+    esac
+    [ "$state" = ok ] || [ "$status" != ok ] || status=incomplete
+  done
+}
+
+# Evidence the grader itself found (lab code redefining its names).
+grader_findings() {
+  local line
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    tampered=$((tampered + 1))
+    notes+=("tampered: ${line/$'\t'/ (})")
+  done < "$res/tampered.txt"
+}
+
+# The grader on this submission's labs, the instructor's tests, hidden ones
+# included; every file it writes capped at 256 MiB.
+run_grader() { # labs_dir
+  ( ulimit -f 262144
+    exec timeout --kill-after=10 "$limit" env GRADEBOOK_JOB="$token" SRC="$1" LAB="${LAB:-}" \
+      MODE=debug RESULTS="$res" STRICT= NO_COLOR=1 GITHUB_ACTIONS= grader/grade.sh
+  ) > "$res/table.txt" 2>&1
+}
+
+# Check puts each test in its own process group, which a time limit on the
+# grader does not reach: every process that inherited this grading's token
+# is killed, so nothing of this submission outlives its row.
+sweep() {
+  local pids
+  for _ in 1 2 3 4 5; do
+    pids=$(grep -lsz "^GRADEBOOK_JOB=$token\$" /proc/[0-9]*/environ | cut -d/ -f3)
+    [ -n "$pids" ] || return 0
+    kill -KILL $pids 2> /dev/null
+    sleep 0.2
+  done
+}
+
+[ -z "$lost" ] || give_up error "its grading stopped without a result (see results/$entry/)"
+rm -rf "$work" "$res"
+mkdir -p "$work" "$res" "$(dirname "$row")"
+if [ -d "$SUBMISSIONS/$entry" ]; then
+  top=$(cd "$SUBMISSIONS/$entry" && pwd)
+elif [[ "$entry" == *.tar.gz || "$entry" == *.tgz ]]; then
+  unpack
+else
+  give_up invalid "not a folder or a .tar.gz"
+fi
+labs_dir=$(find_labs "$top" 0)
+[ -n "$labs_dir" ] || give_up invalid "no lab folders (expected NN-slug folders, or labs/)"
+case "$labs_dir" in */labs) check_copies "${labs_dir%/labs}" ;; *) check_copies "$labs_dir" ;; esac
+token=$$-$RANDOM-$RANDOM
+run_grader "$labs_dir"
+rc=$?
+sweep
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+  status=timeout
+  notes+=("grading took longer than ${limit} s; labs graded by then count")
+  build/tools/report --results "$res" --tampered "$res/tampered.txt" > /dev/null 2>&1
+elif [ ! -s "$res/results.json" ]; then
+  give_up error "the grader stopped with status $rc: $(tail -n 1 "$res/table.txt")"
+fi
+[ -s "$res/results.json" ] || give_up "$status" "no lab was graded"
+lab_scores "$labs_dir"
+grader_findings
+hidden=$(jq -r '[.tests[] | select(.hidden)] | "\(map(.points) | add // 0)/\(map(.max_points) | add // 0)"' "$res/results.json")
+[ "$hidden" = 0/0 ] || notes+=("hidden tests: $hidden points")
+write_row "$(jq -r .score "$res/results.json")" "$(jq -r .max_score "$res/results.json")"

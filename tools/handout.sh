@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# handout.sh [OUT] — builds the student distribution (make handout).
+#
+# OUT (default build/handout) receives a tree that builds and grades on its
+# own: the Makefile, mk/, grader/, helpers/, the public tests, the starter
+# code generated from solutions/, the chapters, the README, students' CI
+# files (.github/workflows/grade.yml, .gitlab-ci.yml) and MANIFEST.sha256,
+# the checksums `make grade` checks the grader's files against. OUT.tar.gz
+# holds the same tree under one folder named like OUT, byte-for-byte the same
+# on every run from the same commit.
+#
+# Never shipped: solutions/, tests/*/mutants/, tests/*/hidden/, the helper
+# layer's own tests, the contributors' tools. The handout is checked for
+# leaks before it is packed (no solution marker, no mutant, no hidden test).
+#
+# LABS="00 02" ships only those labs (and the labs they use); default: every
+# lab that has a solution and graded tests.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${1:-build/handout}
+LABS=${LABS:-}
+
+# Contributors' tools that need the full repository.
+DEV_TOOLS="selftest.sh stress.sh build-all.sh mkstarter.sh mkstarter.awk handout.sh
+gradebook.sh gradebook-one.sh gradebook-merge.sh classroom-test.sh"
+
+die() { echo "handout: $*" >&2; exit 1; }
+
+# A lab ships when it has a solution and at least one graded test file.
+known_labs() {
+  local d lab
+  for d in tests/[0-9][0-9]-*/; do
+    lab=$(basename "$d")
+    [ -d "solutions/$lab" ] && compgen -G "tests/$lab/*.c" > /dev/null && echo "$lab"
+  done
+}
+
+wanted() { # lab: on the LABS list (or no list)
+  local w
+  [ -z "$LABS" ] && return 0
+  for w in $LABS; do
+    case "$1" in "$w" | "$w"-*) return 0 ;; esac
+  done
+  return 1
+}
+
+# The selected labs plus, transitively, what their "uses" files name.
+select_labs() {
+  local lab dep selected=" "
+  for lab in $(known_labs); do
+    wanted "$lab" && selected="$selected$lab "
+  done
+  for _ in 1 2 3 4 5 6 7 8; do
+    for lab in $selected; do
+      for dep in $(cat "solutions/$lab/uses" 2> /dev/null); do
+        case "$selected" in *" $dep "*) ;; *) selected="$selected$dep " ;; esac
+      done
+    done
+  done
+  printf '%s\n' $selected | LC_ALL=C sort
+}
+
+copy() { # path...: into the handout, same place
+  local p
+  for p in "$@"; do
+    mkdir -p "$out/$(dirname "$p")"
+    cp -R "$p" "$out/$p"
+  done
+}
+
+copy_grader() {
+  local f
+  copy Makefile mk helpers .clang-format .gitignore README.md
+  mkdir -p "$out/grader" "$out/tools"
+  for f in grader/*; do
+    case "$f" in *_test.sh) ;; *) cp "$f" "$out/grader/" ;; esac
+  done
+  for f in tools/*; do
+    case " $(echo $DEV_TOOLS) " in *" $(basename "$f") "*) ;; *) cp "$f" "$out/tools/" ;; esac
+  done
+}
+
+copy_lab() { # lab: public tests, starter, chapter
+  local lab=$1 f
+  mkdir -p "$out/tests/$lab"
+  for f in "tests/$lab"/*; do
+    case "$(basename "$f")" in mutants | hidden) ;; *) cp -R "$f" "$out/tests/$lab/" ;; esac
+  done
+  cp -R "$gen/labs/$lab" "$out/labs/$lab"
+  for f in chapters/"${lab%%-*}"-*.md; do
+    [ -f "$f" ] && copy "$f"
+  done
+  return 0
+}
+
+# Chapters that belong to no lab (an introduction, pictures) ship as well.
+copy_other_chapters() {
+  local f
+  for f in chapters/*; do
+    case "$(basename "$f")" in [0-9][0-9]-*) ;; *) copy "$f" ;; esac
+  done
+}
+
+copy_ci() {
+  mkdir -p "$out/.github/workflows"
+  cp ci-templates/student/github-grade.yml "$out/.github/workflows/grade.yml"
+  cp ci-templates/student/gitlab-ci.yml "$out/.gitlab-ci.yml"
+}
+
+# Refuses to pack a handout that gives anything away.
+check_leaks() {
+  local hits
+  [ ! -e "$out/solutions" ] || die "solutions/ is in the handout"
+  hits=$(cd "$out" && find . \( -name mutants -o -name hidden -o -name '*.patch' \) -print)
+  [ -z "$hits" ] || die "mutants or hidden tests in the handout: $hits"
+  hits=$(grep -rlE 'SOLUTION (BEGIN|END)' "$out" --include='*.[ch]' || true)
+  [ -z "$hits" ] || die "solution markers in the handout: $hits"
+}
+
+pack() {
+  local epoch name parent
+  epoch=$(git log -1 --format=%ct 2> /dev/null || echo 0)
+  name=$(basename "$out")
+  parent=$(dirname "$out")
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" \
+    --mode='u+rw,go+r,go-w' -C "$parent" -cf - "$name" | gzip -n > "$out.tar.gz.tmp"
+  mv "$out.tar.gz.tmp" "$out.tar.gz"
+}
+
+# Starters for the shipped labs only: a lab still being written elsewhere in
+# solutions/ cannot break the handout.
+make_starters() {
+  local lab
+  mkdir -p "$gen/solutions"
+  for lab in $labs; do cp -R "solutions/$lab" "$gen/solutions/"; done
+  tools/mkstarter.sh "$gen/solutions" "$gen/labs" > /dev/null
+}
+
+labs=$(select_labs)
+[ -n "$labs" ] || die "no lab matches LABS=$LABS (labs: $(known_labs | tr '\n' ' '))"
+gen=$(mktemp -d)
+trap 'rm -rf "$gen"' EXIT
+make_starters
+rm -rf "$out" "$out.tar.gz"
+mkdir -p "$out/labs"
+copy_grader
+for lab in $labs; do copy_lab "$lab"; done
+copy_other_chapters
+copy_ci
+tools/manifest.sh write "$out"
+check_leaks
+pack
+echo "handout: $out/ and $out.tar.gz ($(echo $labs | wc -w) labs: $(echo $labs))"

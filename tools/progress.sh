@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# progress.sh — which labs are done, partly done or not started, with
+# points, and the next step to take (make progress).
+#
+# Environment: SRC (default labs), RESULTS (default build/results), MODE.
+#
+# Each lab's result is taken from the last `make grade` (RESULTS/raw) when
+# that graded the same tree after the lab's files last changed; otherwise
+# the lab is graded again, quietly. Results are kept per tree in
+# build/progress/, so only labs whose files changed are ever re-graded.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+SRC=${SRC:-labs}
+RESULTS=${RESULTS:-build/results}
+
+die() { echo "progress: $*" >&2; exit 2; }
+
+[ -d "$SRC" ] || die "SRC=$SRC is not a folder"
+src_abs=$(cd "$SRC" && pwd)
+tag=${src_abs//\//_}
+cache=build/progress/$tag
+mkdir -p "$cache/raw"
+
+# A record is fresh when nothing it depends on changed after it was made.
+fresh() { # rec lab
+  local used dirs=("$src_abs/$2" "tests/$2" helpers grader)
+  [ -s "$1" ] || return 1
+  for used in $(cat "$src_abs/$2/uses" 2> /dev/null); do dirs+=("$src_abs/$used"); done
+  [ -z "$(find "${dirs[@]}" -type f -newer "$1" -print -quit 2> /dev/null)" ]
+}
+
+# The last make grade's record, when it graded this tree.
+from_last_grade() { # lab
+  [ "$(cat "$RESULTS/source.txt" 2> /dev/null)" = "$src_abs" ] &&
+    fresh "$RESULTS/raw/$1.rec" "$1" && cp -p "$RESULTS/raw/$1.rec" "$cache/raw/$1.rec"
+}
+
+grade_again() { # lab
+  printf 'progress: grading %s...\n' "$1" >&2
+  SRC="$SRC" LAB="$1" RESULTS="$cache/run" grader/grade.sh > /dev/null 2>&1
+  cp "$cache/run/raw/$1.rec" "$cache/raw/$1.rec" 2> /dev/null ||
+    printf 'lab\t%s\trunner-crashed\tthe grader did not finish\n' "$1" > "$cache/raw/$1.rec"
+}
+
+make -s --no-print-directory libs || die "the grader does not build"
+for dir in tests/[0-9][0-9]-*/; do
+  lab=$(basename "$dir")
+  fresh "$cache/raw/$lab.rec" "$lab" || from_last_grade "$lab" || grade_again "$lab"
+done
+# Labs that left tests/ since last time are not progress.
+for rec in "$cache"/raw/*.rec; do
+  [ -d "tests/$(basename "$rec" .rec)" ] || rm -f "$rec"
+done
+build/tools/report --results "$cache" --progress --title "Progress in $SRC/"
