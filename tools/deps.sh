@@ -24,6 +24,8 @@ if [ "$profile" = dev ]; then
   need_cmd jq jq
   need_cmd xmllint libxml2-utils
   need_cmd pandoc pandoc
+  need_cmd yamllint yamllint
+  need_cmd inotifywait inotify-tools
   [ -f mk/book-deps.txt ] && while read -r cmd pkg; do
     [ -n "$cmd" ] && [ "${cmd#\#}" = "$cmd" ] && need_cmd "$cmd" "$pkg"
   done < mk/book-deps.txt
