@@ -130,18 +130,28 @@ static size_t pick_oldest(size_t step, size_t n)
   return 0;
 }
 
+static void record_done(int status)
+{
+  done_calls++;
+  done_status = status;
+}
+
+static void never_called(const char *fn, int status)
+{
+  ck_abort_msg("done was called (status %s) although %s returned an error",
+               grade_err_name(status), fn);
+}
+
 static void on_fetched(bf_fetch_t *f, int status)
 {
   (void) f;
-  done_calls++;
-  done_status = status;
+  record_done(status);
 }
 
 static void never_done(bf_fetch_t *f, int status)
 {
   (void) f;
-  ck_abort_msg("done was called (status %s) although bf_fetch_all returned an error",
-               grade_err_name(status));
+  never_called("bf_fetch_all()", status);
 }
 
 static void fetch(const long *items, size_t n, long limit, bf_result_t *results)
@@ -156,6 +166,19 @@ static void items_upto(long *items, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     items[i] = (long) i;
+}
+
+/* fetch_all over the items 0 .. n-1 (n <= 64), completed in a scrambled order. */
+static void fetch_scrambled(size_t n, long limit, bf_result_t *results,
+                            int (*status_of)(long item))
+{
+  long items[64];
+
+  items_upto(items, n);
+  fakes_start(0);
+  fetch(items, n, limit, results);
+  drive(limit, (long) n, pick_scrambled, status_of);
+  EXPECT_EQ("done calls", 1, done_calls);
 }
 
 /* ---- the stream's source ------------------------------------------------------ */
@@ -186,15 +209,13 @@ static void on_each(bf_stream_t *s, long item, int status, long value)
 static void on_streamed(bf_stream_t *s, int status)
 {
   (void) s;
-  done_calls++;
-  done_status = status;
+  record_done(status);
 }
 
 static void never_streamed(bf_stream_t *s, int status)
 {
   (void) s;
-  ck_abort_msg("done was called (status %s) although bf_stream_start returned an error",
-               grade_err_name(status));
+  never_called("bf_stream_start()", status);
 }
 
 /* ---- the semaphore -------------------------------------------------------------- */
@@ -343,14 +364,9 @@ GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3,
                    "callback; release in the operation's completion, and nothing else.")
 {
   enum { N = 20, LIMIT = 3 };
-  long items[N];
   bf_result_t results[N];
 
-  items_upto(items, N);
-  fakes_start(0);
-  fetch(items, N, LIMIT, results);
-  drive(LIMIT, N, pick_scrambled, all_succeed);
-  EXPECT_EQ("done calls", 1, done_calls);
+  fetch_scrambled(N, LIMIT, results, all_succeed);
   EXPECT_EQ("peak in flight", LIMIT, inflight.peak);
   EXPECT_EQ("operations started", N, inflight.starts);
 }
@@ -422,14 +438,9 @@ GRADE_TEST(fetch_failure_releases_its_permit, .points = 3, .timeout = 2,
                    "finally of async with): otherwise each failure shrinks the limit for good.")
 {
   enum { N = 10, LIMIT = 2 };
-  long items[N];
   bf_result_t results[N];
 
-  items_upto(items, N);
-  fakes_start(0);
-  fetch(items, N, LIMIT, results);
-  drive(LIMIT, N, pick_scrambled, some_fail);
-  EXPECT_EQ("done calls", 1, done_calls);
+  fetch_scrambled(N, LIMIT, results, some_fail);
   EXPECT_ERR("done's status (item 1 is the first failure in input order)", UV_ECONNREFUSED,
              done_status);
   for (long i = 0; i < N; i++)
