@@ -313,6 +313,17 @@ size_t ap_upstream_body(long item, char *buf, size_t size);
 const char *ap_upstream_fault_name(int kind);
 int ap_upstream_fault_kind(const char *name, size_t len);
 
+/* ---- Demos -----------------------------------------------------------------
+ * Every demo ends the same way: the trace goes to the CSV file named after
+ * --csv on the command line (the book draws its timelines from it), then the
+ * leak check runs and its verdict is printed. */
+/* The argument after "--csv" in argv, or NULL. */
+const char *ap_demo_csv_path(int argc, char **argv);
+/* Writes trace to csv_path (when not NULL), frees it, closes rt with the
+ * leak check and prints the verdict. Returns the process's exit status: 0
+ * when the CSV was written (or not asked for) and nothing leaked, else 1. */
+int ap_demo_finish(ap_rt_t *rt, ap_trace_t *trace, const char *csv_path);
+
 /* ---- Starter code ---------------------------------------------------------
  * Generated starter code calls AP_TODO() where your code goes. It reports
  * "not implemented" through ap_todo_hook (the grader fails the test) or, by

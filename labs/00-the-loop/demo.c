@@ -5,7 +5,6 @@
  *   demo --csv FILE                  also write the trace as CSV (the book's timeline)
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "naps.h"
 
@@ -25,7 +24,6 @@ int main(int argc, char **argv)
   long results[4] = {0};
   ap_rt_t rt;
   ap_trace_t trace;
-  ap_leaks_t leaks;
   naps_t g = {.data = results, .trace = &trace};
   int err;
 
@@ -37,15 +35,5 @@ int main(int argc, char **argv)
   if (err != 0)
     fprintf(stderr, "naps_gather: %s\n", uv_strerror(err));
   ap_rt_run(&rt);
-  if (argc == 3 && strcmp(argv[1], "--csv") == 0) {
-    FILE *csv = fopen(argv[2], "w");
-    if (csv == NULL || ap_trace_write_csv(&trace, csv) != 0)
-      perror(argv[2]);
-    if (csv != NULL)
-      fclose(csv);
-  }
-  ap_trace_free(&trace);
-  err = ap_rt_close(&rt, &leaks);
-  printf("leak check: %s\n", err == 0 ? "clean" : leaks.text);
-  return err == 0 ? 0 : 1;
+  return ap_demo_finish(&rt, &trace, ap_demo_csv_path(argc, argv));
 }

@@ -137,22 +137,11 @@ static void print_table(const demo_t *d)
          "the mean time from connect to close of the requests that succeeded.\n");
 }
 
-static void write_csv(const ap_trace_t *trace, const char *path)
-{
-  FILE *csv = fopen(path, "w");
-
-  if (csv == NULL || ap_trace_write_csv(trace, csv) != 0)
-    perror(path);
-  if (csv != NULL)
-    fclose(csv);
-}
 
 int main(int argc, char **argv)
 {
   static demo_t d;
   ap_rt_t rt;
-  ap_leaks_t leaks;
-  int err;
 
   ap_rt_init(&rt);
   ap_trace_init(&d.trace, &rt.loop);
@@ -165,10 +154,5 @@ int main(int argc, char **argv)
   start_run(&d);
   ap_rt_run(&rt);
   print_table(&d);
-  if (argc == 3 && strcmp(argv[1], "--csv") == 0)
-    write_csv(&d.trace, argv[2]);
-  ap_trace_free(&d.trace);
-  err = ap_rt_close(&rt, &leaks);
-  printf("leak check: %s\n", err == 0 ? "clean" : leaks.text);
-  return err == 0 ? 0 : 1;
+  return ap_demo_finish(&rt, &d.trace, ap_demo_csv_path(argc, argv));
 }

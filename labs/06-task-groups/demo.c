@@ -50,22 +50,12 @@ static void print_trace(const ap_trace_t *t)
   }
 }
 
-static void write_csv(const ap_trace_t *t, const char *path)
-{
-  FILE *csv = fopen(path, "w");
-
-  if (csv == NULL || ap_trace_write_csv(t, csv) != 0)
-    perror(path);
-  if (csv != NULL)
-    fclose(csv);
-}
 
 int main(int argc, char **argv)
 {
   static unsigned ms = 100;
   ap_rt_t rt;
   ap_trace_t trace;
-  ap_leaks_t leaks;
   tg_t g = {.id = 0, .trace = &trace}, inner = {0};
   tg_work_t job1, job2;
   tg_timer_t t3, t5, t6;
@@ -95,10 +85,5 @@ int main(int argc, char **argv)
   print_trace(&trace);
   printf("\ndone ran %d time(s): status %s, %d other error(s)\n", done_calls,
          done_status < 0 ? uv_err_name(done_status) : "0", done_others);
-  if (argc == 3 && strcmp(argv[1], "--csv") == 0)
-    write_csv(&trace, argv[2]);
-  ap_trace_free(&trace);
-  err = ap_rt_close(&rt, &leaks);
-  printf("leak check: %s\n", err == 0 ? "clean" : leaks.text);
-  return err == 0 ? 0 : 1;
+  return ap_demo_finish(&rt, &trace, ap_demo_csv_path(argc, argv));
 }

@@ -70,15 +70,6 @@ static int dead_port(ap_rt_t *rt)
   return gone.port;
 }
 
-static void write_csv(const ap_trace_t *trace, const char *path)
-{
-  FILE *csv = fopen(path, "w");
-
-  if (csv == NULL || ap_trace_write_csv(trace, csv) != 0)
-    perror(path);
-  if (csv != NULL)
-    fclose(csv);
-}
 
 static void run(ap_rt_t *rt, ap_trace_t *trace, demo_t *d, const char *path)
 {
@@ -115,8 +106,6 @@ int main(int argc, char **argv)
   demo_t d = {0};
   ap_rt_t rt;
   ap_trace_t trace;
-  ap_leaks_t leaks;
-  int err;
 
   if (mkdtemp(dir) == NULL) {
     perror("mkdtemp");
@@ -131,10 +120,5 @@ int main(int argc, char **argv)
   run(&rt, &trace, &d, path);
   unlink(path);
   rmdir(dir);
-  if (argc == 3 && strcmp(argv[1], "--csv") == 0)
-    write_csv(&trace, argv[2]);
-  ap_trace_free(&trace);
-  err = ap_rt_close(&rt, &leaks);
-  printf("leak check: %s\n", err == 0 ? "clean" : leaks.text);
-  return err == 0 ? 0 : 1;
+  return ap_demo_finish(&rt, &trace, ap_demo_csv_path(argc, argv));
 }

@@ -197,24 +197,10 @@ static void part_two(uv_loop_t *loop)
   draw_bar();
 }
 
-static void write_csv(int argc, char **argv)
-{
-  FILE *csv;
-
-  if (argc != 3 || strcmp(argv[1], "--csv") != 0)
-    return;
-  csv = fopen(argv[2], "w");
-  if (csv == NULL || ap_trace_write_csv(&trace, csv) != 0)
-    perror(argv[2]);
-  if (csv != NULL)
-    fclose(csv);
-}
 
 int main(int argc, char **argv)
 {
   ap_rt_t rt;
-  ap_leaks_t leaks;
-  int err;
 
   tty = isatty(STDOUT_FILENO);
   ap_rt_init(&rt);
@@ -225,9 +211,5 @@ int main(int argc, char **argv)
          first_ms[1]);
   part_two(&rt.loop);
   ap_rt_run(&rt);
-  write_csv(argc, argv);
-  ap_trace_free(&trace);
-  err = ap_rt_close(&rt, &leaks);
-  printf("\nleak check: %s\n", err == 0 ? "clean" : leaks.text);
-  return err == 0 ? 0 : 1;
+  return ap_demo_finish(&rt, &trace, ap_demo_csv_path(argc, argv));
 }

@@ -168,23 +168,9 @@ static void file_io_behind(off_limiter_t *lim)
   printf("  all jobs done after %.0f ms\n\n", ms_since(t0));
 }
 
-static void write_csv(int argc, char **argv)
-{
-  FILE *csv;
-
-  if (argc != 3 || strcmp(argv[1], "--csv") != 0)
-    return;
-  csv = fopen(argv[2], "w");
-  if (csv == NULL || ap_trace_write_csv(&trace, csv) != 0)
-    perror(argv[2]);
-  if (csv != NULL)
-    fclose(csv);
-}
 
 int main(int argc, char **argv)
 {
-  ap_leaks_t leaks;
-  int err;
 
   setenv("UV_THREADPOOL_SIZE", "2", 1); /* read once, at the pool's first use */
   ap_rt_init(&rt);
@@ -199,9 +185,5 @@ int main(int argc, char **argv)
   file_io_behind(NULL);
   off_limiter_init(&limiter, &rt.loop, 1);
   file_io_behind(&limiter);
-  write_csv(argc, argv);
-  ap_trace_free(&trace);
-  err = ap_rt_close(&rt, &leaks);
-  printf("leak check: %s\n", err == 0 ? "clean" : leaks.text);
-  return err == 0 ? 0 : 1;
+  return ap_demo_finish(&rt, &trace, ap_demo_csv_path(argc, argv));
 }
