@@ -7,8 +7,11 @@
 # 4. per lab: the solution gets full marks (plain and under ASan+UBSan), the
 #    starter fails every graded test, and every mutant loses the tests its
 #    patch names on its "Kills:" line;
-# 5. the book builds and its checks pass (when mk/book.mk exists).
-# LAB=NN limits step 4 to one lab.
+# 5. the book builds and its checks pass (when mk/book.mk exists);
+# 6. the classroom tools: the handout builds and grades on its own, the
+#    gradebook's CSV over good, wrong, broken and hung submissions, the CI
+#    templates parse, make watch re-grades (tools/classroom-test.sh).
+# LAB=NN limits step 4 to one lab and skips step 6.
 # Ends with "N passed, M failed"; exits 1 if anything failed.
 set -uo pipefail
 
@@ -159,6 +162,13 @@ book_tests() {
   if make -s --no-print-directory book-check > "$log" 2>&1; then ok "make book-check"; else not_ok "make book-check" "$(tail -n 40 "$log")"; fi
 }
 
+classroom_step() {
+  [ -z "${LAB:-}" ] || return 0
+  # shellcheck source=tools/classroom-test.sh
+  source tools/classroom-test.sh
+  classroom_tests
+}
+
 mkdir -p build/selftest
 for mode in debug asan; do
   make -s --no-print-directory MODE=$mode libs || { echo "selftest: the libraries do not build ($mode)"; exit 1; }
@@ -168,6 +178,7 @@ reporter_tests
 drift_check
 lab_tests
 book_tests
+classroom_step
 
 printf '\n'
 for f in "${failures[@]}"; do printf 'failed: %s\n' "$f"; done
