@@ -98,6 +98,7 @@ clean: ## remove build/
 	rm -rf build
 
 include mk/upstream.mk
+include mk/bench.mk
 include mk/classroom.mk
 
 -include $(HELPER_OBJS:.o=.d) $(GRADER_OBJS:.o=.d)
