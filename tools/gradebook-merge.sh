@@ -11,7 +11,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 PARTS=${PARTS:-}
 GRADEBOOK=${GRADEBOOK:-build/gradebook}
 
@@ -47,6 +47,8 @@ dups=$(sed -E 's/^("([^"]|"")*").*/\1/' "$tmp/rows" | uniq -d | head -n 3)
 { echo "$header"; cat "$tmp/rows"; } > "$tmp/gradebook.csv"
 rm "$tmp/rows"
 echo 1/1 > "$tmp/shard.txt" # the whole, as one unsliced run
+[ ! -e "$GRADEBOOK" ] || [ -f "$GRADEBOOK/shard.txt" ] || [ -z "$(ls -A "$GRADEBOOK")" ] ||
+  die "GRADEBOOK=$GRADEBOOK holds files that are not a gradebook's; not replacing it"
 rm -rf "$GRADEBOOK"
 mv "$tmp" "$GRADEBOOK"
 echo "gradebook-merge: $GRADEBOOK/gradebook.csv ($(($(wc -l < "$GRADEBOOK/gradebook.csv") - 1)) rows from ${#shards[@]} slices)"

@@ -21,7 +21,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 lost=
 [ "${1:-}" = --lost ] && { lost=1; shift; }
 entry=$1
@@ -51,7 +51,12 @@ write_row() { # total max (lab scores come from scores[])
     local IFS='' n
     n=$(printf '%s; ' "${notes[@]}"); csv "${n%; }"; printf '\n'
   } > "$row.tmp" && mv "$row.tmp" "$row"
-  printf '  %-32s %-10s %s/%s\n' "${entry//[[:cntrl:]]/?}" "$status" "$1" "$2"
+  local on='' off=''
+  if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    off=$'\033[0m'
+    [ "$status" = ok ] && on=$'\033[32m' || on=$'\033[31m'
+  fi
+  printf '  %-32s %s%-10s%s %s/%s\n' "${entry//[[:cntrl:]]/?}" "$on" "$status" "$off" "$1" "$2"
 }
 
 # A row without grading: every lab 0.

@@ -22,7 +22,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 SUBMISSIONS=${SUBMISSIONS:-}
 SHARD=${SHARD:-1/1}
 GRADEBOOK=${GRADEBOOK:-build/gradebook}
@@ -30,6 +30,11 @@ JOBS=${JOBS:-$(nproc 2> /dev/null || echo 2)}
 LAB=${LAB:-}
 
 die() { echo "gradebook: $*" >&2; exit 2; }
+
+# Only an earlier gradebook (or nothing) is ever deleted to make room.
+replaceable() { # dir
+  [ ! -e "$1" ] || [ -f "$1/shard.txt" ] || [ -z "$(ls -A "$1" 2> /dev/null)" ]
+}
 
 [ -n "$SUBMISSIONS" ] || die "usage: make gradebook SUBMISSIONS=dir [SHARD=k/n] [LAB=NN]"
 [ -d "$SUBMISSIONS" ] || die "SUBMISSIONS=$SUBMISSIONS is not a folder"
@@ -58,7 +63,7 @@ shard_entries() {
 
 header() {
   printf '"submission","status"'
-  printf ',"%s"' $(cat "$GRADEBOOK/labs.txt")
+  printf ',"%s"' $(cat "$GRADEBOOK/labs.txt") # lab names: NN-slug, no blanks
   printf ',"total","max","tampered","notes"\n'
 }
 
@@ -75,6 +80,7 @@ assemble() {
 }
 
 SUBMISSIONS=$(cd "$SUBMISSIONS" && pwd)
+replaceable "$GRADEBOOK" || die "GRADEBOOK=$GRADEBOOK holds files that are not a gradebook's; not replacing it"
 rm -rf "$GRADEBOOK"
 mkdir -p "$GRADEBOOK/rows" "$GRADEBOOK/results" "$GRADEBOOK/work"
 GRADEBOOK=$(cd "$GRADEBOOK" && pwd)

@@ -6,8 +6,8 @@
 # code generated from solutions/, the chapters, the README, students' CI
 # files (.github/workflows/grade.yml, .gitlab-ci.yml) and MANIFEST.sha256,
 # the checksums `make grade` checks the grader's files against. OUT.tar.gz
-# holds the same tree under one folder named like OUT, byte-for-byte the same
-# on every run from the same commit.
+# holds the same tree under one folder named like OUT; the same files give
+# the same bytes (sorted names, no owners, the last commit's time).
 #
 # Never shipped: solutions/, tests/*/mutants/, tests/*/hidden/, the helper
 # layer's own tests, the contributors' tools. The handout is checked for
@@ -24,7 +24,7 @@ LABS=${LABS:-}
 
 # Contributors' tools that need the full repository.
 DEV_TOOLS="selftest.sh stress.sh build-all.sh mkstarter.sh mkstarter.awk handout.sh
-gradebook.sh gradebook-one.sh gradebook-merge.sh classroom-test.sh"
+gradebook.sh gradebook-one.sh gradebook-merge.sh classroom-test.sh bench.sh"
 
 die() { echo "handout: $*" >&2; exit 1; }
 

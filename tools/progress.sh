@@ -11,7 +11,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 SRC=${SRC:-labs}
 RESULTS=${RESULTS:-build/results}
 

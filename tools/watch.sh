@@ -13,7 +13,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 SRC=${SRC:-labs}
 LAB=${LAB:-}
 WATCH_MAX=${WATCH_MAX:-0}
