@@ -163,6 +163,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     close_conn(req->data, BY_CLIENT);
 }
 
+/* $begin upstream-linger */
 /* Answer written: half-close, then wait for the client to close its end. */
 static void on_written(uv_write_t *req, int status)
 {
@@ -182,6 +183,7 @@ static void on_written(uv_write_t *req, int status)
   }
   uv_timer_start(&c->timer, on_linger_timeout, setting(c->up->linger_ms, 2000), 0);
 }
+/* $end upstream-linger */
 
 static void send_answer(up_conn_t *c)
 {

@@ -228,6 +228,7 @@ GRADE_TEST(fetches_every_item, .points = 4, .section = "05-capstone#the-pipeline
 
 /* ---- The limit ---------------------------------------------------------------- */
 
+/* $begin test-limit-handshake */
 /* The first 3 requests are held until all 3 are in: 3 connections open. */
 static void release_when_three_held(long item, int fault)
 {
@@ -253,6 +254,7 @@ GRADE_TEST(never_more_connections_than_the_limit, .points = 4,
     expect_fetched(i);
   expect_all_closed();
 }
+/* $end test-limit-handshake */
 
 /* ---- Completion order ------------------------------------------------------------ */
 
