@@ -5,12 +5,13 @@
  *   make run LAB=05 SRC=solutions    the reference solution
  *   demo [--n N] [--limit L] [--csv FILE] [--keep]
  *
- * The upstream serves at most 4 connections at once, answers after 40 ms,
- * resets item 3's first request, answers 500 for item 7 every time, and
- * answers item 11 slowly. The demo fetches items 0..N-1 twice, with one
- * retry each time: bounded (L connections at once, default 4), then
- * unbounded (N at once), and compares the two. Ctrl-C stops the current run
- * (cap_fetch_stop): what was fetched is kept, the rest is cancelled.
+ * The upstream serves at most 4 connections at once and answers after 40 ms.
+ * The demo fetches N items (default 24, at most 100) twice, with one retry
+ * each time: bounded (L connections at once, default 4; items 0..N-1), then
+ * unbounded (N at once; items 100..), and compares the two. In each run the
+ * upstream resets the first request of item 3 (103), answers 500 for item 7
+ * (107) every time and answers item 11 (111) late. Ctrl-C stops the current
+ * run (cap_fetch_stop): what was fetched is kept, the rest is cancelled.
  * --csv FILE writes the event trace of both runs; --keep keeps the files.
  */
 #include <stdlib.h>
@@ -129,8 +130,8 @@ static void remove_files(demo_t *d, int keep)
 {
   char path[128];
 
-  for (size_t i = 0; i < d->n && !keep; i++) {
-    snprintf(path, sizeof(path), "%s/item-%ld.txt", d->dir, d->items[i]);
+  for (size_t i = 0; i < 2 * d->n && !keep; i++) {
+    snprintf(path, sizeof(path), "%s/item-%ld.txt", d->dir, (long) (i / d->n * 100 + i % d->n));
     unlink(path);
   }
   if (!keep)
@@ -198,9 +199,11 @@ static int start_upstream(demo_t *d)
   d->up.max_conns = 4;
   d->up.latency_ms = 40;
   d->up.slow_ms = 300;
-  ap_upstream_fault(&d->up, 3, AP_UPSTREAM_RESET, 1);
-  ap_upstream_fault(&d->up, 7, AP_UPSTREAM_ERROR, -1);
-  ap_upstream_fault(&d->up, 11, AP_UPSTREAM_SLOW, -1);
+  for (long base = 0; base <= 100; base += 100) {
+    ap_upstream_fault(&d->up, base + 3, AP_UPSTREAM_RESET, 1);
+    ap_upstream_fault(&d->up, base + 7, AP_UPSTREAM_ERROR, -1);
+    ap_upstream_fault(&d->up, base + 11, AP_UPSTREAM_SLOW, -1);
+  }
   return ap_upstream_start(&d->rt.loop, &d->up);
 }
 
@@ -209,9 +212,12 @@ static void start_run(demo_t *d)
   run_t *run = &d->runs[d->current];
   int err = start_upstream(d);
 
-  printf("\n%s run: %zu items, at most %ld connection%s at once, 1 retry\n", run->name, d->n,
-         run->limit, run->limit > 1 ? "s" : "");
-  ap_trace_add(&d->trace, "run", (long) d->current, run->limit);
+  /* Items 0.. in the first run, 100.. in the second: one trace, distinct rows. */
+  for (size_t i = 0; i < d->n; i++)
+    d->items[i] = (long) (d->current * 100 + i);
+  printf("\n%s run: items %ld..%ld, at most %ld connection%s at once, 1 retry\n", run->name,
+         d->items[0], d->items[d->n - 1], run->limit, run->limit > 1 ? "s" : "");
+  ap_trace_add(&d->trace, "run", -1, run->limit);
   memset(&d->f, 0, sizeof(d->f));
   d->f.data = d;
   d->f.port = d->up.port;
@@ -243,7 +249,7 @@ static void parse_args(demo_t *d, int argc, char **argv, const char **csv, int *
     else
       fprintf(stderr, "demo: ignoring %s\n", argv[i]);
   }
-  if (d->n < 1 || d->n > 1000)
+  if (d->n < 1 || d->n > 100)
     d->n = 24;
   if (d->runs[0].limit < 1)
     d->runs[0].limit = 4;
@@ -275,8 +281,6 @@ int main(int argc, char **argv)
     perror("demo");
     return 1;
   }
-  for (size_t i = 0; i < d.n; i++)
-    d.items[i] = (long) i;
   d.tty = isatty(STDOUT_FILENO);
   ap_rt_init(&d.rt);
   ap_trace_init(&d.trace, &d.rt.loop);
@@ -284,7 +288,7 @@ int main(int argc, char **argv)
   d.sigint.data = &d;
   uv_signal_start(&d.sigint, on_sigint, SIGINT);
   printf("fetching into %s; the upstream: 4 connections at most, 40 ms per answer,\n"
-         "item 3 reset once, item 7 always 500, item 11 slow (Ctrl-C stops)\n", d.dir);
+         "items 3 and 103 reset once, 7 and 107 always 500, 11 and 111 slow (Ctrl-C stops)\n", d.dir);
   start_run(&d);
   ap_rt_run(&d.rt);
   remove_files(&d, keep);

@@ -187,7 +187,7 @@ static void all_done(cap_fetch_t *f)
   free(f->tasks);
   f->tasks = NULL;
   f->summary.ms = (uv_hrtime() - f->t0) / 1000000;
-  trace(f, "done", 0, (long) f->summary.fetched);
+  trace(f, "done", -1, (long) f->summary.fetched);
   f->done(f, &f->summary);
 }
 
@@ -282,7 +282,7 @@ int cap_fetch_stop(cap_fetch_t *f)
   if (f->stopping || f->tasks == NULL)
     return UV_EALREADY;
   f->stopping = 1;
-  trace(f, "stop", 0, (long) f->reported);
+  trace(f, "stop", -1, (long) f->reported);
   for (size_t i = 0; i < f->n; i++)
     if (f->tasks[i].state != CAP_DONE)
       cancel_task(&f->tasks[i]);
