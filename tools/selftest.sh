@@ -7,11 +7,13 @@
 # 4. per lab: the solution gets full marks (plain and under ASan+UBSan), the
 #    starter fails every graded test, and every mutant loses the tests its
 #    patch names on its "Kills:" line;
-# 5. the book builds and its checks pass (when mk/book.mk exists);
-# 6. the classroom tools: the handout builds and grades on its own, the
+# 5. the benchmarks run once with tiny sizes (make bench-smoke; speed is
+#    judged by make bench only);
+# 6. the book builds and its checks pass (when mk/book.mk exists);
+# 7. the classroom tools: the handout builds and grades on its own, the
 #    gradebook's CSV over good, wrong, broken and hung submissions, the CI
 #    templates parse, make watch re-grades (tools/classroom-test.sh).
-# LAB=NN limits step 4 to one lab and skips step 6.
+# LAB=NN limits step 4 to one lab and skips step 7.
 # Ends with "N passed, M failed"; exits 1 if anything failed.
 set -uo pipefail
 
@@ -169,6 +171,19 @@ classroom_step() {
   classroom_tests
 }
 
+# The benchmarks once, with tiny sizes: they build, run, and write their
+# files. Speed is never judged here (make bench does that).
+bench_smoke() {
+  [ -f mk/bench.mk ] || return 0
+  step "benchmarks: smoke run (make bench-smoke)"
+  local log=build/selftest/bench-smoke.log
+  if make -s --no-print-directory bench-smoke > "$log" 2>&1 && [ -s build/bench-smoke/summary.md ]; then
+    ok "make bench-smoke"
+  else
+    not_ok "make bench-smoke" "$(tail -n 40 "$log")"
+  fi
+}
+
 mkdir -p build/selftest
 for mode in debug asan; do
   make -s --no-print-directory MODE=$mode libs || { echo "selftest: the libraries do not build ($mode)"; exit 1; }
@@ -177,6 +192,7 @@ helper_tests
 reporter_tests
 drift_check
 lab_tests
+bench_smoke
 book_tests
 classroom_step
 
