@@ -61,7 +61,11 @@ else
   GRADE_LAB=00
 fi
 
-rm -rf "$OUT" && mkdir -p "$OUT/runs"
+# OUT may also hold the programs (build/bench/bin, obj, lib): remove only results.
+rm -rf "$OUT/runs" "$OUT/grade-src" "$OUT/grade-results" "$OUT"/*.csv "$OUT"/*.svg "$OUT"/*.dat \
+  "$OUT/summary.md" "$OUT/machine.txt" "$OUT/notes.txt"
+mkdir -p "$OUT/runs"
+[ -x "$BIN/fanout" ] || { echo "bench: $BIN/fanout missing: run make bench-bins" >&2; exit 2; }
 failures=()
 note() { printf 'bench: %s\n' "$*"; echo "$*" >> "$OUT/notes.txt"; }
 
@@ -308,7 +312,7 @@ set style fill solid 0.6 border -1
 set boxwidth 0.6
 set logscale y
 set grid ytics
-set xtics rotate by -30
+set xtics rotate by -30 noenhanced
 unset key
 set ylabel 'CPU time per job (ns, log scale)'
 plot '$OUT/fanout.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa', \
@@ -325,12 +329,13 @@ plot_sweep() {
   gnuplot << EOF2
 $SVG_TERM
 set output '$OUT/sweep.svg'
-set multiplot layout 2,1 title "fetch_all against the echo server (max\\\\_conns $SWEEP_MAX), $SWEEP_N requests per limit\n{/*0.8 $MACHINE}"
+set multiplot layout 2,1 title "fetch\\\\_all against the echo server (max\\\\_conns $SWEEP_MAX), $SWEEP_N requests per limit\n{/*0.8 $MACHINE}"
 set logscale x 2
 set grid
-set key top right
+set key center left
 set arrow from $SWEEP_MAX, graph 0 to $SWEEP_MAX, graph 1 nohead dt 2 lc rgb '#888888'
 set ylabel 'requests/s served'
+set yrange [0:*]
 set y2label 'rejected (%)'
 set y2range [0:100]
 set y2tics
@@ -341,6 +346,8 @@ unset y2label
 unset y2tics
 set ytics mirror
 set logscale y
+set yrange [*:*]
+set key top left
 set xlabel 'limit (permits of the semaphore)'
 set ylabel 'latency of a served request (µs)'
 plot '$OUT/sweep.dat' using 1:4 with linespoints lw 2 lc rgb '#228833' title 'p50', \
