@@ -130,6 +130,12 @@ static void on_done(cap_fetch_t *f, const cap_summary_t *s)
   ap_upstream_drain(&up, NULL);
 }
 
+/* Faults the item at index i of the fetch: see ap_upstream_fault. */
+static void add_fault(long i, int kind, int times)
+{
+  EXPECT_ERR("ap_upstream_fault()", 0, ap_upstream_fault(&up, FIRST_ITEM + i, kind, times));
+}
+
 /* Starts the upstream (its settings and faults set by the test) and a fetch
  * of n items, FIRST_ITEM, FIRST_ITEM + 1, ... */
 static void start_fetch(size_t n, long limit, int retries)
@@ -312,7 +318,7 @@ GRADE_TEST(results_in_completion_order, .points = 3, .section = "05-capstone#res
   char seen[256] = "";
 
   up.latency_ms = 1;
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM, AP_UPSTREAM_HOLD, 1));
+  add_fault(0, AP_UPSTREAM_HOLD, 1);
   result_hook = release_first_at_n_minus_1;
   uv_check_init(grade_loop(), &watcher);
   uv_check_start(&watcher, watch_stores);
@@ -339,8 +345,8 @@ GRADE_TEST(failures_are_reported_per_item, .points = 3, .section = "05-capstone#
                    "stop, cancel or slow down the other items.")
 {
   up.latency_ms = 1;
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 2, AP_UPSTREAM_RESET, -1));
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 5, AP_UPSTREAM_ERROR, -1));
+  add_fault(2, AP_UPSTREAM_RESET, -1);
+  add_fault(5, AP_UPSTREAM_ERROR, -1);
   start_fetch(8, 3, 0);
   finish_fetch();
   expect_not_fetched(2, UV_ECONNRESET, 1);
@@ -359,9 +365,9 @@ GRADE_TEST(retries_are_bounded, .points = 3, .section = "05-capstone#failures-an
                    "as soon as one of them succeeds.")
 {
   up.latency_ms = 1;
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 1, AP_UPSTREAM_RESET, 1));
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 4, AP_UPSTREAM_ERROR, 2));
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 6, AP_UPSTREAM_ERROR, -1));
+  add_fault(1, AP_UPSTREAM_RESET, 1);
+  add_fault(4, AP_UPSTREAM_ERROR, 2);
+  add_fault(6, AP_UPSTREAM_ERROR, -1);
   start_fetch(8, 3, 2);
   finish_fetch();
   expect_fetched(1);
@@ -379,9 +385,9 @@ GRADE_TEST(every_connection_is_closed, .points = 3, .section = "05-capstone#clos
                    "end the using block's body, so that its exit closes the connection.")
 {
   up.latency_ms = 1;
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 1, AP_UPSTREAM_RESET, -1));
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 3, AP_UPSTREAM_ERROR, -1));
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 6, AP_UPSTREAM_ERROR, 1));
+  add_fault(1, AP_UPSTREAM_RESET, -1);
+  add_fault(3, AP_UPSTREAM_ERROR, -1);
+  add_fault(6, AP_UPSTREAM_ERROR, 1);
   start_fetch(8, 2, 1);
   finish_fetch();
   expect_all_closed();
@@ -469,8 +475,8 @@ GRADE_TEST(stop_finishes_cleanly, .points = 4, .section = "05-capstone#stopping"
                    "nothing; done still comes once, after the last result.")
 {
   up.latency_ms = 1;
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 4, AP_UPSTREAM_HOLD, 1));
-  EXPECT_ERR("fault", 0, ap_upstream_fault(&up, FIRST_ITEM + 5, AP_UPSTREAM_HOLD, 1));
+  add_fault(4, AP_UPSTREAM_HOLD, 1);
+  add_fault(5, AP_UPSTREAM_HOLD, 1);
   request_hook = stop_when_two_held;
   start_fetch(10, 2, 1);
   finish_fetch();
