@@ -125,6 +125,8 @@ grade_mutant() { # lab patch
   out=$dir/results
   rm -rf "$dir" && mkdir -p "$dir/src"
   cp -r "solutions/$lab" "$dir/src/$lab"
+  # A lab that builds on earlier ones (its "uses" file) needs them beside it.
+  for dep in $(cat "solutions/$lab/uses" 2> /dev/null); do cp -r "solutions/$dep" "$dir/src/$dep"; done
   if [ -z "$kills" ] || ! patch -s -p1 -d "$dir/src/$lab" < "$patch" > "$dir/patch.log" 2>&1; then
     not_ok "$lab mutant $name: applies and names its target tests" "$(cat "$dir/patch.log")"
     return
