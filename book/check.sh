@@ -1,3 +1,160 @@
 #!/usr/bin/env bash
-# check.sh — placeholder while the book's checks are written.
-exit 0
+# check.sh BOOK_DIR — `make book-check`: reads the built book like a reader would.
+#
+# Run by mk/book.mk after `make book` (BOOK_CHAPTERS: the chapter files).
+#  1. include-code.lua cuts snippets right and refuses broken markers;
+#  2. every included code block is its source's lines (no drift), no C is
+#     written by hand, every chapter page shows included code;
+#  3. every `.section = "NN-slug#anchor"` of the graded tests is an id on
+#     that chapter's page (the grader's hints point at it);
+#  4. every chapter page shows a timeline drawn from its lab's demo;
+#  5. the pages work offline (no http(s) stylesheet, script or image);
+#  6. links and anchors: linkchecker from index.html (anchors checked), the
+#     one-page book's links and its internal anchors;
+#  7. the EPUB is valid (epubcheck);
+#  8. headless Chromium renders every page with its title and code, and
+#     takes BOOK_DIR/screenshot.png (laptop) and screenshot-phone.png.
+# Ends with "book-check: N passed, M failed"; exits 1 if anything failed.
+set -uo pipefail
+
+book=${1:-build/book}
+read -r -a chapters <<< "${BOOK_CHAPTERS:-$(echo chapters/[0-9][0-9]-*.md)}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+not_ok() {
+  failed=$((failed + 1))
+  printf '  FAIL  %s\n' "$1"
+  [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 30 | sed 's/^/        /'
+  return 0
+}
+# check LABEL COMMAND...: ok when the command succeeds; shows its output if not.
+check() {
+  local label=$1 out
+  shift
+  if out=$("$@" 2>&1); then ok "$label${out:+: $(tail -n 1 <<< "$out")}"; else not_ok "$label" "$out"; fi
+}
+
+page_of() { echo "$book/$(basename "$1" .md).html"; }
+
+grader_anchors() {
+  local file section name anchor page bad="" n=0
+  while IFS=: read -r file section; do
+    section=${section#*\"}; section=${section%\"*}
+    name=${section%%#*}; anchor=${section#*#}
+    case "$name" in [0-9][0-9]-*) ;; *) continue ;; esac
+    n=$((n + 1))
+    page=$book/$name.html
+    if [ ! -f "$page" ]; then
+      bad+="$file: .section \"$section\": chapters/$name.md is not in the book"$'\n'
+    elif ! grep -q "id=\"$anchor\"" "$page"; then
+      bad+="$file: .section \"$section\": no id \"$anchor\" in chapters/$name.md"$'\n'
+    fi
+  done < <(grep -Ho '\.section *= *"[^"]*"' tests/*/*.c | sort -u)
+  [ -z "$bad" ] || { printf '%s' "$bad"; return 1; }
+  echo "$n hint sections name existing ids"
+}
+
+timelines() {
+  local ch page svg bad=""
+  for ch in "${chapters[@]}"; do
+    page=$(page_of "$ch")
+    svg=$(grep -o '<img src="img/[^"]*-timeline\.svg"' "$page" | head -n 1 | sed 's/.*src="//; s/"$//')
+    if [ -z "$svg" ]; then
+      bad+="$ch: no timeline (add a \`::: {.timeline lab=\"NN-slug\"}\` div; its lab needs solutions/NN-slug/demo.c --csv)"$'\n'
+    elif ! xmllint --noout "$book/$svg" 2> /dev/null; then
+      bad+="$page: $svg is missing or not well-formed SVG"$'\n'
+    fi
+  done
+  [ -z "$bad" ] || { printf '%s' "$bad"; return 1; }
+  echo "${#chapters[@]} chapter pages show a timeline of a real run"
+}
+
+offline() {
+  if grep -nE '<(link|script|img)[^>]*(href|src)="(https?:)?//' "$book"/*.html; then
+    return 1
+  fi
+  echo "no page loads anything from the network"
+}
+
+# Links, with anchors, of every page but the one-page book, whose ~N
+# anchors would make linkchecker reload the whole book N times.
+linkcheck_pages() {
+  printf '[checking]\nthreads=4\n[AnchorCheck]\n' > "$tmp/anchors.rc"
+  linkchecker --config="$tmp/anchors.rc" --no-status --ignore-url='/book\.html' \
+    "file://$PWD/$book/index.html" > "$tmp/lc.out" 2>&1 ||
+    { sed -n '/^Start checking/,$p' "$tmp/lc.out"; return 1; }
+  grep -o '[0-9]* links in [0-9]* URLs checked.*' "$tmp/lc.out"
+}
+
+# The one-page book: its links by linkchecker, its anchors here.
+linkcheck_single() {
+  printf '[checking]\nthreads=4\n' > "$tmp/plain.rc"
+  linkchecker --config="$tmp/plain.rc" --no-status "file://$PWD/$book/book.html" > "$tmp/lc1.out" 2>&1 ||
+    { sed -n '/^Start checking/,$p' "$tmp/lc1.out"; return 1; }
+  local missing
+  missing=$(comm -23 <(grep -o 'href="#[^"]*"' "$book/book.html" | sed 's/href="#//; s/"$//' | sort -u) \
+                     <(grep -o ' id="[^"]*"' "$book/book.html" | sed 's/ id="//; s/"$//' | sort -u))
+  [ -z "$missing" ] || { echo "book.html links to missing anchors: $missing"; return 1; }
+  echo "book.html: links and $(grep -o 'href="#' "$book/book.html" | wc -l) internal links resolve"
+}
+
+epub_check() {
+  local epubcheck=(epubcheck)
+  # Debian's epubcheck is a jar run through binfmt_misc, absent in containers.
+  epubcheck --version > /dev/null 2>&1 || epubcheck=(java -jar /usr/share/java/epubcheck.jar)
+  "${epubcheck[@]}" -q "$book/book.epub" 2>&1 || return 1
+  echo "book.epub is valid EPUB 3"
+}
+
+chromium_run() { # extra chromium arguments...
+  local profile
+  profile=$(mktemp -d "$tmp/profile.XXXXXX")
+  timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$profile" --hide-scrollbars "$@" 2> /dev/null
+}
+
+# Each page as Chromium builds it: a title, and on chapter pages included
+# code and the timeline figure.
+browser_pages() {
+  local page dom bad="" n=0
+  for page in "$book/index.html" "$book/book.html" $(for ch in "${chapters[@]}"; do page_of "$ch"; done); do
+    dom=$(chromium_run --dump-dom "file://$PWD/$page")
+    n=$((n + 1))
+    case "$dom" in *"<h1"*) ;; *) bad+="$page: Chromium shows no <h1> (${#dom} bytes of DOM)"$'\n'; continue ;; esac
+    case "$page" in */index.html | */book.html) continue ;; esac
+    case "$dom" in *'class="sourceCode c"'*) ;; *) bad+="$page: Chromium shows no C code block"$'\n' ;; esac
+    case "$dom" in *'<figure>'*'-timeline.svg'*) ;; *) bad+="$page: Chromium shows no timeline figure"$'\n' ;; esac
+  done
+  [ -z "$bad" ] || { printf '%s' "$bad"; return 1; }
+  echo "$n pages render with their code"
+}
+
+screenshots() {
+  local page
+  page=$(page_of "${chapters[0]}")
+  rm -f "$book/screenshot.png" "$book/screenshot-phone.png"
+  chromium_run --window-size=1280,1800 --screenshot="$PWD/$book/screenshot.png" "file://$PWD/$page" > /dev/null
+  chromium_run --window-size=390,1600 --screenshot="$PWD/$book/screenshot-phone.png" "file://$PWD/$page" > /dev/null
+  [ -s "$book/screenshot.png" ] && [ -s "$book/screenshot-phone.png" ] || return 1
+  echo "$book/screenshot.png, screenshot-phone.png ($(basename "$page"))"
+}
+
+echo "book-check: ${#chapters[@]} chapters in $book"
+[ "${#chapters[@]}" -gt 0 ] || { not_ok "there are chapters (chapters/NN-slug.md)"; echo "book-check: $passed passed, $failed failed"; exit 1; }
+check "include-code.lua cuts and refuses" book/test-include.sh
+check "code blocks match their sources" book/verify-snippets.sh "$book" "${chapters[@]}"
+check "grader hints name ids in the chapters" grader_anchors
+check "timelines" timelines
+check "works offline" offline
+check "links and anchors (linkchecker)" linkcheck_pages
+check "one-page book links (linkchecker) and anchors" linkcheck_single
+check "EPUB (epubcheck)" epub_check
+check "pages in headless Chromium" browser_pages
+check "screenshots" screenshots
+echo "book-check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -30,10 +30,10 @@ local function fail(path, snippet, why)
   error("include-code: " .. input .. ": " .. what .. ": " .. why, 0)
 end
 
-local function read_lines(path)
+local function read_lines(path, name)
   local f = io.open(path, "r")
   if f == nil then
-    fail(path, nil, "cannot open the file (paths are relative to the repository root)")
+    fail(path, name, "cannot open the file (paths are relative to the repository root)")
   end
   local lines = {}
   for line in f:lines() do
@@ -144,7 +144,7 @@ function CodeBlock(block)
   if block.text:match("%S") then
     fail(path, name, "the block must be empty: its text comes from the file")
   end
-  local lines = read_lines(path)
+  local lines = read_lines(path, name)
   local first, last = 1, #lines
   if name then
     first, last = find_region(lines, path, name)

@@ -16,10 +16,12 @@ BOOK_DEMOS := $(patsubst solutions/%/demo.c,%,$(wildcard solutions/[0-9][0-9]-*/
 BOOK_SVGS := $(BOOK_DEMOS:%=$(BOOK)/img/%-timeline.svg)
 BOOK_PAGES := $(BOOK)/index.html $(BOOK_NAMES:%=$(BOOK)/%.html)
 # Anything a page may show: the chapters, the build's files, the sources.
-BOOK_INPUTS := $(BOOK_CHAPTERS) $(wildcard book/*.lua book/*.html book/*.yaml book/*.md) \
+BOOK_INPUTS := $(BOOK_CHAPTERS) $(wildcard book/*.lua book/*.html book/*.yaml book/*.md book/*.sed) \
 	$(wildcard solutions/*/*.[ch] helpers/*.[ch] grader/*.[ch] tests/*/*.c)
 BOOK_PANDOC := pandoc -d book/pandoc.yaml -M book-chapters="$(BOOK_CHAPTERS)" -M book-img-dir=$(BOOK)/img
 BOOK_HTML := $(BOOK_PANDOC) -t html5 --template=book/page.html
+# Writes the HTML of $(1) with pandoc options $(2) into $@.
+book_html = $(BOOK_HTML) $(2) -o $@.tmp $(1) && sed -f book/line-anchors.sed $@.tmp > $@ && rm $@.tmp
 
 vpath %.md $(sort $(dir $(BOOK_CHAPTERS)))
 
@@ -53,13 +55,13 @@ $(BOOK)/book.css: book/book.css
 
 # Pages only need the pictures to exist: order-only.
 $(BOOK)/index.html: book/intro.md $(BOOK_INPUTS) | $(BOOK)/book.css $(BOOK_SVGS)
-	@$(BOOK_HTML) -M book-mode=index -M book-index -o $@ $<
+	@$(call book_html,$<,-M book-mode=index -M book-index)
 
 $(BOOK)/%.html: %.md $(BOOK_INPUTS) | $(BOOK)/book.css $(BOOK_SVGS)
-	@$(BOOK_HTML) -M book-mode=page -o $@ $<
+	@$(call book_html,$<,-M book-mode=page)
 
 $(BOOK)/book.html: book/intro.md $(BOOK_INPUTS) | $(BOOK)/book.css $(BOOK_SVGS)
-	@$(BOOK_HTML) -M book-mode=single -M book-single --toc --toc-depth=2 -o $@ $<
+	@$(call book_html,$<,-M book-mode=single -M book-single --toc --toc-depth=2)
 
 $(BOOK)/book.epub: book/intro.md book/epub.css $(BOOK_INPUTS) | $(BOOK_SVGS)
 	@$(BOOK_PANDOC) -M book-mode=single -t epub3 --css=book/epub.css --toc --toc-depth=2 \
