@@ -433,13 +433,13 @@ local function index(doc)
     end
     items[#items + 1] = item
   end
-  doc.blocks:insert(pandoc.Header(2, { pandoc.Str("Contents") }, { id = "contents" }))
-  doc.blocks:insert(pandoc.Div({ pandoc.BulletList(items) }, { class = "book-toc" }))
   doc.blocks:insert(pandoc.Para({
     pandoc.Str("The whole book: "), pandoc.Link({ pandoc.Str("one page") }, "book.html"),
     pandoc.Str(", "), pandoc.Link({ pandoc.Str("EPUB") }, "book.epub"),
     pandoc.Str(", "), pandoc.Link({ pandoc.Str("PDF") }, "book.pdf"), pandoc.Str("."),
   }))
+  doc.blocks:insert(pandoc.Header(2, { pandoc.Str("Contents") }, { id = "contents" }))
+  doc.blocks:insert(pandoc.Div({ pandoc.BulletList(items) }, { class = "book-toc" }))
   doc.blocks = rewrite_links(doc.blocks, nil)
   set_nav(doc.meta, nil, chapters[1])
   doc.meta.pagetitle = stringify(doc.meta.title or "")
