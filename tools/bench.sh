@@ -101,15 +101,22 @@ sed 's/^/  /' "$OUT/machine.txt"
 
 # ---- running and medians ------------------------------------------------------------
 
-# measure NAME CMD...: runs CMD $RUNS times, its result lines into runs/NAME.csv.
+# measure NAME CMD...: each CMD is one command line (words split at spaces):
+# RUNS rounds, each command once per round, so that a change in the machine's
+# background load falls on every variant alike. Result lines: runs/NAME.csv.
 measure() {
-  local name=$1 i; shift
+  local name=$1 i cmd; shift
+  local -A failed=()
   for ((i = 1; i <= RUNS; i++)); do
-    if ! "$@" >> "$OUT/runs/$name.csv" 2>> "$OUT/runs/$name.err"; then
-      failures+=("$name: $* (see $OUT/runs/$name.err)")
-      note "FAILED: $*"
-      return 1
-    fi
+    for cmd in "$@"; do
+      [ -n "${failed[$cmd]:-}" ] && continue
+      # shellcheck disable=SC2086
+      if ! $cmd >> "$OUT/runs/$name.csv" 2>> "$OUT/runs/$name.err"; then
+        failed[$cmd]=1
+        failures+=("$name: $cmd (see $OUT/runs/$name.err)")
+        note "FAILED: $cmd"
+      fi
+    done
   done
 }
 
@@ -130,7 +137,7 @@ medians() {
             key = order[i]; line = key
             for (j = 4; j <= width[key]; j++) {
               if ((key, j) in text) { line = line OFS text[key, j]; continue }
-              m = median(key, j); line = line OFS (m == int(m) ? sprintf("%d", m) : sprintf("%.2f", m)) }
+              m = median(key, j); line = line OFS (m == int(m) ? sprintf("%.0f", m) : sprintf("%.2f", m)) }
             print line } }'
 }
 
@@ -152,39 +159,47 @@ value() { # name variant column [param]
 # ---- 1. bounded fan-out ------------------------------------------------------------
 
 echo "bench: 1. bounded fan-out: $FAN_N zero-delay jobs, limit $FAN_LIMIT"
-for v in raw fetch_all stream; do measure fanout "$BIN/fanout" "$v" "$FAN_N" "$FAN_LIMIT"; done
-[ -n "$PY" ] && measure fanout "$PY" bench/asyncio_bench.py fanout "$FAN_N" "$FAN_LIMIT"
-[ -n "$UVPY" ] && measure fanout "$UVPY" bench/asyncio_bench.py --uvloop fanout "$FAN_N" "$FAN_LIMIT"
+cmds=()
+for v in raw fetch_all stream; do cmds+=("$BIN/fanout $v $FAN_N $FAN_LIMIT"); done
+[ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py fanout $FAN_N $FAN_LIMIT")
+[ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop fanout $FAN_N $FAN_LIMIT")
+measure fanout "${cmds[@]}"
 write_csv fanout "$COLUMNS_C"
 
 # ---- 2. completion order -----------------------------------------------------------
 
 echo "bench: 2. completion order: $ORDER_N operations"
-for v in raw gather as_completed; do measure order "$BIN/order" "$v" "$ORDER_N"; done
+cmds=()
+for v in raw gather as_completed; do cmds+=("$BIN/order $v $ORDER_N"); done
 for v in gather as_completed; do
-  [ -n "$PY" ] && measure order "$PY" bench/asyncio_bench.py order "$v" "$ORDER_N"
-  [ -n "$UVPY" ] && measure order "$UVPY" bench/asyncio_bench.py --uvloop order "$v" "$ORDER_N"
+  [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py order $v $ORDER_N")
+  [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop order $v $ORDER_N")
 done
+measure order "${cmds[@]}"
 write_csv order "$COLUMNS_C"
 
 # ---- 3. offloading -------------------------------------------------------------------
 
 echo "bench: 3. offloading: $OFF_N round trips at depths $OFF_DEPTHS; loop lag"
+cmds=()
 for d in $OFF_DEPTHS; do
-  for v in raw to_thread; do measure offload "$BIN/offload" "$v" "$OFF_N" "$d"; done
-  [ -n "$PY" ] && measure offload "$PY" bench/asyncio_bench.py offload "$OFF_N" "$d"
-  [ -n "$UVPY" ] && measure offload "$UVPY" bench/asyncio_bench.py --uvloop offload "$OFF_N" "$d"
+  for v in raw to_thread; do cmds+=("$BIN/offload $v $OFF_N $d"); done
+  [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py offload $OFF_N $d")
+  [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop offload $OFF_N $d")
 done
+measure offload "${cmds[@]}"
 write_csv offload "$COLUMNS_C"
-for v in inline offload; do
-  measure lag "$BIN/lag" "$v" "$LAG_MS" "$LAG_BLOCK" "$OUT/runs/lag-$v.series.csv"
-done
+# The plot shows the series of the last round.
+measure lag "$BIN/lag inline $LAG_MS $LAG_BLOCK $OUT/runs/lag-inline.series.csv" \
+  "$BIN/lag offload $LAG_MS $LAG_BLOCK $OUT/runs/lag-offload.series.csv"
 write_csv lag "$COLUMNS_C,max_gap_us,p99_gap_us,p50_gap_us,blocks"
 
 # ---- 4. semaphore sweep against the echo server -------------------------------------------
 
 echo "bench: 4. fetch_all against an echo server of max_conns $SWEEP_MAX, limits $SWEEP_LIMITS"
-for l in $SWEEP_LIMITS; do measure sweep "$BIN/sweep" "$l" "$SWEEP_N" "$SWEEP_MAX"; done
+cmds=()
+for l in $SWEEP_LIMITS; do cmds+=("$BIN/sweep $l $SWEEP_N $SWEEP_MAX"); done
+measure sweep "${cmds[@]}"
 write_csv sweep "$COLUMNS_C,ok,rejected,errors,throughput_rps,p50_us,p99_us,max_conns"
 
 # ---- 5. the grader ------------------------------------------------------------------------
@@ -200,6 +215,7 @@ grade_once() {
   echo "grade,$label,0,1,$((t1 - t0)),$((t1 - t0)),0,0,0,${score:-?}" >> "$OUT/runs/grade.csv"
 }
 
+# 5. The grader: its own rounds (cold, then warm), a line each in runs/grade.csv.
 echo "bench: 5. make grade SRC=solutions${GRADE_LAB:+ LAB=$GRADE_LAB}: cold, then warm"
 rm -rf "$OUT/grade-src" && cp -r solutions "$OUT/grade-src"
 grade_abs=$(cd "$OUT/grade-src" && pwd)
