@@ -4,6 +4,7 @@
 #   make bench              every benchmark, BENCH_RUNS times (default 5), the
 #                           median of each: build/bench/*.csv, *.svg (gnuplot),
 #                           summary.md (the targets, pass/miss), machine.txt
+#   make bench-plots        redraw the plots and the summary from build/bench/*.csv
 #   make bench-smoke        each benchmark once with tiny sizes, into
 #                           build/bench-smoke/ (part of make check)
 #
@@ -34,6 +35,11 @@ BENCH_HELPER_OBJS := $(patsubst %.c,$(BENCH)/obj/%.o,$(wildcard helpers/*.c))
 bench: deps-dev ## benchmarks vs raw libuv and asyncio: build/bench/ (slow; BENCH_RUNS=5)
 	@$(MAKE) --no-print-directory -s bench-bins
 	@BENCH_RUNS=$(BENCH_RUNS) tools/bench.sh full $(BENCH)
+
+.PHONY: bench-plots
+bench-plots: ## redraw the benchmark plots and summary from build/bench/*.csv
+	@$(MAKE) --no-print-directory -s bench-bins
+	@BENCH_REPLOT=1 tools/bench.sh full $(BENCH)
 
 .PHONY: bench-smoke
 bench-smoke: ## each benchmark once, tiny sizes: build/bench-smoke/

@@ -7,6 +7,9 @@
 #                               OUT/NAME.svg (gnuplot), OUT/summary.md (the
 #                               targets, pass/miss), OUT/machine.txt
 #   tools/bench.sh smoke OUT    the same with tiny sizes, once: does it all work?
+#   BENCH_REPLOT=1 tools/bench.sh full OUT
+#                               measures nothing: redraws the plots and the
+#                               summary from the CSVs already in OUT
 #   tools/bench.sh book-svg NAME BENCH_DIR DEST
 #                               the book's copy of plot NAME: BENCH_DIR/NAME.svg
 #                               when make bench made it, else a placeholder
@@ -61,9 +64,14 @@ else
   GRADE_LAB=00
 fi
 
-# OUT may also hold the programs (build/bench/bin, obj, lib): remove only results.
-rm -rf "$OUT/runs" "$OUT/grade-src" "$OUT/grade-results" "$OUT"/*.csv "$OUT"/*.svg "$OUT"/*.dat \
-  "$OUT/summary.md" "$OUT/machine.txt" "$OUT/notes.txt"
+REPLOT=${BENCH_REPLOT:-}
+if [ -n "$REPLOT" ]; then
+  [ -f "$OUT/machine.txt" ] || { echo "bench: nothing to redraw in $OUT: run make bench" >&2; exit 2; }
+else
+  # OUT may also hold the programs (build/bench/bin, obj, lib): remove only results.
+  rm -rf "$OUT/runs" "$OUT/grade-src" "$OUT/grade-results" "$OUT"/*.csv "$OUT"/*.svg "$OUT"/*.dat \
+    "$OUT/summary.md" "$OUT/machine.txt" "$OUT/notes.txt"
+fi
 mkdir -p "$OUT/runs"
 [ -x "$BIN/fanout" ] || { echo "bench: $BIN/fanout missing: run make bench-bins" >&2; exit 2; }
 failures=()
@@ -94,10 +102,12 @@ describe_machine() {
   echo "runs: $RUNS (median of each column)"
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 }
-describe_machine > "$OUT/machine.txt"
+if [ -z "$REPLOT" ]; then
+  describe_machine > "$OUT/machine.txt"
+  [ -n "$PY" ] || note "python3 not found: the asyncio rows are left out"
+  [ -n "$UVPY" ] || note "uvloop does not import (Debian: python3-uvloop): the uvloop rows are left out"
+fi
 sed 's/^/  /' "$OUT/machine.txt"
-[ -n "$PY" ] || note "python3 not found: the asyncio rows are left out"
-[ -n "$UVPY" ] || note "uvloop does not import (Debian: python3-uvloop): the uvloop rows are left out"
 
 # ---- running and medians ------------------------------------------------------------
 
@@ -156,63 +166,65 @@ value() { # name variant column [param]
     $2 == var && (par == "" || $3 == par) { print $(idx[col]); exit }' "$OUT/$1.csv"
 }
 
-# ---- 1. bounded fan-out ------------------------------------------------------------
+# Every measurement, in the order of the issue; skipped by BENCH_REPLOT.
+measure_all() {
+  # ---- 1. bounded fan-out ------------------------------------------------------------
 
-echo "bench: 1. bounded fan-out: $FAN_N zero-delay jobs, limit $FAN_LIMIT"
-cmds=()
-for v in raw fetch_all stream; do cmds+=("$BIN/fanout $v $FAN_N $FAN_LIMIT"); done
-[ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py fanout $FAN_N $FAN_LIMIT")
-[ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop fanout $FAN_N $FAN_LIMIT")
-measure fanout "${cmds[@]}"
-write_csv fanout "$COLUMNS_C"
+  echo "bench: 1. bounded fan-out: $FAN_N zero-delay jobs, limit $FAN_LIMIT"
+  cmds=()
+  for v in raw fetch_all stream; do cmds+=("$BIN/fanout $v $FAN_N $FAN_LIMIT"); done
+  [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py fanout $FAN_N $FAN_LIMIT")
+  [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop fanout $FAN_N $FAN_LIMIT")
+  measure fanout "${cmds[@]}"
+  write_csv fanout "$COLUMNS_C"
 
-# ---- 2. completion order -----------------------------------------------------------
+  # ---- 2. completion order -----------------------------------------------------------
 
-echo "bench: 2. completion order: $ORDER_N operations"
-cmds=()
-for v in raw gather as_completed; do cmds+=("$BIN/order $v $ORDER_N"); done
-for v in gather as_completed; do
-  [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py order $v $ORDER_N")
-  [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop order $v $ORDER_N")
-done
-measure order "${cmds[@]}"
-write_csv order "$COLUMNS_C"
+  echo "bench: 2. completion order: $ORDER_N operations"
+  cmds=()
+  for v in raw gather as_completed; do cmds+=("$BIN/order $v $ORDER_N"); done
+  for v in gather as_completed; do
+    [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py order $v $ORDER_N")
+    [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop order $v $ORDER_N")
+  done
+  measure order "${cmds[@]}"
+  write_csv order "$COLUMNS_C"
 
-# ---- 3. offloading -------------------------------------------------------------------
+  # ---- 3. offloading -------------------------------------------------------------------
 
-echo "bench: 3. offloading: $OFF_N round trips at depths $OFF_DEPTHS; loop lag"
-cmds=()
-for d in $OFF_DEPTHS; do
-  for v in raw to_thread; do cmds+=("$BIN/offload $v $OFF_N $d"); done
-  [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py offload $OFF_N $d")
-  [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop offload $OFF_N $d")
-done
-measure offload "${cmds[@]}"
-write_csv offload "$COLUMNS_C"
-# The plot shows the series of the last round.
-measure lag "$BIN/lag inline $LAG_MS $LAG_BLOCK $OUT/runs/lag-inline.series.csv" \
-  "$BIN/lag offload $LAG_MS $LAG_BLOCK $OUT/runs/lag-offload.series.csv"
-write_csv lag "$COLUMNS_C,max_gap_us,p99_gap_us,p50_gap_us,blocks"
+  echo "bench: 3. offloading: $OFF_N round trips at depths $OFF_DEPTHS; loop lag"
+  cmds=()
+  for d in $OFF_DEPTHS; do
+    for v in raw to_thread; do cmds+=("$BIN/offload $v $OFF_N $d"); done
+    [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py offload $OFF_N $d")
+    [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop offload $OFF_N $d")
+  done
+  measure offload "${cmds[@]}"
+  write_csv offload "$COLUMNS_C"
+  # The plot shows the series of the last round.
+  measure lag "$BIN/lag inline $LAG_MS $LAG_BLOCK $OUT/runs/lag-inline.series.csv" \
+    "$BIN/lag offload $LAG_MS $LAG_BLOCK $OUT/runs/lag-offload.series.csv"
+  write_csv lag "$COLUMNS_C,max_gap_us,p99_gap_us,p50_gap_us,blocks"
 
-# ---- 4. semaphore sweep against the echo server -------------------------------------------
+  # ---- 4. semaphore sweep against the echo server -------------------------------------------
 
-echo "bench: 4. fetch_all against an echo server of max_conns $SWEEP_MAX, limits $SWEEP_LIMITS"
-cmds=()
-for l in $SWEEP_LIMITS; do cmds+=("$BIN/sweep $l $SWEEP_N $SWEEP_MAX"); done
-measure sweep "${cmds[@]}"
-write_csv sweep "$COLUMNS_C,ok,rejected,errors,throughput_rps,p50_us,p99_us,max_conns"
+  echo "bench: 4. fetch_all against an echo server of max_conns $SWEEP_MAX, limits $SWEEP_LIMITS"
+  cmds=()
+  for l in $SWEEP_LIMITS; do cmds+=("$BIN/sweep $l $SWEEP_N $SWEEP_MAX"); done
+  measure sweep "${cmds[@]}"
+  write_csv sweep "$COLUMNS_C,ok,rejected,errors,throughput_rps,p50_us,p99_us,max_conns"
 
-# ---- 5. the grader ------------------------------------------------------------------------
+  # ---- 5. the grader ------------------------------------------------------------------------
 
-# grade_once LABEL: times one `make grade` of the copy; a line in runs/grade.csv.
-grade_once() {
-  local label=$1 t0 t1 score
-  t0=$(date +%s%N)
-  make -s --no-print-directory grade SRC="$OUT/grade-src" LAB="$GRADE_LAB" \
-    RESULTS="$OUT/grade-results" > "$OUT/runs/grade-$label.log" 2>&1 || return 1
-  t1=$(date +%s%N)
-  score=$(jq -r '"\(.score)/\(.max_score)"' "$OUT/grade-results/results.json" 2> /dev/null)
-  echo "grade,$label,0,1,$((t1 - t0)),$((t1 - t0)),0,0,0,${score:-?}" >> "$OUT/runs/grade.csv"
+  # grade_once LABEL: times one `make grade` of the copy; a line in runs/grade.csv.
+  grade_once() {
+    local label=$1 t0 t1 score
+    t0=$(date +%s%N)
+    make -s --no-print-directory grade SRC="$OUT/grade-src" LAB="$GRADE_LAB" \
+      RESULTS="$OUT/grade-results" > "$OUT/runs/grade-$label.log" 2>&1 || return 1
+    t1=$(date +%s%N)
+    score=$(jq -r '"\(.score)/\(.max_score)"' "$OUT/grade-results/results.json" 2> /dev/null)
+    echo "grade,$label,0,1,$((t1 - t0)),$((t1 - t0)),0,0,0,${score:-?}" >> "$OUT/runs/grade.csv"
 }
 
 # 5. The grader: its own rounds (cold, then warm), a line each in runs/grade.csv.
@@ -227,6 +239,10 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 write_csv grade "$COLUMNS_C,score"
 echo
+}
+[ -n "$REPLOT" ] || measure_all
+echo
+
 # ---- the targets ------------------------------------------------------------------------
 
 # ratio A B: A / B with 1 decimal (or "n/a").
@@ -375,7 +391,7 @@ EOF2
 plot_offload() {
   data offload '{ t[c["variant"], c["param"]] = c["wall_per_op_ns"] / 1000; if (!(c["variant"] in seen)) { seen[c["variant"]] = 1; v[++n] = c["variant"] }
                   if (!(c["param"] in ds)) { ds[c["param"]] = 1; d[++m] = c["param"] } }
-                END { printf "variant"; for (j = 1; j <= m; j++) printf " depth%s", d[j]; print ""
+                END { printf "variant"; for (j = 1; j <= m; j++) printf " %s", d[j]; print ""
                       for (i = 1; i <= n; i++) { printf "%s", v[i]; for (j = 1; j <= m; j++) printf " %s", ((v[i], d[j]) in t) ? t[v[i], d[j]] : "NaN"; print "" } }' > "$OUT/offload.dat"
   gnuplot << EOF2
 $SVG_TERM
@@ -384,6 +400,7 @@ set title "Offloading: $OFF_N tiny calls to the thread pool and back\n{/*0.8 $MA
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.6 border -1
+set xtics noenhanced
 set logscale y
 set grid ytics
 set key top left
@@ -403,8 +420,8 @@ set ylabel 'gap between heartbeats (ms)'
 set grid
 set key top right
 set yrange [0:*]
-plot '$OUT/runs/lag-inline.series.csv' using 1:2 every ::1 with impulses lw 2 lc rgb '#cc6677' title 'blocking call inline', \
-     '$OUT/runs/lag-offload.series.csv' using 1:2 every ::1 with linespoints pt 7 ps 0.4 lc rgb '#4477aa' title 'offloaded (off\\\\_to\\\\_thread)'
+plot '$OUT/runs/lag-inline.series.csv' using 1:2 every ::1 with impulses lw 1 lc rgb '#cc6677' title 'blocking call inline', \
+     '$OUT/runs/lag-offload.series.csv' using 1:2 every ::1 with linespoints pt 7 ps 0.4 lc rgb '#4477aa' title 'offloaded (off_to_thread)' noenhanced
 EOF2
 }
 
