@@ -384,6 +384,7 @@ local function nav_title(ch)
 end
 
 local function set_nav(meta, prev, next)
+  meta.nav = true
   if prev then
     meta["prev-href"] = prev.name and (prev.name .. ".html") or "index.html"
     meta["prev-title"] = prev.name and pandoc.MetaInlines(nav_title(prev)) or pandoc.MetaInlines({ pandoc.Str("Contents") })
