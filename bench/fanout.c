@@ -5,8 +5,8 @@
  * fetch_all and stream are lab 03's reference solution (bf_fetch_all: one
  * waiter per item created up front; bf_stream_start: creation bounded too).
  * raw is the lower limit of overhead: the same completion mechanism (each
- * job completes on a later loop turn, from a check+idle queue written here
- * in plain libuv, as ap_soon does) with a plain in-flight counter instead
+ * job completes on a later loop turn, from a check+idle queue in plain
+ * libuv, bench/rawq.h, as ap_soon does) with a plain in-flight counter instead
  * of the semaphore and no generic operation interface.
  *
  * A job is "an operation that completes on a later loop turn": the lab's
@@ -21,6 +21,7 @@
 
 #include "bench.h"
 #include "fanout.h"
+#include "rawq.h"
 
 /* ---- The zero-delay job, for the lab's variants ----------------------------- */
 
@@ -161,23 +162,15 @@ static void bench_stream(run_t *r)
   bench_run_and_close(&rt);
 }
 
-/* ---- raw libuv: a counter and a check+idle queue ------------------------------
- * The queue is ap_soon's mechanism, rewritten for one purpose: a check handle
- * drains the jobs that were queued before the drain began; an idle handle,
- * active while the queue is not empty, keeps the poll from blocking. */
+/* ---- raw libuv: a counter and a check+idle queue (rawq.h) ------------------- */
 
-typedef struct rjob rjob_t;
-struct rjob {
-  rjob_t *next;
+typedef struct rjob {
+  rawq_node_t node;       /* first: the queue's node is the job */
   long item;
-};
+} rjob_t;
 
 typedef struct raw {
-  uv_check_t check;
-  uv_idle_t idle;
-  rjob_t *head;
-  rjob_t *tail;
-  long queued;
+  rawq_t q;
   long started;           /* items handed out */
   long finished;
   long n;
@@ -185,85 +178,58 @@ typedef struct raw {
   bench_mark_t t1;
 } raw_t;
 
-static void raw_idle(uv_idle_t *idle)
-{
-  (void) idle;
-}
-
 /* Starts the job: it will complete on the next turn. */
-static void raw_start(raw_t *q, rjob_t *j, long item)
+static void raw_start(raw_t *r, rjob_t *j, long item)
 {
   j->item = item;
-  j->next = NULL;
-  if (q->tail != NULL)
-    q->tail->next = j;
-  else
-    q->head = j;
-  q->tail = j;
-  if (q->queued++ == 0)
-    uv_idle_start(&q->idle, raw_idle);
-}
-
-static void raw_close(raw_t *q)
-{
-  q->t1 = bench_mark();
-  uv_close((uv_handle_t *) &q->check, NULL);
-  uv_close((uv_handle_t *) &q->idle, NULL);
+  rawq_push(&r->q, &j->node);
 }
 
 /* The job ended: store its result, and the slot takes the next item. */
-static void raw_complete(raw_t *q, rjob_t *j)
+static void raw_complete(raw_t *r, rjob_t *j)
 {
-  q->results[j->item].status = 0;
-  q->results[j->item].value = j->item;
-  q->finished++;
-  if (q->started < q->n)
-    raw_start(q, j, q->started++);
+  r->results[j->item].status = 0;
+  r->results[j->item].value = j->item;
+  r->finished++;
+  if (r->started < r->n)
+    raw_start(r, j, r->started++);
 }
 
-static void raw_check(uv_check_t *check)
+static void raw_drain(uv_check_t *check)
 {
-  raw_t *q = AP_CONTAINER_OF(check, raw_t, check);
-  long batch = q->queued;
+  raw_t *r = AP_CONTAINER_OF(check, raw_t, q.check);
+  size_t batch = rawq_batch(&r->q);
 
-  while (batch-- > 0) {
-    rjob_t *j = q->head;
-    q->head = j->next;
-    if (q->head == NULL)
-      q->tail = NULL;
-    q->queued--;
-    raw_complete(q, j);
+  while (batch-- > 0)
+    raw_complete(r, (rjob_t *) rawq_pop(&r->q));
+  rawq_settle(&r->q);
+  if (r->finished == r->n) {
+    r->t1 = bench_mark();
+    rawq_close(&r->q);
   }
-  if (q->queued == 0)
-    uv_idle_stop(&q->idle);
-  if (q->finished == q->n)
-    raw_close(q);
 }
 
-static void bench_raw(run_t *r)
+static void bench_raw(run_t *run)
 {
   uv_loop_t loop;
-  raw_t q;
-  rjob_t *slots = calloc((size_t) r->limit, sizeof(*slots));
+  raw_t r;
+  rjob_t *slots = calloc((size_t) run->limit, sizeof(*slots));
 
-  memset(&q, 0, sizeof(q));
-  q.n = r->n;
-  q.results = malloc((size_t) r->n * sizeof(*q.results));
-  if (slots == NULL || q.results == NULL || uv_loop_init(&loop) != 0)
+  memset(&r, 0, sizeof(r));
+  r.n = run->n;
+  r.results = malloc((size_t) run->n * sizeof(*r.results));
+  if (slots == NULL || r.results == NULL || uv_loop_init(&loop) != 0)
     bench_die("raw setup", UV_ENOMEM);
-  uv_check_init(&loop, &q.check);
-  uv_idle_init(&loop, &q.idle);
-  uv_check_start(&q.check, raw_check);
-  uv_unref((uv_handle_t *) &q.check);
-  r->t0 = bench_mark();
-  for (long i = 0; i < r->limit && q.started < q.n; i++)
-    raw_start(&q, &slots[i], q.started++);
+  rawq_init(&loop, &r.q, raw_drain);
+  run->t0 = bench_mark();
+  for (long i = 0; i < run->limit && r.started < r.n; i++)
+    raw_start(&r, &slots[i], r.started++);
   uv_run(&loop, UV_RUN_DEFAULT);
-  r->t1 = q.t1;
-  if (uv_loop_close(&loop) != 0 || q.finished != q.n)
+  run->t1 = r.t1;
+  if (uv_loop_close(&loop) != 0 || r.finished != r.n)
     bench_die("raw: the loop did not end clean", 0);
-  check_results(q.results, r->n);
-  free(q.results);
+  check_results(r.results, run->n);
+  free(r.results);
   free(slots);
 }
 

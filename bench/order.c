@@ -5,7 +5,7 @@
  *
  * gather and as_completed are lab 02's reference solution (co_gather,
  * co_as_completed without a timeout). raw is plain libuv: the n operations
- * complete on a later turn from a check+idle queue written here, and each
+ * complete on a later turn from a check+idle queue (bench/rawq.h), and each
  * result is stored at its index and handed to a consumer, with no generic
  * operation interface and no completion queue of the lab's.
  *
@@ -21,6 +21,7 @@
 
 #include "bench.h"
 #include "co.h"
+#include "rawq.h"
 
 typedef struct run {
   size_t n;
@@ -117,104 +118,73 @@ static void bench_as_completed(run_t *r, const co_kind_t *kind)
     bench_die("as_completed: reports missing", 0);
 }
 
-/* ---- raw libuv: the operations' own check+idle queue ------------------------------ */
+/* ---- raw libuv: the operations' own check+idle queue (rawq.h) ------------------ */
 
-typedef struct rop rop_t;
-struct rop {
-  rop_t *next;
+typedef struct rop {
+  rawq_node_t node;       /* first: the queue's node is the operation */
   size_t index;
-};
+} rop_t;
 
 typedef struct raw {
-  uv_check_t check;
-  uv_idle_t idle;
-  rop_t *head;
-  rop_t *tail;
-  size_t queued;
+  rawq_t q;
   size_t finished;
   size_t n;
   long *results;
-  void (*consume)(struct raw *q, size_t index, long value);
+  void (*consume)(struct raw *r, size_t index, long value);
   size_t consumed;
   bench_mark_t t1;
 } raw_t;
 
-static void raw_idle(uv_idle_t *idle)
-{
-  (void) idle;
-}
-
-static void raw_start(raw_t *q, rop_t *op)
-{
-  op->next = NULL;
-  if (q->tail != NULL)
-    q->tail->next = op;
-  else
-    q->head = op;
-  q->tail = op;
-  if (q->queued++ == 0)
-    uv_idle_start(&q->idle, raw_idle);
-}
-
-static void raw_consume(raw_t *q, size_t index, long value)
+static void raw_consume(raw_t *r, size_t index, long value)
 {
   if (value != (long) index)
     bench_die("raw: a wrong result", 0);
-  q->consumed++;
+  r->consumed++;
 }
 
-static void raw_check(uv_check_t *check)
+static void raw_drain(uv_check_t *check)
 {
-  raw_t *q = AP_CONTAINER_OF(check, raw_t, check);
-  size_t batch = q->queued;
+  raw_t *r = AP_CONTAINER_OF(check, raw_t, q.check);
+  size_t batch = rawq_batch(&r->q);
 
   while (batch-- > 0) {
-    rop_t *op = q->head;
-    q->head = op->next;
-    if (q->head == NULL)
-      q->tail = NULL;
-    q->queued--;
-    q->results[op->index] = (long) op->index;
-    q->consume(q, op->index, (long) op->index);
-    q->finished++;
+    rop_t *op = (rop_t *) rawq_pop(&r->q);
+    r->results[op->index] = (long) op->index;
+    r->consume(r, op->index, (long) op->index);
+    r->finished++;
   }
-  if (q->queued == 0)
-    uv_idle_stop(&q->idle);
-  if (q->finished == q->n) {
-    q->t1 = bench_mark();
-    uv_close((uv_handle_t *) &q->check, NULL);
-    uv_close((uv_handle_t *) &q->idle, NULL);
+  rawq_settle(&r->q);
+  if (r->finished == r->n) {
+    r->t1 = bench_mark();
+    rawq_close(&r->q);
   }
 }
 
-static void bench_raw(run_t *r)
+static void bench_raw(run_t *run)
 {
   uv_loop_t loop;
-  raw_t q;
-  rop_t *ops = calloc(r->n, sizeof(*ops));
+  raw_t r;
+  rop_t *ops = calloc(run->n, sizeof(*ops));
 
-  memset(&q, 0, sizeof(q));
-  q.n = r->n;
-  q.consume = raw_consume;
+  memset(&r, 0, sizeof(r));
+  r.n = run->n;
+  r.consume = raw_consume;
   if (ops == NULL || uv_loop_init(&loop) != 0)
     bench_die("raw setup", UV_ENOMEM);
-  uv_check_init(&loop, &q.check);
-  uv_idle_init(&loop, &q.idle);
-  uv_check_start(&q.check, raw_check);
-  uv_unref((uv_handle_t *) &q.check);
-  r->t0 = bench_mark();
-  q.results = malloc(r->n * sizeof(*q.results));
-  if (q.results == NULL)
+  rawq_init(&loop, &r.q, raw_drain);
+  run->t0 = bench_mark();
+  r.results = malloc(run->n * sizeof(*r.results));
+  if (r.results == NULL)
     bench_die("raw results", UV_ENOMEM);
-  for (size_t i = 0; i < r->n; i++) {
+  for (size_t i = 0; i < run->n; i++) {
     ops[i].index = i;
-    raw_start(&q, &ops[i]);
+    rawq_push(&r.q, &ops[i].node);
   }
   uv_run(&loop, UV_RUN_DEFAULT);
-  r->t1 = q.t1;
-  if (uv_loop_close(&loop) != 0 || q.consumed != q.n)
+  run->t1 = r.t1;
+  if (uv_loop_close(&loop) != 0 || r.consumed != r.n)
     bench_die("raw: the loop did not end clean", 0);
-  free(q.results);
+  free(r.results);
   free(ops);
 }
 
