@@ -202,11 +202,8 @@ static void raw_drain(uv_check_t *check)
 
   while (batch-- > 0)
     raw_complete(r, (rjob_t *) rawq_pop(&r->q));
-  rawq_settle(&r->q);
-  if (r->finished == r->n) {
+  if (rawq_settle(&r->q, r->finished == r->n))
     r->t1 = bench_mark();
-    rawq_close(&r->q);
-  }
 }
 
 static void bench_raw(run_t *run)

@@ -153,11 +153,8 @@ static void raw_drain(uv_check_t *check)
     r->consume(r, op->index, (long) op->index);
     r->finished++;
   }
-  rawq_settle(&r->q);
-  if (r->finished == r->n) {
+  if (rawq_settle(&r->q, r->finished == r->n))
     r->t1 = bench_mark();
-    rawq_close(&r->q);
-  }
 }
 
 static void bench_raw(run_t *run)

@@ -9,10 +9,11 @@
  * Usage rules:
  *  - The baseline writes its own check callback (the drain): it pops
  *    rawq_batch(q) nodes, completes each one directly (no call through a
- *    pointer per job), then calls rawq_settle(q).
+ *    pointer per job), then calls rawq_settle(q, all_done).
  *  - Header-only and static inline, so that each baseline compiles to the
  *    plain loop a hand-written program would have.
- *  - rawq_close() closes both handles; the loop ends once they are closed.
+ *  - rawq_settle(q, 1) closes both handles; the loop ends once they are
+ *    closed.
  */
 #ifndef BENCH_RAWQ_H
 #define BENCH_RAWQ_H
@@ -77,17 +78,18 @@ static inline rawq_node_t *rawq_pop(rawq_t *q)
   return node;
 }
 
-/* After a drain: an empty queue must not keep the poll from blocking. */
-static inline void rawq_settle(rawq_t *q)
+/* After a drain: an empty queue must not keep the poll from blocking; when
+ * the baseline says it is all done, both handles are closed (the loop then
+ * ends). Returns all_done. */
+static inline int rawq_settle(rawq_t *q, int all_done)
 {
   if (q->queued == 0)
     uv_idle_stop(&q->idle);
-}
-
-static inline void rawq_close(rawq_t *q)
-{
-  uv_close((uv_handle_t *) &q->check, NULL);
-  uv_close((uv_handle_t *) &q->idle, NULL);
+  if (all_done) {
+    uv_close((uv_handle_t *) &q->check, NULL);
+    uv_close((uv_handle_t *) &q->idle, NULL);
+  }
+  return all_done;
 }
 
 #endif /* BENCH_RAWQ_H */
