@@ -347,6 +347,7 @@ set grid ytics
 set xtics rotate by -30 noenhanced
 unset key
 set ylabel 'CPU time per job (ns, log scale)'
+set yrange [1:*]
 plot '$OUT/fanout.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa', \
      '' using 0:(\$2*1.3):(sprintf('%.0f', \$2)) with labels
 set ylabel 'peak RSS (MB, log scale)'
@@ -414,12 +415,13 @@ plot_lag() {
 $SVG_TERM
 set output '$OUT/lag.svg'
 set datafile separator ','
-set title "Loop lag: a ${LAG_BLOCK} ms blocking call every 100 ms; a heartbeat every 5 ms (one run)\n{/*0.8 $MACHINE}"
+set title "Loop lag: a ${LAG_BLOCK} ms blocking call every 100 ms; a heartbeat every 5 ms\n{/*0.8 ${MACHINE%;*}; the last of $RUNS run(s)}"
 set xlabel 'time (ms)'
 set ylabel 'gap between heartbeats (ms)'
 set grid
-set key top right
+set key top right opaque box
 set yrange [0:*]
+set offsets 0, 0, graph 0.3, 0
 plot '$OUT/runs/lag-inline.series.csv' using 1:2 every ::1 with impulses lw 1 lc rgb '#cc6677' title 'blocking call inline', \
      '$OUT/runs/lag-offload.series.csv' using 1:2 every ::1 with linespoints pt 7 ps 0.4 lc rgb '#4477aa' title 'offloaded (off_to_thread)' noenhanced
 EOF2
