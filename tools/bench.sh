@@ -331,6 +331,8 @@ data() {
            { for (k in idx) c[k] = \$(idx[k]) } $2" "$OUT/$1.csv"
 }
 
+# Lines, boxes and labels only: weasyprint (the PDF) cannot draw gnuplot's point
+# symbols (<use> of a currentColor symbol), so no plot uses points.
 SVG_TERM="set terminal svg size 760,420 dynamic enhanced font 'sans,12' background rgb 'white'"
 MACHINE="$(sed -n 's/^cpu: //p' "$OUT/machine.txt"), $(sed -n 's/^cores: //p' "$OUT/machine.txt") cores, libuv $(sed -n 's/^libuv: //p' "$OUT/machine.txt"); median of $RUNS"
 
@@ -373,8 +375,8 @@ set y2label 'rejected (%)'
 set y2range [0:100]
 set y2tics
 set ytics nomirror
-plot '$OUT/sweep.dat' using 1:2 with linespoints lw 2 lc rgb '#4477aa' title 'throughput (served)', \
-     '' using 1:3 axes x1y2 with linespoints lw 2 lc rgb '#cc6677' title 'rejected (BUSY)'
+plot '$OUT/sweep.dat' using 1:2 with lines lw 2 lc rgb '#4477aa' title 'throughput (served)', \
+     '' using 1:3 axes x1y2 with lines lw 2 lc rgb '#cc6677' title 'rejected (BUSY)'
 unset y2label
 unset y2tics
 set ytics mirror
@@ -383,8 +385,8 @@ set yrange [*:*]
 set key top left
 set xlabel 'limit (permits of the semaphore)'
 set ylabel 'latency of a served request (µs)'
-plot '$OUT/sweep.dat' using 1:4 with linespoints lw 2 lc rgb '#228833' title 'p50', \
-     '' using 1:5 with linespoints lw 2 lc rgb '#aa3377' title 'p99'
+plot '$OUT/sweep.dat' using 1:4 with lines lw 2 lc rgb '#228833' title 'p50', \
+     '' using 1:5 with lines lw 2 lc rgb '#aa3377' title 'p99'
 unset multiplot
 EOF2
 }
@@ -423,7 +425,7 @@ set key top right opaque box
 set yrange [0:*]
 set offsets 0, 0, graph 0.3, 0
 plot '$OUT/runs/lag-inline.series.csv' using 1:2 every ::1 with impulses lw 1 lc rgb '#cc6677' title 'blocking call inline', \
-     '$OUT/runs/lag-offload.series.csv' using 1:2 every ::1 with linespoints pt 7 ps 0.4 lc rgb '#4477aa' title 'offloaded (off_to_thread)' noenhanced
+     '$OUT/runs/lag-offload.series.csv' using 1:2 every ::1 with lines lw 1.5 lc rgb '#4477aa' title 'offloaded (off_to_thread)' noenhanced
 EOF2
 }
 
