@@ -429,9 +429,23 @@ plot '$OUT/runs/lag-inline.series.csv' using 1:2 every ::1 with impulses lw 1 lc
 EOF2
 }
 
+# gnuplot repeats an id when the key is drawn apart (opaque): the EPUB wants
+# every id once, so a repeat gets a suffix (nothing refers to these ids).
+unique_ids() { # file.svg
+  awk '{ while (match($0, /id="gnuplot_[^"]*"/)) {
+           id = substr($0, RSTART + 4, RLENGTH - 5)
+           out = out substr($0, 1, RSTART - 1) "id=\"" id (seen[id]++ ? "_" seen[id] : "") "\""
+           $0 = substr($0, RSTART + RLENGTH) }
+         print out $0; out = "" }' "$1" > "$1.tmp" && mv "$1.tmp" "$1"
+}
+
 if command -v gnuplot > /dev/null 2>&1; then
   for p in fanout sweep offload lag; do
-    "plot_$p" 2> "$OUT/runs/plot-$p.err" && [ -s "$OUT/$p.svg" ] || failures+=("plot $p (see $OUT/runs/plot-$p.err)")
+    if "plot_$p" 2> "$OUT/runs/plot-$p.err" && [ -s "$OUT/$p.svg" ]; then
+      unique_ids "$OUT/$p.svg"
+    else
+      failures+=("plot $p (see $OUT/runs/plot-$p.err)")
+    fi
   done
 else
   note "gnuplot not found (Debian: gnuplot-nox): no plots"
