@@ -324,6 +324,17 @@ const char *ap_demo_csv_path(int argc, char **argv);
  * when the CSV was written (or not asked for) and nothing leaked, else 1. */
 int ap_demo_finish(ap_rt_t *rt, ap_trace_t *trace, const char *csv_path);
 
+/* ---- Hand-offs (helpers/soon.c, beside the queue it uses) ------------------
+ * ap_defer(loop, req, cb) runs cb(req) after the callback running now has
+ * returned, never inside the call. From a call-soon callback, cb runs right
+ * after that callback returns, in the same drain: the one exception to "a
+ * later loop turn" above, like a JavaScript microtask but one level deep.
+ * From anywhere else, a deferred callback included, it is ap_soon. So a
+ * hand-off (work passed on from one callback to the next) costs no turn of
+ * its own, while a chain of hand-offs still reaches the loop at every other
+ * step and never grows the stack. req is an ap_soon_t like ap_soon's. */
+void ap_defer(uv_loop_t *loop, ap_soon_t *req, ap_soon_cb cb);
+
 /* ---- Starter code ---------------------------------------------------------
  * Generated starter code calls AP_TODO() where your code goes. It reports
  * "not implemented" through ap_todo_hook (the grader fails the test) or, by

@@ -1,12 +1,14 @@
 /* fanout.c — lab 03: fetch_all and the bounded stream, on the semaphore.
  *
  * A task is one item's claim: a waiter for the permit and the operation it
- * guards. fetch_all creates all n tasks at once and queues n waiters;
- * the stream keeps a single task waiting and fills it with an item only
- * once the permit is granted. Both release the permit in the operation's
- * completion, whatever its status: a failure that kept its permit would
- * shrink the limit by one for good, and after `limit` failures nothing
- * would ever run again.
+ * guards. fetch_all creates all n tasks at once and queues n waiters. The
+ * stream's tasks are slots: one is made only for a permit that no task asked
+ * for (so never more than limit), it takes an item from the source only once
+ * it holds a permit, and when that item ends it gives the permit back and
+ * asks again. Both release the permit in the operation's completion,
+ * whatever its status: a failure that kept its permit would shrink the
+ * limit by one for good, and after `limit` failures nothing would ever run
+ * again.
  *
  * An operation may complete inside start. So after calling start, code
  * here must not touch the task, and must not touch the fetch either when
@@ -118,62 +120,96 @@ int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, lo
 
 /* ---- the bounded stream -------------------------------------------------- */
 
+/* The stream's task: made for a free permit, it keeps that permit from one
+ * item to the next and gives it back only after the end of the source. */
+struct bf_slot {
+  struct bf_task task;
+  ap_soon_t again;        /* takes the next item, once the last one's completion returned */
+};
+
 static void stream_fail(bf_stream_t *s, int status)
 {
   if (status != 0 && s->status == 0)
     s->status = status;
 }
 
-static void stream_maybe_finish(bf_stream_t *s)
+/* No more items: the source ended or failed, or a slot could not be made. */
+static void stream_end(bf_stream_t *s, int status)
 {
-  if (s->ended && s->finished == s->started)
+  s->ended = 1;
+  stream_fail(s, status);
+}
+
+/* After the end, each slot is freed as it comes back; the last one reports. */
+static void stream_free_slot(bf_stream_t *s, struct bf_slot *slot)
+{
+  free(slot);
+  if (--s->slots == 0)
     s->done(s, s->status);
 }
 
+static void stream_take(bf_stream_t *s, struct bf_slot *slot);
+
+static void stream_again(ap_soon_t *soon)
+{
+  struct bf_slot *slot = AP_CONTAINER_OF(soon, struct bf_slot, again);
+
+  stream_take(slot->task.waiter.data, slot);
+}
+
+/* $begin stream-op-done */
 static void stream_op_done(bf_op_t *op, int status, long value)
 {
-  struct bf_task *t = AP_CONTAINER_OF(op, struct bf_task, op);
-  bf_stream_t *s = t->waiter.data;
+  struct bf_slot *slot = AP_CONTAINER_OF(op, struct bf_slot, task.op);
+  bf_stream_t *s = slot->task.waiter.data;
 
   if (s->each != NULL)
     s->each(s, op->item, status, value);
   stream_fail(s, status);
-  // TODO: give the permit back and free the task.
-  (void) t;
-  AP_TODO();
   s->finished++;
-  stream_maybe_finish(s);
+  // TODO: after the end of the source, give the permit back and free the slot;
+  // else keep the permit and take the next item on a hand-off (ap_defer with
+  // stream_again), never in here.
+  (void) stream_again;
+  AP_TODO();
 }
+/* $end stream-op-done */
 
 static void stream_on_permit(bf_waiter_t *w, int status);
 
 /* $begin stream-reserve */
-/* A task with no item yet queues for a permit: the next item is taken from
- * the source only once it is granted. */
+/* A new slot, with no item yet, queues for a permit: an item is taken from
+ * the source only once the slot holds one. */
 static int stream_reserve(bf_stream_t *s)
 {
-  // TODO: allocate a task (task_init with stream_op_done) and let it acquire
-  // the semaphore with stream_on_permit as its callback. No item yet!
+  // TODO: allocate a slot (task_init on its task, with stream_op_done), count
+  // it, and let it acquire the semaphore with stream_on_permit. No item yet!
   (void) s, (void) stream_op_done, (void) stream_on_permit;
   return AP_TODO();
 }
 /* $end stream-reserve */
 
-/* $begin stream-on-permit */
-static void stream_on_permit(bf_waiter_t *w, int status)
+/* $begin stream-take */
+/* slot holds a permit: only now is an item taken from the source. */
+static void stream_take(bf_stream_t *s, struct bf_slot *slot)
 {
-  struct bf_task *t = AP_CONTAINER_OF(w, struct bf_task, waiter);
-  bf_stream_t *s = w->data;
+  bf_op_t *op = &slot->task.op;
   int err;
 
-  (void) status; /* the stream never cancels its waiter */
-  // TODO: you hold a permit: only now take the next item from the source.
-  // At the end, give the permit back and finish when nothing runs; else
-  // start the operation, then reserve the next slot.
-  (void) t, (void) s, (void) err, (void) stream_fail, (void) stream_maybe_finish;
+  // TODO: take the next item from the source. At its end, give the permit
+  // back and free the slot; else start the operation, then reserve a new
+  // slot if a permit is still free.
+  (void) s, (void) slot, (void) op, (void) err, (void) stream_end;
+  (void) stream_free_slot, (void) stream_reserve;
   AP_TODO();
 }
-/* $end stream-on-permit */
+/* $end stream-take */
+
+static void stream_on_permit(bf_waiter_t *w, int status)
+{
+  (void) status; /* the stream never cancels its waiters */
+  stream_take(w->data, AP_CONTAINER_OF(w, struct bf_slot, task.waiter));
+}
 
 int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
                     bf_start_fn start, bf_each_cb each, bf_stream_cb done)
@@ -188,5 +224,6 @@ int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next
   s->started = s->finished = 0;
   s->ended = 0;
   s->status = 0;
+  s->slots = 0;
   return stream_reserve(s);
 }

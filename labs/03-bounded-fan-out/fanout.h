@@ -101,6 +101,7 @@ struct bf_stream {
   bf_stream_cb done;
   int ended;              /* the source said UV_EOF (or failed) */
   int status;             /* first error seen, reported to done */
+  long slots;             /* allocated: at most limit, freed after the end */
 };
 
 /* Pulls items from next one at a time, each only once a permit is free for

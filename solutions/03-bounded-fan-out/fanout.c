@@ -1,12 +1,14 @@
 /* fanout.c — lab 03: fetch_all and the bounded stream, on the semaphore.
  *
  * A task is one item's claim: a waiter for the permit and the operation it
- * guards. fetch_all creates all n tasks at once and queues n waiters;
- * the stream keeps a single task waiting and fills it with an item only
- * once the permit is granted. Both release the permit in the operation's
- * completion, whatever its status: a failure that kept its permit would
- * shrink the limit by one for good, and after `limit` failures nothing
- * would ever run again.
+ * guards. fetch_all creates all n tasks at once and queues n waiters. The
+ * stream's tasks are slots: one is made only for a permit that no task asked
+ * for (so never more than limit), it takes an item from the source only once
+ * it holds a permit, and when that item ends it gives the permit back and
+ * asks again. Both release the permit in the operation's completion,
+ * whatever its status: a failure that kept its permit would shrink the
+ * limit by one for good, and after `limit` failures nothing would ever run
+ * again.
  *
  * An operation may complete inside start. So after calling start, code
  * here must not touch the task, and must not touch the fetch either when
@@ -141,96 +143,137 @@ int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, lo
 
 /* ---- the bounded stream -------------------------------------------------- */
 
+/* The stream's task: made for a free permit, it keeps that permit from one
+ * item to the next and gives it back only after the end of the source. */
+struct bf_slot {
+  struct bf_task task;
+  ap_soon_t again;        /* takes the next item, once the last one's completion returned */
+};
+
 static void stream_fail(bf_stream_t *s, int status)
 {
   if (status != 0 && s->status == 0)
     s->status = status;
 }
 
-static void stream_maybe_finish(bf_stream_t *s)
+/* No more items: the source ended or failed, or a slot could not be made. */
+static void stream_end(bf_stream_t *s, int status)
 {
-  if (s->ended && s->finished == s->started)
+  s->ended = 1;
+  stream_fail(s, status);
+}
+
+/* After the end, each slot is freed as it comes back; the last one reports. */
+static void stream_free_slot(bf_stream_t *s, struct bf_slot *slot)
+{
+  free(slot);
+  if (--s->slots == 0)
     s->done(s, s->status);
 }
 
+static void stream_take(bf_stream_t *s, struct bf_slot *slot);
+
+static void stream_again(ap_soon_t *soon)
+{
+  struct bf_slot *slot = AP_CONTAINER_OF(soon, struct bf_slot, again);
+
+  stream_take(slot->task.waiter.data, slot);
+}
+
+/* $begin stream-op-done */
 static void stream_op_done(bf_op_t *op, int status, long value)
 {
-  struct bf_task *t = AP_CONTAINER_OF(op, struct bf_task, op);
-  bf_stream_t *s = t->waiter.data;
+  struct bf_slot *slot = AP_CONTAINER_OF(op, struct bf_slot, task.op);
+  bf_stream_t *s = slot->task.waiter.data;
 
   if (s->each != NULL)
     s->each(s, op->item, status, value);
   stream_fail(s, status);
-  /* SOLUTION BEGIN */
-  bf_sem_release(&t->waiter);
-  free(t);
-  /* SOLUTION END */
-  /* STARTER: // TODO: give the permit back and free the task. */
-  /* STARTER: (void) t; */
-  /* STARTER: AP_TODO(); */
   s->finished++;
-  stream_maybe_finish(s);
+  /* SOLUTION BEGIN */
+  if (s->ended) {
+    bf_sem_release(&slot->task.waiter);
+    stream_free_slot(s, slot);
+    return;
+  }
+  /* The slot keeps its permit for the next item, but never takes it in
+   * here: this may run inside start, and each item would nest in the one
+   * before. A hand-off runs it as soon as our caller's callback returns. */
+  ap_defer(s->sem.loop, &slot->again, stream_again);
+  /* SOLUTION END */
+  /* STARTER: // TODO: after the end of the source, give the permit back and free the slot; */
+  /* STARTER: // else keep the permit and take the next item on a hand-off (ap_defer with */
+  /* STARTER: // stream_again), never in here. */
+  /* STARTER: (void) stream_again; */
+  /* STARTER: AP_TODO(); */
 }
+/* $end stream-op-done */
 
 static void stream_on_permit(bf_waiter_t *w, int status);
 
 /* $begin stream-reserve */
-/* A task with no item yet queues for a permit: the next item is taken from
- * the source only once it is granted. */
+/* A new slot, with no item yet, queues for a permit: an item is taken from
+ * the source only once the slot holds one. */
 static int stream_reserve(bf_stream_t *s)
 {
   /* SOLUTION BEGIN */
-  struct bf_task *t = calloc(1, sizeof(*t));
+  struct bf_slot *slot = calloc(1, sizeof(*slot));
 
-  if (t == NULL)
+  if (slot == NULL)
     return UV_ENOMEM;
-  task_init(t, s, s->sem.loop, s->data, stream_op_done);
-  bf_sem_acquire(&s->sem, &t->waiter, stream_on_permit);
+  task_init(&slot->task, s, s->sem.loop, s->data, stream_op_done);
+  s->slots++;
+  bf_sem_acquire(&s->sem, &slot->task.waiter, stream_on_permit);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: allocate a task (task_init with stream_op_done) and let it acquire */
-  /* STARTER: // the semaphore with stream_on_permit as its callback. No item yet! */
+  /* STARTER: // TODO: allocate a slot (task_init on its task, with stream_op_done), count */
+  /* STARTER: // it, and let it acquire the semaphore with stream_on_permit. No item yet! */
   /* STARTER: (void) s, (void) stream_op_done, (void) stream_on_permit; */
   /* STARTER: return AP_TODO(); */
 }
 /* $end stream-reserve */
 
-/* $begin stream-on-permit */
-static void stream_on_permit(bf_waiter_t *w, int status)
+/* $begin stream-take */
+/* slot holds a permit: only now is an item taken from the source. */
+static void stream_take(bf_stream_t *s, struct bf_slot *slot)
 {
-  struct bf_task *t = AP_CONTAINER_OF(w, struct bf_task, waiter);
-  bf_stream_t *s = w->data;
+  bf_op_t *op = &slot->task.op;
   int err;
 
-  (void) status; /* the stream never cancels its waiter */
   /* SOLUTION BEGIN */
-  err = s->next(s, &t->op.item);
+  err = s->ended ? UV_EOF : s->next(s, &op->item);
   if (err != 0) {
     /* The end of the source (or a broken one): nothing more to create. */
-    bf_sem_release(w);
-    free(t);
-    s->ended = 1;
-    stream_fail(s, err == UV_EOF ? 0 : err);
-    stream_maybe_finish(s);
+    if (!s->ended)
+      stream_end(s, err == UV_EOF ? 0 : err);
+    bf_sem_release(&slot->task.waiter);
+    stream_free_slot(s, slot);
     return;
   }
   s->started++;
-  s->start(&t->op);
-  /* t may be gone now; s is not: done cannot run before the source ended. */
-  err = stream_reserve(s);
-  if (err != 0) {
-    s->ended = 1;
-    stream_fail(s, err);
-    stream_maybe_finish(s);
+  s->start(op);
+  /* slot and s live on: they are freed only after the end. A permit that
+   * no slot holds gets a slot of its own, so slots grow to the limit. */
+  if (s->sem.available > 0 && !s->ended) {
+    err = stream_reserve(s);
+    if (err != 0)
+      stream_end(s, err);
   }
   /* SOLUTION END */
-  /* STARTER: // TODO: you hold a permit: only now take the next item from the source. */
-  /* STARTER: // At the end, give the permit back and finish when nothing runs; else */
-  /* STARTER: // start the operation, then reserve the next slot. */
-  /* STARTER: (void) t, (void) s, (void) err, (void) stream_fail, (void) stream_maybe_finish; */
+  /* STARTER: // TODO: take the next item from the source. At its end, give the permit */
+  /* STARTER: // back and free the slot; else start the operation, then reserve a new */
+  /* STARTER: // slot if a permit is still free. */
+  /* STARTER: (void) s, (void) slot, (void) op, (void) err, (void) stream_end; */
+  /* STARTER: (void) stream_free_slot, (void) stream_reserve; */
   /* STARTER: AP_TODO(); */
 }
-/* $end stream-on-permit */
+/* $end stream-take */
+
+static void stream_on_permit(bf_waiter_t *w, int status)
+{
+  (void) status; /* the stream never cancels its waiters */
+  stream_take(w->data, AP_CONTAINER_OF(w, struct bf_slot, task.waiter));
+}
 
 int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
                     bf_start_fn start, bf_each_cb each, bf_stream_cb done)
@@ -245,5 +288,6 @@ int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next
   s->started = s->finished = 0;
   s->ended = 0;
   s->status = 0;
+  s->slots = 0;
   return stream_reserve(s);
 }

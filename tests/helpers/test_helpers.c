@@ -29,13 +29,20 @@ static size_t chain_depth_max;
 static ap_soon_t chain_req;
 static char *chain_stack_base;
 
-static void chain_step(ap_soon_t *req)
+/* Records how far below chain_stack_base the stack reaches here. */
+static void chain_note_depth(void)
 {
   char here;
-  size_t depth = (size_t) (chain_stack_base > &here ? chain_stack_base - &here : &here - chain_stack_base);
+  size_t depth = (size_t) (chain_stack_base > &here ? chain_stack_base - &here
+                                                    : &here - chain_stack_base);
 
   if (depth > chain_depth_max)
     chain_depth_max = depth;
+}
+
+static void chain_step(ap_soon_t *req)
+{
+  chain_note_depth();
   if (--chain_left > 0)
     ap_soon(grade_loop(), req, chain_step);
 }
@@ -566,6 +573,87 @@ GRADE_TEST(upstream_stop_closes_everything, .points = 1, .section = "helpers#ups
   EXPECT_ERR("stopping again", UV_EALREADY, ap_upstream_stop(&up, upstream_stopped));
 }
 
+/* ---- hand-offs (ap_defer) ------------------------------------------------------ */
+
+static ap_soon_t hand_a, hand_b, hand_d1, hand_d2, hand_e, hand_out;
+
+static void hand_record(ap_soon_t *req)
+{
+  ap_trace_add(grade_trace(), req->data, 0, 0);
+}
+
+/* Runs as a hand-off: its own ap_defer must go to the next turn. */
+static void hand_d1_cb(ap_soon_t *req)
+{
+  hand_record(req);
+  ap_defer(grade_loop(), &hand_e, hand_record);
+  EXPECT_EQ("queued (b, out, then e from a deferred callback)", 3, ap_soon_pending(grade_loop()));
+}
+
+static void hand_a_cb(ap_soon_t *req)
+{
+  hand_record(req);
+  ap_defer(grade_loop(), &hand_d1, hand_d1_cb);
+  ap_defer(grade_loop(), &hand_d2, hand_record);
+  EXPECT_EQ("events once ap_defer returned (never inside it)", 1, grade_trace()->count);
+  EXPECT_EQ("queued after two hand-offs from a call-soon callback (b and out)", 2,
+            ap_soon_pending(grade_loop()));
+}
+
+GRADE_TEST(defer_hands_off_in_the_same_drain_one_level_deep, .points = 1,
+           .section = "helpers#soon",
+           .hint = "ap_defer from a call-soon callback runs right after it returns, before "
+                   "the next one; from a deferred callback or outside a drain it is ap_soon.")
+{
+  hand_a.data = "a", hand_b.data = "b", hand_d1.data = "d1";
+  hand_d2.data = "d2", hand_e.data = "e", hand_out.data = "out";
+  ap_soon(grade_loop(), &hand_a, hand_a_cb);
+  ap_soon(grade_loop(), &hand_b, hand_record);
+  ap_defer(grade_loop(), &hand_out, hand_record);
+  EXPECT_EQ("callbacks run inside ap_defer", 0, grade_trace()->count);
+  EXPECT_EQ("queued (ap_defer outside a drain is ap_soon)", 3, ap_soon_pending(grade_loop()));
+  grade_run();
+  EXPECT_STREQ("order", "a:0 d1:0 d2:0 b:0 out:0 e:0", grade_trace_str(""));
+}
+
+static long hand_chain_left;
+static ap_soon_t hand_chain_req;
+
+static void hand_chain_step(ap_soon_t *req)
+{
+  chain_note_depth();
+  if (--hand_chain_left > 0)
+    ap_defer(grade_loop(), req, hand_chain_step);
+}
+
+static void hand_count_turn(uv_prepare_t *prepare)
+{
+  (*(long *) prepare->data)++;
+}
+
+GRADE_TEST(defer_chains_reach_the_loop, .points = 1, .section = "helpers#soon",
+           .hint = "A chain of ap_defer calls must neither grow the stack nor run in one "
+                   "drain: every other step goes to the next turn.")
+{
+  char base;
+  long turns = 0;
+  uv_prepare_t prepare;
+
+  chain_stack_base = &base;
+  hand_chain_left = 10000;
+  prepare.data = &turns;
+  uv_prepare_init(grade_loop(), &prepare);
+  uv_prepare_start(&prepare, hand_count_turn);
+  uv_unref((uv_handle_t *) &prepare);
+  ap_soon(grade_loop(), &hand_chain_req, hand_chain_step);
+  grade_run();
+  uv_close((uv_handle_t *) &prepare, NULL);
+  grade_run();
+  EXPECT_EQ("steps left", 0, hand_chain_left);
+  EXPECT(turns >= 10000 / 2, "10,000 chained hand-offs took only %ld loop turns", turns);
+  EXPECT(chain_depth_max < 64 * 1024, "stack grew to %zu bytes over the chain", chain_depth_max);
+}
+
 GRADE_LAB("helpers",
           &soon_runs_later_in_fifo_order,
           &soon_chains_do_not_grow_the_stack,
@@ -580,4 +668,6 @@ GRADE_LAB("helpers",
           &upstream_bodies_are_deterministic,
           &upstream_rejects_beyond_max_conns,
           &upstream_injects_faults,
-          &upstream_stop_closes_everything)
+          &upstream_stop_closes_everything,
+          &defer_hands_off_in_the_same_drain_one_level_deep,
+          &defer_chains_reach_the_loop)
