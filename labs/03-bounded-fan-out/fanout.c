@@ -1,18 +1,22 @@
 /* fanout.c — lab 03: fetch_all and the bounded stream, on the semaphore.
  *
  * A task is one item's claim: a waiter for the permit and the operation it
- * guards. fetch_all creates all n tasks at once and queues n waiters. The
- * stream's tasks are slots: one is made only for a permit that no task asked
- * for (so never more than limit), it takes an item from the source only once
- * it holds a permit, and when that item ends it gives the permit back and
- * asks again. Both release the permit in the operation's completion,
- * whatever its status: a failure that kept its permit would shrink the
- * limit by one for good, and after `limit` failures nothing would ever run
- * again.
+ * guards. fetch_all creates all n tasks at once and queues n waiters, and
+ * releases each permit in the operation's completion, whatever its status:
+ * a failure that kept its permit would shrink the limit by one for good,
+ * and after `limit` failures nothing would ever run again.
+ *
+ * The stream's tasks are slots: one is made only for a permit that no slot
+ * holds (so never more than limit), and it takes an item from the source
+ * only while it holds a permit. When the item ends, success or failure, the
+ * slot keeps the permit for the next item (nobody else can wait on the
+ * stream's own semaphore) and takes it on a hand-off; after the end of the
+ * source it gives the permit back.
  *
  * An operation may complete inside start. So after calling start, code
- * here must not touch the task, and must not touch the fetch either when
- * that could have been the last item (done may have freed it).
+ * here must not touch a fetch's task, and must not touch the fetch either
+ * when that could have been the last item (done may have freed it). A slot
+ * and its stream live until the end of the source.
  */
 #include <stdlib.h>
 

@@ -16,6 +16,8 @@
  *         item = next(source, None)        # ... then the item
  *         if item is None: sem.release(); break
  *         tg.create_task(one(item))        # one() releases sem when done
+ * Here a permit passes from an item that ended to the next one directly:
+ * the stream's semaphore is its own, nobody else can be waiting for it.
  *
  * Operations are abstract: a start function begins the work for op->item
  * and reports with bf_op_done(). That lets the same fan-out drive fake
@@ -104,7 +106,7 @@ struct bf_stream {
   long slots;             /* allocated: at most limit, freed after the end */
 };
 
-/* Pulls items from next one at a time, each only once a permit is free for
+/* Pulls items from next one at a time, each only once a permit is held for
  * it, and runs start on it: at most limit items are alive at once however
  * long the source is. each (may be NULL) sees every outcome. done's status
  * is 0, or the first error seen (an operation's, or the source's).

@@ -497,9 +497,10 @@ static void instant_start(bf_op_t *op)
 
 GRADE_TEST(a_million_instant_operations_keep_the_stack_flat, .points = 3,
            .section = "03-bounded-fan-out#later-turns",
-           .hint = "An operation that ends inside start releases its permit at once; if that "
-                   "grants the next one and calls back inside release or acquire, every item "
-                   "nests one level deeper. Deliver grants with ap_soon().")
+           .hint = "An operation may end inside start. If what comes next runs right there (a "
+                   "grant called back inside release or acquire, the stream's next item taken "
+                   "inside the completion), every item nests one level deeper. Deliver grants "
+                   "with ap_soon() and hand the stream's next step off with ap_defer().")
 {
   enum { N = 1000000, LIMIT = 8 };
   static bf_stream_t s;
