@@ -190,8 +190,12 @@ local function lab_box(ch)
     pandoc.Strong({ text("Lab " .. nn) }), text(" · "), text("your code: "),
     code("labs/" .. ch.name .. "/"), text(" · grade it: "), code("make grade LAB=" .. nn),
     text(" · run the demo: "), code("make run LAB=" .. nn),
-    text(" · the reference: "), code("solutions/" .. ch.name .. "/"),
   }
+  -- The students' edition ships without the reference solutions.
+  if os.getenv("BOOK_EDITION") ~= "student" then
+    table.insert(inlines, text(" · the reference: "))
+    table.insert(inlines, code("solutions/" .. ch.name .. "/"))
+  end
   return pandoc.Div({ pandoc.Para(inlines) }, { class = "lab" })
 end
 

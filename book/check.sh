@@ -148,6 +148,17 @@ echo "book-check: ${#chapters[@]} chapters in $book"
 [ "${#chapters[@]}" -gt 0 ] || { not_ok "there are chapters (chapters/NN-slug.md)"; echo "book-check: $passed passed, $failed failed"; exit 1; }
 check "include-code.lua cuts and refuses" book/test-include.sh
 check "code blocks match their sources" book/verify-snippets.sh "$book" "${chapters[@]}"
+# The students' edition (make book-student), when built beside: its code is
+# the starter's, checked the same way.
+student=${BOOK_STUDENT:-}
+student_edition() {
+  if grep -l 'solutions/' "$student"/*.html; then
+    echo "these pages of the students' edition name solutions/"
+    return 1
+  fi
+  BOOK_EDITION=student book/verify-snippets.sh "$student" "${chapters[@]}"
+}
+[ -z "$student" ] || check "students' edition: code blocks match labs/, never solutions/" student_edition
 check "grader hints name ids in the chapters" grader_anchors
 check "timelines" timelines
 check "works offline" offline

@@ -16,6 +16,10 @@ Rules:
     trailing blank lines are trimmed;
   - a missing file, a missing snippet, a missing or early end marker and a
     second begin marker of the same name stop the build (pandoc exits 83);
+  - in the students' edition (environment BOOK_EDITION=student) a path
+    under solutions/ is read under labs/ instead: the same snippet as the
+    starter code hands it out, TODOs where the solution would be; the
+    include= attribute then names that file;
   - the block keeps its include= and snippet= attributes (the book's checks
     read them back) and is wrapped in a div.listing whose first line names
     the file, so a reader always knows where the code lives.
@@ -126,6 +130,14 @@ local function cut(lines, first, last)
   return table.concat(kept, "\n")
 end
 
+-- Where a path is read from: the students' edition never quotes solutions/.
+local function edition_path(path)
+  if os.getenv("BOOK_EDITION") == "student" then
+    return (path:gsub("^solutions/", "labs/"))
+  end
+  return path
+end
+
 local function caption(path, name)
   local inlines = { pandoc.Code(path) }
   if name then
@@ -140,6 +152,8 @@ function CodeBlock(block)
   if path == nil then
     return nil
   end
+  path = edition_path(path)
+  block.attributes["include"] = path
   local name = block.attributes["snippet"]
   if block.text:match("%S") then
     fail(path, name, "the block must be empty: its text comes from the file")

@@ -3,6 +3,9 @@
 #   make book        build/book/: index.html, one NN-slug.html per chapter,
 #                    book.html, book.epub, book.pdf (weasyprint, no TeX)
 #   make book-check  build it, then read it like a reader would (book/check.sh)
+#   make book-student  build/book-student/: the students' edition (HTML pages and
+#                    the one-page book), whose code from solutions/ is cut from
+#                    the starter code in labs/ instead; make handout ships it
 #
 # Included by the top-level Makefile. The code shown is pulled from the source
 # files by book/include-code.lua; each timeline is drawn (book/timeline.awk)
@@ -10,6 +13,9 @@
 # chapters/NN-slug.md; BOOK_CHAPTERS=... sets another list (paths, in order).
 
 BOOK := build/book
+# student: quote labs/ where the chapters name solutions/ (book/include-code.lua).
+BOOK_EDITION ?=
+export BOOK_EDITION
 BOOK_CHAPTERS ?= $(sort $(wildcard chapters/[0-9][0-9]-*.md))
 BOOK_NAMES := $(basename $(notdir $(BOOK_CHAPTERS)))
 BOOK_DEMOS := $(patsubst solutions/%/demo.c,%,$(wildcard solutions/[0-9][0-9]-*/demo.c))
@@ -17,8 +23,9 @@ BOOK_SVGS := $(BOOK_DEMOS:%=$(BOOK)/img/%-timeline.svg)
 BOOK_PAGES := $(BOOK)/index.html $(BOOK_NAMES:%=$(BOOK)/%.html)
 # Anything a page may show: the chapters, the build's files, the sources.
 BOOK_INPUTS := $(BOOK_CHAPTERS) $(wildcard book/*.lua book/*.html book/*.yaml book/*.md book/*.sed) \
-	$(wildcard solutions/*/*.[ch] helpers/*.[ch] grader/*.[ch] tests/*/*.c)
-BOOK_PANDOC := pandoc -d book/pandoc.yaml -M book-chapters="$(BOOK_CHAPTERS)" -M book-img-dir=$(BOOK)/img
+	$(wildcard solutions/*/*.[ch] labs/*/*.[ch] helpers/*.[ch] grader/*.[ch] tests/*/*.c)
+BOOK_PANDOC := pandoc -d book/pandoc.yaml -M book-chapters="$(BOOK_CHAPTERS)" -M book-img-dir=$(BOOK)/img \
+	$(if $(BOOK_EDITION),-M book-edition=$(BOOK_EDITION))
 BOOK_HTML := $(BOOK_PANDOC) -t html5 --template=book/page.html
 # Writes the HTML of $(1) with pandoc options $(2) into $@.
 book_html = $(BOOK_HTML) $(2) -o $@.tmp $(1) && sed -f book/line-anchors.sed $@.tmp > $@ && rm $@.tmp
@@ -30,8 +37,8 @@ book: deps-dev $(BOOK_PAGES) $(BOOK)/book.html $(BOOK)/book.epub $(BOOK)/book.pd
 	@echo "book: $(BOOK)/index.html ($(words $(BOOK_NAMES)) chapters), book.html, book.epub, book.pdf"
 
 .PHONY: book-check
-book-check: book ## build the book and check its code, links, EPUB and pages
-	@BOOK_CHAPTERS="$(BOOK_CHAPTERS)" book/check.sh $(BOOK)
+book-check: book book-student ## build the book and check its code, links, EPUB and pages
+	@BOOK_CHAPTERS="$(BOOK_CHAPTERS)" BOOK_STUDENT=$(BOOK_STUDENT) book/check.sh $(BOOK)
 
 # The demos link the debug libraries; built once, before any demo runs.
 .PHONY: book-libs
@@ -69,3 +76,13 @@ $(BOOK)/book.epub: book/intro.md book/epub.css $(BOOK_INPUTS) | $(BOOK_SVGS)
 
 $(BOOK)/book.pdf: $(BOOK)/book.html $(BOOK)/book.css $(BOOK_SVGS)
 	@weasyprint -q $< $@.tmp && mv $@.tmp $@
+
+# The students' edition: HTML only, into its own folder; the pictures are the
+# same runs of the reference demos (a trace shows no code).
+.PHONY: book-student book-html
+BOOK_STUDENT ?= build/book-student
+book-student: deps-dev ## the students' edition of the book (labs' code, no solutions): build/book-student/
+	@$(MAKE) --no-print-directory BOOK=$(BOOK_STUDENT) BOOK_EDITION=student book-html
+	@echo "book-student: $(BOOK_STUDENT)/index.html ($(words $(BOOK_NAMES)) chapters), book.html"
+
+book-html: $(BOOK_PAGES) $(BOOK)/book.html

@@ -26,7 +26,7 @@ endif
 endif
 
 .PHONY: handout
-handout: ## the student handout: build/handout/ and build/handout.tar.gz (LABS="00 02")
+handout: deps-dev ## the student handout: build/handout/ and build/handout.tar.gz (LABS="00 02")
 	@LABS="$(LABS)" tools/handout.sh build/handout
 
 .PHONY: gradebook

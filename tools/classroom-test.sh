@@ -58,6 +58,28 @@ handout_contents() { # dir
   fi
 }
 
+# The students' edition of the book: a page per chapter shipped, every code
+# block cut from a file the handout has, none from solutions/, TODOs shown.
+handout_book() { # dir
+  local h=$1 md page missing="" path
+  for md in "$h"/chapters/[0-9][0-9]-*.md; do
+    page=$h/book/$(basename "$md" .md).html
+    [ -f "$page" ] || missing+="no page $page for $md"$'\n'
+  done
+  while read -r path; do
+    [ -f "$h/$path" ] || missing+="a code block cut from $path, which the handout does not have"$'\n'
+  done < <(grep -ho 'include="[^"]*"' "$h"/book/*.html | sed 's/^include="//; s/"$//' | sort -u)
+  if [ -n "$missing" ] || ! [ -f "$h/book/index.html" ]; then
+    not_ok "handout ships the students' edition of the book" "$missing"
+  elif grep -lq 'solutions/' "$h"/book/*.html; then
+    not_ok "handout's book never quotes solutions/" "$(grep -l 'solutions/' "$h"/book/*.html)"
+  elif ! grep -lq 'TODO' "$h"/book/[0-9]*.html; then
+    not_ok "handout's book shows the starter's TODOs"
+  else
+    ok "handout book/: the students' edition, $(ls "$h"/book/[0-9]*.html | wc -l) chapter pages, code cut from labs/, never solutions/"
+  fi
+}
+
 handout_tarball() { # dir
   local h=$1 first
   first=$(sha256sum < "$h.tar.gz")
@@ -152,6 +174,7 @@ handout_tests() {
   fi
   ok "make handout: $(tail -n 1 "$CT/handout.log" | sed 's/^handout: //')"
   handout_contents "$h"
+  handout_book "$h"
   handout_tarball "$h"
   handout_grade "$h"
   handout_same_tests "$h"

@@ -3,7 +3,8 @@
 #
 # OUT (default build/handout) receives a tree that builds and grades on its
 # own: the Makefile, mk/, grader/, helpers/, the public tests, the starter
-# code generated from solutions/, the chapters, the README, students' CI
+# code generated from solutions/, the chapters and book/ (the students'
+# edition of the book, make book-student), the README, students' CI
 # files (.github/workflows/grade.yml, .gitlab-ci.yml) and MANIFEST.sha256,
 # the checksums `make grade` checks the grader's files against. OUT.tar.gz
 # holds the same tree under one folder named like OUT; the same files give
@@ -103,6 +104,28 @@ copy_other_chapters() {
   done
 }
 
+# The students' edition of the book (make book-student), for the shipped
+# chapters only: code from solutions/ is shown as the starter hands it out.
+# Kept under build/ per selection, so a second handout reuses the same pages
+# and pictures (the tarball stays the same bytes). The chapters' sources point
+# into labs/ as well.
+copy_book() {
+  local chapters="" lab f dir=build/book-student
+  for lab in $labs; do
+    for f in chapters/"${lab%%-*}"-*.md; do [ -f "$f" ] && chapters+="$f "; done
+  done
+  [ -n "$LABS" ] && dir+="-$(echo $labs | sed 's/\([0-9][0-9]\)-[^ ]*/\1/g; s/ /-/g')"
+  make --no-print-directory -s book-student BOOK_STUDENT="$dir" BOOK_CHAPTERS="${chapters% }" > /dev/null ||
+    die "the students' edition of the book did not build (make book-student)"
+  mkdir -p "$out/book"
+  cp "$dir"/*.html "$dir/book.css" "$out/book/"
+  cp -R "$dir/img" "$out/book/img"
+  for f in "$out"/chapters/[0-9][0-9]-*.md; do
+    [ -f "$f" ] && sed -i 's/include="solutions\//include="labs\//' "$f"
+  done
+  return 0
+}
+
 copy_ci() {
   mkdir -p "$out/.github/workflows"
   cp ci-templates/student/github-grade.yml "$out/.github/workflows/grade.yml"
@@ -117,6 +140,8 @@ check_leaks() {
   [ -z "$hits" ] || die "mutants or hidden tests in the handout: $hits"
   hits=$(grep -rlE 'SOLUTION (BEGIN|END)' "$out" --include='*.[ch]' || true)
   [ -z "$hits" ] || die "solution markers in the handout: $hits"
+  hits=$(grep -rl 'solutions/' "$out/book" "$out/chapters" || true)
+  [ -z "$hits" ] || die "the book quotes solutions/: $hits"
 }
 
 pack() {
@@ -148,6 +173,7 @@ mkdir -p "$out/labs"
 copy_grader
 for lab in $labs; do copy_lab "$lab"; done
 copy_other_chapters
+copy_book
 copy_ci
 tools/manifest.sh write "$out"
 check_leaks
