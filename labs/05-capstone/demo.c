@@ -256,22 +256,11 @@ static void parse_args(demo_t *d, int argc, char **argv, const char **csv, int *
   d->runs[1].limit = (long) d->n;
 }
 
-static void write_csv(const ap_trace_t *trace, const char *path)
-{
-  FILE *csv = fopen(path, "w");
-
-  if (csv == NULL || ap_trace_write_csv(trace, csv) != 0)
-    perror(path);
-  if (csv != NULL)
-    fclose(csv);
-}
-
 int main(int argc, char **argv)
 {
   static demo_t d = {.runs = {{.name = "bounded"}, {.name = "unbounded"}}};
   const char *csv = NULL;
-  ap_leaks_t leaks;
-  int keep = 0, err;
+  int keep = 0;
 
   parse_args(&d, argc, argv, &csv, &keep);
   d.items = calloc(d.n, sizeof(*d.items));
@@ -293,12 +282,7 @@ int main(int argc, char **argv)
   ap_rt_run(&d.rt);
   remove_files(&d, keep);
   printf("\nfiles %s %s\n", keep ? "kept in" : "removed from", d.dir);
-  if (csv != NULL)
-    write_csv(&d.trace, csv);
-  ap_trace_free(&d.trace);
   free(d.items);
   free(d.results);
-  err = ap_rt_close(&d.rt, &leaks);
-  printf("leak check: %s\n", err == 0 ? "clean" : leaks.text);
-  return err == 0 ? 0 : 1;
+  return ap_demo_finish(&d.rt, &d.trace, csv);
 }
