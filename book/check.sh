@@ -12,7 +12,8 @@
 #  6. links and anchors: linkchecker from index.html (anchors checked), the
 #     one-page book's links and its internal anchors;
 #  7. the EPUB is valid (epubcheck);
-#  8. headless Chromium renders every page with its title and code, and
+#  8. headless Chromium renders every page with its title and code and no
+#     console message, and
 #     takes BOOK_DIR/screenshot.png (laptop) and screenshot-phone.png.
 # Ends with "book-check: N passed, M failed"; exits 1 if anything failed.
 set -uo pipefail
@@ -115,7 +116,7 @@ chromium_run() { # extra chromium arguments...
   profile=$(mktemp -d "$tmp/profile.XXXXXX")
   timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$profile" --hide-scrollbars "$@" 2> /dev/null
+    --user-data-dir="$profile" --hide-scrollbars "$@"
 }
 
 # Each page as Chromium builds it: a title, and on chapter pages included
@@ -123,7 +124,11 @@ chromium_run() { # extra chromium arguments...
 browser_pages() {
   local page dom bad="" n=0
   for page in "$book/index.html" "$book/book.html" $(for ch in "${chapters[@]}"; do page_of "$ch"; done); do
-    dom=$(chromium_run --dump-dom "file://$PWD/$page")
+    dom=$(chromium_run --enable-logging=stderr --v=0 --dump-dom "file://$PWD/$page" 2> "$tmp/console.log")
+    # Chromium logs what a page writes to its console as INFO:CONSOLE.
+    if grep -q ':CONSOLE' "$tmp/console.log"; then
+      bad+="$page: console messages: $(grep ':CONSOLE' "$tmp/console.log" | head -n 3)"$'\n'
+    fi
     n=$((n + 1))
     case "$dom" in *"<h1"*) ;; *) bad+="$page: Chromium shows no <h1> (${#dom} bytes of DOM)"$'\n'; continue ;; esac
     case "$page" in */index.html | */book.html) continue ;; esac
@@ -138,8 +143,8 @@ screenshots() {
   local page
   page=$(page_of "${chapters[0]}")
   rm -f "$book/screenshot.png" "$book/screenshot-phone.png"
-  chromium_run --window-size=1280,1800 --screenshot="$PWD/$book/screenshot.png" "file://$PWD/$page" > /dev/null
-  chromium_run --window-size=390,1600 --screenshot="$PWD/$book/screenshot-phone.png" "file://$PWD/$page" > /dev/null
+  chromium_run --window-size=1280,1800 --screenshot="$PWD/$book/screenshot.png" "file://$PWD/$page" > /dev/null 2>&1
+  chromium_run --window-size=390,1600 --screenshot="$PWD/$book/screenshot-phone.png" "file://$PWD/$page" > /dev/null 2>&1
   [ -s "$book/screenshot.png" ] && [ -s "$book/screenshot-phone.png" ] || return 1
   echo "$book/screenshot.png, screenshot-phone.png ($(basename "$page"))"
 }
