@@ -1,9 +1,13 @@
 /* fanout.c — benchmark 1: n zero-delay jobs, at most limit at a time.
  *
- *   build/bench/bin/fanout fetch_all|stream|raw [N [LIMIT]]
+ *   build/bench/bin/fanout fetch_all|stream|eager|raw [N [LIMIT]]
  *
- * fetch_all and stream are lab 03's reference solution (bf_fetch_all: one
- * waiter per item created up front; bf_stream_start: creation bounded too).
+ * fetch_all and stream are lab 03's reference solution (bf_stream_start
+ * takes an item only for a permit a slot holds; bf_fetch_all is that stream
+ * over the list). eager is not in the lab: it is asyncio's gather plus
+ * `async with sem` translated word for word on the lab's semaphore, one
+ * task and one waiter per item, all queued at once, to measure what
+ * bounding execution without bounding creation costs (no target).
  * raw is the lower limit of overhead: the same completion mechanism (each
  * job completes on a later loop turn, from a check+idle queue in plain
  * libuv, bench/rawq.h, as ap_soon does) with a plain in-flight counter instead
@@ -97,8 +101,13 @@ static void check_results(const bf_result_t *results, long n)
       bench_die("a wrong result", 0);
 }
 
-/* The clock includes building the item list's tasks: fetch_all's cost. */
-static void bench_fetch_all(run_t *r)
+/* A fetch over the items 0 .. n-1, by bf_fetch_all or by eager_fetch_all
+ * (the same signature). The clock includes whatever the call builds up
+ * front: that is part of its cost. */
+typedef int (*fetch_fn)(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n,
+                        long limit, bf_start_fn start, bf_result_t *results, bf_fetch_cb done);
+
+static void bench_fetch(run_t *r, fetch_fn fetch)
 {
   ap_rt_t rt;
   bf_fetch_t f;
@@ -107,7 +116,7 @@ static void bench_fetch_all(run_t *r)
   int err;
 
   if (items == NULL || results == NULL)
-    bench_die("fetch_all arrays", UV_ENOMEM);
+    bench_die("fetch arrays", UV_ENOMEM);
   for (long i = 0; i < r->n; i++)
     items[i] = i;
   if ((err = ap_rt_init(&rt)) != 0)
@@ -115,14 +124,83 @@ static void bench_fetch_all(run_t *r)
   memset(&f, 0, sizeof(f));
   f.data = r;
   r->t0 = bench_mark();
-  err = bf_fetch_all(&rt.loop, &f, items, (size_t) r->n, r->limit, zjob_start, results, on_fetched);
+  err = fetch(&rt.loop, &f, items, (size_t) r->n, r->limit, zjob_start, results, on_fetched);
   if (err != 0)
-    bench_die("bf_fetch_all", err);
+    bench_die("fetch", err);
   bench_run_and_close(&rt);
   check_results(results, r->n);
   free(items);
   free(results);
 }
+
+/* ---- eager: gather + async with sem, on the lab's semaphore ----------------- */
+
+/* One item's task, as gather makes one per coroutine: its claim on a permit
+ * and the operation the permit guards. */
+typedef struct etask {
+  bf_waiter_t waiter;     /* waiter.data: the eager run */
+  bf_op_t op;
+} etask_t;
+
+typedef struct eager {
+  bf_fetch_t *f;          /* only for its data and the done callback's argument */
+  bf_sem_t sem;
+  etask_t *tasks;         /* n of them, all made before the first one runs */
+  bf_result_t *results;
+  size_t n;
+  size_t finished;
+  bf_start_fn start;
+  bf_fetch_cb done;
+} eager_t;
+
+static eager_t eager;     /* one run per process */
+
+/* $begin eager-fetch */
+static void eager_op_done(bf_op_t *op, int status, long value)
+{
+  etask_t *t = AP_CONTAINER_OF(op, etask_t, op);
+  eager_t *e = t->waiter.data;
+
+  e->results[op->index] = (bf_result_t){.status = status, .value = value};
+  bf_sem_release(&t->waiter);   /* the finally of async with sem */
+  if (++e->finished == e->n) {
+    free(e->tasks);
+    e->done(e->f, 0);           /* the bench's jobs never fail */
+  }
+}
+
+static void eager_on_permit(bf_waiter_t *w, int status)
+{
+  etask_t *t = AP_CONTAINER_OF(w, etask_t, waiter);
+
+  (void) status;                /* never cancelled */
+  ((eager_t *) w->data)->start(&t->op);
+}
+
+/* gather(*(one(i) for i in items)): n tasks, n waiters queued at once. */
+static int eager_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n,
+                           long limit, bf_start_fn start, bf_result_t *results,
+                           bf_fetch_cb done)
+{
+  eager_t *e = &eager;
+
+  *e = (eager_t){.f = f, .results = results, .n = n, .start = start, .done = done};
+  if (bf_sem_init(loop, &e->sem, limit) != 0)
+    return UV_EINVAL;
+  e->tasks = calloc(n, sizeof(*e->tasks));
+  if (e->tasks == NULL)
+    return UV_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    etask_t *t = &e->tasks[i];
+    t->waiter.data = e;
+    /* op.done is the lab's private field: here the bench plays the lab. */
+    t->op = (bf_op_t){.ctx = f->data, .loop = loop, .item = items[i], .index = (long) i,
+                      .done = eager_op_done};
+    bf_sem_acquire(&e->sem, &t->waiter, eager_on_permit);
+  }
+  return 0;
+}
+/* $end eager-fetch */
 
 /* ---- the bounded stream ------------------------------------------------------ */
 
@@ -244,11 +322,13 @@ int main(int argc, char **argv)
   } else {
     pool_init(&r);
     if (strcmp(variant, "fetch_all") == 0)
-      bench_fetch_all(&r);
+      bench_fetch(&r, bf_fetch_all);
+    else if (strcmp(variant, "eager") == 0)
+      bench_fetch(&r, eager_fetch_all);
     else if (strcmp(variant, "stream") == 0)
       bench_stream(&r);
     else
-      bench_die("usage: fanout fetch_all|stream|raw [N [LIMIT]]", 0);
+      bench_die("usage: fanout fetch_all|stream|eager|raw [N [LIMIT]]", 0);
     free(r.slots);
   }
   bench_report("fanout", variant, r.limit, r.n, r.t0, r.t1, NULL);

@@ -1,31 +1,32 @@
-/* fanout.c — lab 03: fetch_all and the bounded stream, on the semaphore.
+/* fanout.c — lab 03: the bounded stream, and fetch_all as a stream over a list.
  *
- * A task is one item's claim: a waiter for the permit and the operation it
- * guards. fetch_all creates all n tasks at once and queues n waiters, and
- * releases each permit in the operation's completion, whatever its status:
- * a failure that kept its permit would shrink the limit by one for good,
- * and after `limit` failures nothing would ever run again.
- *
- * The stream's tasks are slots: one is made only for a permit that no slot
+ * The stream's unit of work is a slot: a waiter that holds one permit and
+ * the operation it guards. A slot is made only for a permit that no slot
  * holds (so never more than limit), and it takes an item from the source
- * only while it holds a permit. When the item ends, success or failure, the
- * slot keeps the permit for the next item (nobody else can wait on the
+ * only while it holds its permit. When the item ends, success or failure,
+ * the slot keeps the permit for the next item (nobody else can wait on the
  * stream's own semaphore) and takes it on a hand-off; after the end of the
- * source it gives the permit back.
+ * source it gives the permit back. A failure must not stop a slot: its
+ * permit would be lost, the limit one smaller for good, and after `limit`
+ * failures nothing would run again.
+ *
+ * fetch_all is the same machine with two hooks: its source hands out
+ * items[k] in input order, and its outcome hook stores at op->index. So a
+ * list of a million items costs `limit` slots, not a million tasks.
  *
  * An operation may complete inside start. So after calling start, code
- * here must not touch a fetch's task, and must not touch the fetch either
- * when that could have been the last item (done may have freed it). A slot
- * and its stream live until the end of the source.
+ * here must not take the next item in the same call (it would nest), and
+ * must not touch the stream once done may have run (done may free it). A
+ * slot and its stream live until the end of the source.
  */
 #include <stdlib.h>
 
 #include "fanout.h"
 
-struct bf_task {
-  bf_waiter_t waiter;     /* waiter.data: the fetch or stream */
-  bf_op_t op;
-  size_t index;           /* position in the input (fetch_all) */
+struct bf_slot {
+  bf_waiter_t waiter;     /* holds the slot's permit; waiter.data: the stream */
+  bf_op_t op;             /* the item the slot works on now */
+  ap_soon_t again;        /* takes the next item, once the last one's completion returned */
 };
 
 void bf_op_done(bf_op_t *op, int status, long value)
@@ -33,103 +34,7 @@ void bf_op_done(bf_op_t *op, int status, long value)
   op->done(op, status, value);
 }
 
-static void task_init(struct bf_task *t, void *owner, uv_loop_t *loop, void *ctx,
-                      void (*done)(bf_op_t *, int, long))
-{
-  t->waiter.data = owner;
-  t->op.ctx = ctx;
-  t->op.loop = loop;
-  t->op.done = done;
-}
-
-/* ---- fetch_all ---------------------------------------------------------- */
-
-static int first_failure(const bf_fetch_t *f)
-{
-  for (size_t i = 0; i < f->n; i++)
-    if (f->results[i].status != 0)
-      return f->results[i].status;
-  return 0;
-}
-
-static void fetch_finish(bf_fetch_t *f)
-{
-  /* Every waiter released, every op done: nothing points into tasks. */
-  free(f->tasks);
-  f->tasks = NULL;
-  f->done(f, first_failure(f));
-}
-
-static void fetch_deliver_empty(ap_soon_t *soon)
-{
-  fetch_finish(AP_CONTAINER_OF(soon, bf_fetch_t, soon));
-}
-
-/* $begin fetch-op-done */
-static void fetch_op_done(bf_op_t *op, int status, long value)
-{
-  struct bf_task *t = AP_CONTAINER_OF(op, struct bf_task, op);
-  bf_fetch_t *f = t->waiter.data;
-
-  // TODO: store the outcome at the item's index, give the permit back
-  // (whatever the status), and finish after the last item.
-  (void) f, (void) status, (void) value, (void) fetch_finish;
-  AP_TODO();
-}
-/* $end fetch-op-done */
-
-static void fetch_on_permit(bf_waiter_t *w, int status)
-{
-  struct bf_task *t = AP_CONTAINER_OF(w, struct bf_task, waiter);
-  bf_fetch_t *f = w->data;
-
-  (void) status; /* fetch_all never cancels its waiters */
-  f->start(&t->op);
-}
-
-static int fetch_check(const long *items, size_t n, long limit, bf_start_fn start,
-                       bf_result_t *results, bf_fetch_cb done)
-{
-  if (limit < 1 || start == NULL || done == NULL)
-    return UV_EINVAL;
-  if (n > 0 && (items == NULL || results == NULL))
-    return UV_EINVAL;
-  return 0;
-}
-
-/* $begin fetch-all */
-int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, long limit,
-                 bf_start_fn start, bf_result_t *results, bf_fetch_cb done)
-{
-  int err = fetch_check(items, n, limit, start, results, done);
-
-  if (err != 0)
-    return err;
-  f->results = results;
-  f->n = n;
-  f->finished = 0;
-  f->start = start;
-  f->done = done;
-  bf_sem_init(loop, &f->sem, limit);
-  if (n == 0) {
-    ap_soon(loop, &f->soon, fetch_deliver_empty);
-    return 0;
-  }
-  // TODO: create one task per item (task_init, its item and index) and let
-  // each one acquire the semaphore with fetch_on_permit as its callback.
-  (void) task_init, (void) fetch_op_done, (void) fetch_on_permit;
-  return AP_TODO();
-}
-/* $end fetch-all */
-
 /* ---- the bounded stream -------------------------------------------------- */
-
-/* The stream's task: made for a free permit, it keeps that permit from one
- * item to the next and gives it back only after the end of the source. */
-struct bf_slot {
-  struct bf_task task;
-  ap_soon_t again;        /* takes the next item, once the last one's completion returned */
-};
 
 static void stream_fail(bf_stream_t *s, int status)
 {
@@ -158,22 +63,21 @@ static void stream_again(ap_soon_t *soon)
 {
   struct bf_slot *slot = AP_CONTAINER_OF(soon, struct bf_slot, again);
 
-  stream_take(slot->task.waiter.data, slot);
+  stream_take(slot->waiter.data, slot);
 }
 
 /* $begin stream-op-done */
 static void stream_op_done(bf_op_t *op, int status, long value)
 {
-  struct bf_slot *slot = AP_CONTAINER_OF(op, struct bf_slot, task.op);
-  bf_stream_t *s = slot->task.waiter.data;
+  struct bf_slot *slot = AP_CONTAINER_OF(op, struct bf_slot, op);
+  bf_stream_t *s = slot->waiter.data;
 
-  if (s->each != NULL)
-    s->each(s, op->item, status, value);
+  s->outcome(s, op, status, value);
   stream_fail(s, status);
   s->finished++;
   // TODO: after the end of the source, give the permit back and free the slot;
-  // else keep the permit and take the next item on a hand-off (ap_defer with
-  // stream_again), never in here.
+  // else keep the permit (whatever the status) and take the next item on a
+  // hand-off (ap_defer with stream_again), never in here.
   (void) stream_again;
   AP_TODO();
 }
@@ -186,8 +90,9 @@ static void stream_on_permit(bf_waiter_t *w, int status);
  * the source only once the slot holds one. */
 static int stream_reserve(bf_stream_t *s)
 {
-  // TODO: allocate a slot (task_init on its task, with stream_op_done), count
-  // it, and let it acquire the semaphore with stream_on_permit. No item yet!
+  // TODO: allocate a slot; set waiter.data and the op's ctx, loop and done
+  // (stream_op_done); count it, and let it acquire the semaphore with
+  // stream_on_permit. No item yet!
   (void) s, (void) stream_op_done, (void) stream_on_permit;
   return AP_TODO();
 }
@@ -197,12 +102,12 @@ static int stream_reserve(bf_stream_t *s)
 /* slot holds a permit: only now is an item taken from the source. */
 static void stream_take(bf_stream_t *s, struct bf_slot *slot)
 {
-  bf_op_t *op = &slot->task.op;
+  bf_op_t *op = &slot->op;
   int err;
 
   // TODO: take the next item from the source. At its end, give the permit
-  // back and free the slot; else start the operation, then reserve a new
-  // slot if a permit is still free.
+  // back and free the slot; else number it (op->index), start the operation,
+  // then reserve a new slot if a permit is still free.
   (void) s, (void) slot, (void) op, (void) err, (void) stream_end;
   (void) stream_free_slot, (void) stream_reserve;
   AP_TODO();
@@ -212,7 +117,22 @@ static void stream_take(bf_stream_t *s, struct bf_slot *slot)
 static void stream_on_permit(bf_waiter_t *w, int status)
 {
   (void) status; /* the stream never cancels its waiters */
-  stream_take(w->data, AP_CONTAINER_OF(w, struct bf_slot, task.waiter));
+  stream_take(w->data, AP_CONTAINER_OF(w, struct bf_slot, waiter));
+}
+
+/* Both fan-outs start here, with s's hooks set and its counters zeroed:
+ * one slot, which queues for a permit. */
+static int stream_launch(uv_loop_t *loop, bf_stream_t *s, long limit)
+{
+  bf_sem_init(loop, &s->sem, limit);
+  return stream_reserve(s);
+}
+
+/* bf_stream_start's outcome hook: the caller's each, if any. */
+static void stream_each(bf_stream_t *s, const bf_op_t *op, int status, long value)
+{
+  if (s->each != NULL)
+    s->each(s, op->item, status, value);
 }
 
 int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
@@ -220,14 +140,83 @@ int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next
 {
   if (limit < 1 || next == NULL || start == NULL || done == NULL)
     return UV_EINVAL;
-  bf_sem_init(loop, &s->sem, limit);
-  s->next = next;
-  s->start = start;
-  s->each = each;
-  s->done = done;
-  s->started = s->finished = 0;
-  s->ended = 0;
-  s->status = 0;
-  s->slots = 0;
-  return stream_reserve(s);
+  *s = (bf_stream_t){.data = s->data, .next = next, .start = start, .each = each,
+                     .outcome = stream_each, .done = done};
+  return stream_launch(loop, s, limit);
 }
+
+/* ---- fetch_all: the stream over a list ------------------------------------- */
+
+/* $begin fetch-next */
+/* The list as the stream's source. Only a slot that holds a permit calls
+ * it, so items[k] is read when its operation can start, not before. */
+static int fetch_next(bf_stream_t *s, long *item)
+{
+  bf_fetch_t *f = AP_CONTAINER_OF(s, bf_fetch_t, stream);
+
+  // TODO: hand out the items in input order (s->started counts those taken),
+  // then UV_EOF after the last one.
+  (void) s, (void) item, (void) f;
+  return AP_TODO();
+}
+/* $end fetch-next */
+
+/* $begin fetch-store */
+/* The stream's outcome hook: items end in any order, op->index says where
+ * this one was in the list. */
+static void fetch_store(bf_stream_t *s, const bf_op_t *op, int status, long value)
+{
+  bf_fetch_t *f = AP_CONTAINER_OF(s, bf_fetch_t, stream);
+
+  // TODO: store the outcome at the item's index in the list, and remember
+  // the first failure in input order (f->failed_at) for done.
+  (void) op, (void) status, (void) value, (void) f;
+  AP_TODO();
+}
+/* $end fetch-store */
+
+/* The stream's done: every item taken has ended. */
+static void fetch_streamed(bf_stream_t *s, int status)
+{
+  bf_fetch_t *f = AP_CONTAINER_OF(s, bf_fetch_t, stream);
+  size_t taken = (size_t) s->started;
+
+  (void) status; /* the first failure seen; fetch_all reports in input order */
+  /* The list never fails: only a slot that could not be allocated ends the
+   * stream early. The items it never took failed with that. */
+  for (size_t k = taken; k < f->n; k++)
+    f->results[k] = (bf_result_t){.status = UV_ENOMEM};
+  if (taken < f->failed_at)
+    f->failed_at = taken;
+  f->done(f, f->failed_at < f->n ? f->results[f->failed_at].status : 0);
+}
+
+static int fetch_check(const long *items, size_t n, long limit, bf_start_fn start,
+                       bf_result_t *results, bf_fetch_cb done)
+{
+  if (limit < 1 || start == NULL || done == NULL)
+    return UV_EINVAL;
+  if (n > 0 && (items == NULL || results == NULL))
+    return UV_EINVAL;
+  return 0;
+}
+
+/* $begin fetch-all */
+int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, long limit,
+                 bf_start_fn start, bf_result_t *results, bf_fetch_cb done)
+{
+  int err = fetch_check(items, n, limit, start, results, done);
+
+  if (err != 0)
+    return err;
+  f->items = items;
+  f->results = results;
+  f->n = n;
+  f->failed_at = n;
+  f->done = done;
+  /* The stream's machine with the list's hooks: n items, limit slots. */
+  f->stream = (bf_stream_t){.data = f->data, .next = fetch_next, .start = start,
+                            .outcome = fetch_store, .done = fetch_streamed};
+  return stream_launch(loop, &f->stream, limit);
+}
+/* $end fetch-all */

@@ -1,13 +1,16 @@
-/* fanout.h — lab 03: run many operations, at most `limit` at a time.
+/* fanout.h — lab 03: run many operations, at most `limit` at a time, and
+ * never create work for an item before a permit is there for it.
  *
- * bf_fetch_all() is the asyncio shape, one waiter per item created up front:
+ * The asyncio idiom bounds execution only:
  *     async def fetch_all(items, limit):
  *         sem = asyncio.Semaphore(limit)
  *         async def one(item):
  *             async with sem:
  *                 return await fetch(item)
  *         return await asyncio.gather(*(one(i) for i in items))
- * It bounds execution, not creation: n items cost n waiters in memory.
+ * gather creates n tasks up front and the semaphore lets `limit` of them
+ * in: n items cost n waiters in memory. (bench/fanout.c measures that shape,
+ * written on bf_sem_t, as its "eager" variant.)
  *
  * bf_stream_start() bounds creation too: it takes the next item from a lazy
  * source only once it holds a permit for it (Go's errgroup.SetLimit):
@@ -19,17 +22,24 @@
  * Here a permit passes from an item that ended to the next one directly:
  * the stream's semaphore is its own, nobody else can be waiting for it.
  *
+ * bf_fetch_all() is that stream with the list as its source: items[k] is
+ * taken, in input order, only by a slot that holds a permit, and its
+ * outcome is stored at index k. Memory is `limit` slots, whatever n is.
+ *
  * Operations are abstract: a start function begins the work for op->item
  * and reports with bf_op_done(). That lets the same fan-out drive fake
  * operations, operations that finish at once, and real TCP requests.
  *
  * Usage rules:
  *  - start(op) must call bf_op_done(op, status, value) exactly once: on a
- *    later turn, or inside start itself. After that op is gone.
- *  - A failed operation (status < 0) gives its permit back like any other:
- *    the remaining items still run.
+ *    later turn, or inside start itself. After that op is gone (its memory
+ *    carries the next item).
+ *  - A failed operation (status < 0) costs no permit: the remaining items
+ *    still run, `limit` at a time.
  *  - done runs exactly once, on a later loop turn, never inside
  *    bf_fetch_all() or bf_stream_start(). It may free the fetch or stream.
+ *  - bf_fetch_all() reads items as it goes: items and results must stay
+ *    valid, and items unchanged, until done.
  *  - If bf_fetch_all() or bf_stream_start() returns an error, no operation
  *    was started and no callback is ever called.
  */
@@ -45,42 +55,13 @@ struct bf_op {
   void *ctx;              /* read-only: the data field of the fetch or stream */
   uv_loop_t *loop;        /* read-only */
   long item;              /* read-only: what to work on */
+  long index;             /* read-only: item's place in the source (0, 1, ...) */
   /* private */
   void (*done)(bf_op_t *op, int status, long value);
 };
 
 /* Reports the end of op: status 0 or a negative error, value its result. */
 void bf_op_done(bf_op_t *op, int status, long value);
-
-/* ---- Over a list: results in input order ---------------------------------- */
-typedef struct bf_result {
-  int status;             /* 0 or the operation's error */
-  long value;             /* the operation's result */
-} bf_result_t;
-
-typedef struct bf_fetch bf_fetch_t;
-typedef void (*bf_fetch_cb)(bf_fetch_t *f, int status);
-
-struct bf_fetch {
-  void *data;             /* yours: every op sees it as op->ctx */
-  /* private */
-  bf_sem_t sem;
-  struct bf_task *tasks;  /* n, one per item; freed before done */
-  bf_result_t *results;
-  size_t n;
-  size_t finished;
-  bf_start_fn start;
-  bf_fetch_cb done;
-  ap_soon_t soon;         /* delivers done when n == 0 */
-};
-
-/* Runs start on every item, at most limit at a time, and stores each
- * outcome at its input index in results (n entries). done's status is 0,
- * or the status of the first item (in input order) that failed.
- * Returns 0, UV_EINVAL (limit < 1, start or done NULL, n > 0 with items or
- * results NULL) or UV_ENOMEM. */
-int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, long limit,
-                 bf_start_fn start, bf_result_t *results, bf_fetch_cb done);
 
 /* ---- Over a lazy source: creation bounded too ----------------------------- */
 typedef struct bf_stream bf_stream_t;
@@ -100,6 +81,8 @@ struct bf_stream {
   bf_next_fn next;
   bf_start_fn start;
   bf_each_cb each;
+  /* where each outcome goes: to each, or to fetch_all's results */
+  void (*outcome)(bf_stream_t *s, const bf_op_t *op, int status, long value);
   bf_stream_cb done;
   int ended;              /* the source said UV_EOF (or failed) */
   int status;             /* first error seen, reported to done */
@@ -113,5 +96,34 @@ struct bf_stream {
  * Returns 0, UV_EINVAL (limit < 1, next, start or done NULL) or UV_ENOMEM. */
 int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
                     bf_start_fn start, bf_each_cb each, bf_stream_cb done);
+
+/* ---- Over a list: the stream, results in input order --------------------- */
+typedef struct bf_result {
+  int status;             /* 0 or the operation's error */
+  long value;             /* the operation's result */
+} bf_result_t;
+
+typedef struct bf_fetch bf_fetch_t;
+typedef void (*bf_fetch_cb)(bf_fetch_t *f, int status);
+
+struct bf_fetch {
+  void *data;             /* yours: every op sees it as op->ctx */
+  /* private */
+  bf_stream_t stream;     /* its source is the list */
+  const long *items;
+  bf_result_t *results;
+  size_t n;
+  size_t failed_at;       /* index of the first failure in input order, or n */
+  bf_fetch_cb done;
+};
+
+/* Runs start on every item, at most limit at a time, taking items[k] only
+ * when a permit is free for it, and stores each outcome at its input index
+ * in results (n entries). done's status is 0, or the status of the first
+ * item (in input order) that failed.
+ * Returns 0, UV_EINVAL (limit < 1, start or done NULL, n > 0 with items or
+ * results NULL) or UV_ENOMEM. */
+int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, long limit,
+                 bf_start_fn start, bf_result_t *results, bf_fetch_cb done);
 
 #endif /* BF_FANOUT_H */

@@ -4,10 +4,16 @@
  * Nothing here reads a clock. Semaphore tests compare the order of grants
  * in the trace. Fan-out tests drive fake operations (ap_fake_t) that end
  * only when the test says so, and after every quiet loop count how many
- * run (an ap_gauge_t); the stack test compares addresses; the TCP test
- * reads the echo server's own counters.
+ * run (an ap_gauge_t); the stack test compares addresses; the creation
+ * test counts the bytes on the heap; the TCP test reads the echo server's
+ * own counters.
  */
+#include <malloc.h>
 #include <stdlib.h>
+#if defined(__SANITIZE_ADDRESS__)
+/* From <sanitizer/allocator_interface.h>, which gcc does not install. */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #include "echo.h"
 #include "fanout.h"
@@ -360,8 +366,9 @@ GRADE_TEST(misuse_gets_clear_errors, .points = 2, .section = "03-bounded-fan-out
 
 GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3,
            .section = "03-bounded-fan-out#fetch-all",
-           .hint = "Queue one waiter per item and start an item's operation in its grant "
-                   "callback; release in the operation's completion, and nothing else.")
+           .hint = "fetch_all runs on the stream's slots: a slot holds one permit and runs one "
+                   "item at a time, and a new slot is made only for a permit no slot holds. "
+                   "Check stream_reserve, stream_take and fetch_next.")
 {
   enum { N = 20, LIMIT = 3 };
   bf_result_t results[N];
@@ -373,8 +380,8 @@ GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3,
 
 GRADE_TEST(fetch_limit_one_runs_in_sequence, .points = 2,
            .section = "03-bounded-fan-out#fetch-all",
-           .hint = "With limit 1 each item starts only after the previous one ended, in input "
-                   "order: grants follow the queue, and the queue follows the input.")
+           .hint = "With limit 1 there is one slot: it takes items[0], items[1], ... in input "
+                   "order (fetch_next), each only after the one before ended.")
 {
   long items[5] = {4, 2, 0, 3, 1};
   bf_result_t results[5];
@@ -409,7 +416,8 @@ GRADE_TEST(fetch_limit_of_n_or_more_runs_all_at_once, .points = 1,
 
 GRADE_TEST(fetch_results_follow_input_order, .points = 2,
            .section = "03-bounded-fan-out#fetch-all",
-           .hint = "Store each outcome at its item's index in results, not in completion order.")
+           .hint = "Store each outcome at op->index, the item's place in the list (fetch_store), "
+                   "not in completion order.")
 {
   long items[8] = {5, 3, 7, 0, 6, 1, 4, 2};
   bf_result_t results[8];
@@ -434,8 +442,9 @@ static int some_fail(long item)
 
 GRADE_TEST(fetch_failure_releases_its_permit, .points = 3, .timeout = 2,
            .section = "03-bounded-fan-out#fetch-all",
-           .hint = "A failed operation must give its permit back like a successful one (the "
-                   "finally of async with): otherwise each failure shrinks the limit for good.")
+           .hint = "A failed item must not cost its slot's permit (the finally of async with): "
+                   "the slot goes on to the next item whatever the status, or each failure "
+                   "shrinks the limit for good. done reports the first failure in input order.")
 {
   enum { N = 10, LIMIT = 2 };
   bf_result_t results[N];
@@ -446,6 +455,54 @@ GRADE_TEST(fetch_failure_releases_its_permit, .points = 3, .timeout = 2,
   for (long i = 0; i < N; i++)
     EXPECT(results[i].status == some_fail(i), "results[%ld].status: expected %s, got %s", i,
            grade_err_name(some_fail(i)), grade_err_name(results[i].status));
+}
+
+/* Bytes allocated and not yet freed: ASan's count under ASan (it keeps its
+ * own heap, and glibc's then says nothing), glibc's otherwise. */
+static size_t heap_in_use(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  struct mallinfo2 mi = mallinfo2();
+
+  return mi.uordblks + mi.hblkhd;
+#endif
+}
+
+static size_t heap_base;
+static size_t heap_grown; /* the most bytes above heap_base seen at a start */
+
+static void heap_start(bf_op_t *op)
+{
+  size_t used = heap_in_use();
+
+  if (used > heap_base && used - heap_base > heap_grown)
+    heap_grown = used - heap_base;
+  fake_start(op);
+}
+
+GRADE_TEST(fetch_bounds_creation_too, .points = 2, .section = "03-bounded-fan-out#fetch-all",
+           .hint = "fetch_all must make nothing per item up front (no task, no waiter for an "
+                   "item without a permit): it is the stream with the list as its source, so "
+                   "it holds at most limit slots however long the list is.")
+{
+  enum { N = 3000, LIMIT = 4 };
+  static long items[N];
+  static bf_result_t results[N];
+  static bf_fetch_t f;
+
+  items_upto(items, N);
+  fakes_start(0);
+  heap_base = heap_in_use();
+  EXPECT_ERR("bf_fetch_all()", 0,
+             bf_fetch_all(grade_loop(), &f, items, N, LIMIT, heap_start, results, on_fetched));
+  drive(LIMIT, N, pick_scrambled, all_succeed);
+  EXPECT_EQ("done calls", 1, done_calls);
+  EXPECT(heap_grown <= 4096,
+         "while fetch_all ran over %d items with limit %d, the heap held up to %zu bytes more "
+         "than before it began; %d slots need well under 4096: something is made per item",
+         N, LIMIT, heap_grown, LIMIT);
 }
 
 /* ---- bounded creation ------------------------------------------------------------------ */
@@ -601,6 +658,7 @@ GRADE_LAB("03-bounded-fan-out",
           &fetch_limit_of_n_or_more_runs_all_at_once,
           &fetch_results_follow_input_order,
           &fetch_failure_releases_its_permit,
+          &fetch_bounds_creation_too,
           &stream_bounds_items_alive,
           &a_million_instant_operations_keep_the_stack_flat,
           &empty_and_broken_sources_finish_later,
