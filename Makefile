@@ -37,6 +37,10 @@ help: ## list the targets
 deps: ## install (as root) or name what grading needs
 	@tools/deps.sh grade
 
+.PHONY: deps-pages
+deps-pages:
+	@tools/deps.sh pages
+
 .PHONY: deps-dev
 deps-dev: ## install (as root) or name what make check and the book need
 	@tools/deps.sh dev

@@ -2,6 +2,7 @@
 #
 #   make book        build/book/: index.html, one NN-slug.html per chapter,
 #                    book.html, book.epub, book.pdf (weasyprint, no TeX)
+#   make book-html   build/book/: the HTML pages alone (pandoc is all it needs)
 #   make book-check  build it, then read it like a reader would (book/check.sh)
 #   make book-student  build/book-student/: the students' edition (HTML pages and
 #                    the one-page book), whose code from solutions/ is cut from
@@ -81,8 +82,9 @@ $(BOOK)/book.pdf: $(BOOK)/book.html $(BOOK)/book.css $(BOOK_SVGS)
 # same runs of the reference demos (a trace shows no code).
 .PHONY: book-student book-html
 BOOK_STUDENT ?= build/book-student
-book-student: deps-dev ## the students' edition of the book (labs' code, no solutions): build/book-student/
-	@$(MAKE) --no-print-directory BOOK=$(BOOK_STUDENT) BOOK_EDITION=student book-html
+book-student: deps-pages ## the students' edition of the book (labs' code, no solutions): build/book-student/
+	@$(MAKE) --no-print-directory -s BOOK=$(BOOK_STUDENT) BOOK_EDITION=student book-html > /dev/null
 	@echo "book-student: $(BOOK_STUDENT)/index.html ($(words $(BOOK_NAMES)) chapters), book.html"
 
-book-html: $(BOOK_PAGES) $(BOOK)/book.html
+book-html: deps-pages $(BOOK_PAGES) $(BOOK)/book.html ## the book's HTML pages only (needs just pandoc): build/book/
+	@echo "book-html: $(BOOK)/index.html ($(words $(BOOK_NAMES)) chapters), book.html"

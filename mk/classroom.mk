@@ -18,10 +18,11 @@ export GRADEBOOK
 
 ifeq ($(wildcard solutions/.),)
 FULL_REPO_GOALS := check starters stress handout gradebook gradebook-merge \
-	compile_commands.json book book-check bench bench-smoke
+	compile_commands.json book book-check book-html book-student bench bench-smoke
 ifneq ($(filter $(FULL_REPO_GOALS),$(MAKECMDGOALS)),)
 $(error make $(filter $(FULL_REPO_GOALS),$(MAKECMDGOALS)) needs the full repository, \
-with solutions/: this is a student handout. Your work is in labs/; grade it with make grade)
+with solutions/: this is a student handout. Your work is in labs/; grade it with make grade; \
+the book is built already: book/index.html)
 endif
 endif
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# deps.sh grade|dev — makes sure what the workbook needs is installed.
+# deps.sh grade|pages|dev — makes sure what the workbook needs is installed.
 #
 # grade: a C compiler, make, pkg-config, libuv 1.44 and Check (students).
+# pages: also pandoc, for the book's HTML pages (make book-html).
 # dev:   also what `make check` and the book use.
 # Missing packages are installed with apt-get when running as root;
 # otherwise the exact install line is printed and the script fails.
@@ -19,6 +20,7 @@ need_cmd pkg-config pkg-config
 need_cmd timeout coreutils
 need_pc libuv libuv1-dev
 need_pc check check
+[ "$profile" = pages ] && need_cmd pandoc pandoc
 if [ "$profile" = dev ]; then
   need_cmd patch patch
   need_cmd jq jq
