@@ -6,7 +6,7 @@
 # 3. labs/ is exactly what the generator makes from solutions/ (no drift);
 # 4. per lab: the solution gets full marks (plain and under ASan+UBSan), the
 #    starter fails every graded test, and every mutant loses the tests its
-#    patch names on its "Kills:" line;
+#    patch names on its "Kills:" line, and every graded test is named by one;
 # 5. the benchmarks run once with tiny sizes (make bench-smoke; speed is
 #    judged by make bench only);
 # 6. the book builds and its checks pass (when mk/book.mk exists);
@@ -145,6 +145,22 @@ grade_mutant() { # lab patch
   check_results_files "$out" "$lab mutant $name"
 }
 
+# Every graded test rejects at least one known-wrong solution: it is named on
+# the "Kills:" line of a mutant (whether that mutant loses it is checked above).
+mutant_coverage() { # lab
+  local lab=$1 tests kills missing
+  tests=$(jq -r '.tests[].test' "build/selftest/$lab/solution-debug/results.json" 2> /dev/null | sort -u)
+  kills=$(sed -n 's/^Kills: *//p' tests/"$lab"/mutants/*.patch 2> /dev/null | tr ' ' '\n' | sort -u)
+  missing=$(comm -23 <(echo "$tests") <(echo "$kills") | tr '\n' ' ')
+  if [ -z "$tests" ]; then
+    not_ok "$lab: every graded test has a mutant" "no results from the solution's run"
+  elif [ -n "${missing// /}" ]; then
+    not_ok "$lab: every graded test has a mutant (none for: $missing)"
+  else
+    ok "$lab: every graded test has a mutant ($(echo "$tests" | wc -l) tests)"
+  fi
+}
+
 lab_tests() {
   local lab patch
   for lab in $(cd tests && ls -d [0-9][0-9]-*/ | tr -d /); do
@@ -156,6 +172,7 @@ lab_tests() {
     for patch in tests/"$lab"/mutants/*.patch; do
       [ -e "$patch" ] && grade_mutant "$lab" "$patch"
     done
+    mutant_coverage "$lab"
   done
 }
 
