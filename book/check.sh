@@ -5,7 +5,9 @@
 #  1. include-code.lua cuts snippets right and refuses broken markers;
 #  2. every included code block is its source's lines (no drift), no C is
 #     written by hand, every chapter page shows included code;
-#  3. every `.section = "NN-slug#anchor"` of the graded tests is an id on
+#  3. every chapter has its standard parts (the lab, what the grader checks,
+#     version notes, summary, questions, further reading), and every
+#     `.section = "NN-slug#anchor"` of the graded tests is an id on
 #     that chapter's page (the grader's hints point at it);
 #  4. every chapter page shows a timeline drawn from its lab's demo;
 #  5. the pages work offline (no http(s) stylesheet, script or image);
@@ -40,6 +42,19 @@ check() {
 }
 
 page_of() { echo "$book/$(basename "$1" .md).html"; }
+
+# Every chapter has the parts a reader counts on, under the same ids.
+CHAPTER_PARTS="lab grader-checks version-notes summary questions further-reading"
+chapter_parts() {
+  local ch id bad=""
+  for ch in "${chapters[@]}"; do
+    for id in $CHAPTER_PARTS; do
+      grep -q "^## .* {#$id}$" "$ch" || bad+="$ch: no section {#$id}"$'\n'
+    done
+  done
+  [ -z "$bad" ] || { printf '%s' "$bad"; return 1; }
+  echo "${#chapters[@]} chapters: $CHAPTER_PARTS"
+}
 
 grader_anchors() {
   local file section name anchor page bad="" n=0
@@ -164,6 +179,7 @@ student_edition() {
   BOOK_EDITION=student book/verify-snippets.sh "$student" "${chapters[@]}"
 }
 [ -z "$student" ] || check "students' edition: code blocks match labs/, never solutions/" student_edition
+check "every chapter has its parts" chapter_parts
 check "grader hints name ids in the chapters" grader_anchors
 check "timelines" timelines
 check "works offline" offline
