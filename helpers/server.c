@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ap.h"
+#include "internal.h"
 
 enum { SERVER_RUNNING = 0, SERVER_STOPPING, SERVER_STOPPED };
 
@@ -25,8 +26,7 @@ struct conn {
   uv_tcp_t tcp;
   ap_server_t *server;
   int served;             /* 0: rejected with "BUSY\n" */
-  conn_t *prev;
-  conn_t *next;
+  ap__node_t node;        /* in server->conns */
 };
 
 /* One echoed chunk: the write request owns the buffer read into. */
@@ -36,25 +36,6 @@ typedef struct echo {
 } echo_t;
 
 static const char busy_text[] = "BUSY\n";
-
-static void link_conn(ap_server_t *server, conn_t *c)
-{
-  c->prev = NULL;
-  c->next = server->conns;
-  if (c->next != NULL)
-    c->next->prev = c;
-  server->conns = c;
-}
-
-static void unlink_conn(ap_server_t *server, conn_t *c)
-{
-  if (c->prev != NULL)
-    c->prev->next = c->next;
-  else
-    server->conns = c->next;
-  if (c->next != NULL)
-    c->next->prev = c->prev;
-}
 
 /* Called after every close callback: the server is stopped once the
  * listener and the last connection are gone. */
@@ -71,7 +52,7 @@ static void on_conn_closed(uv_handle_t *handle)
   conn_t *c = AP_CONTAINER_OF(handle, conn_t, tcp);
   ap_server_t *server = c->server;
 
-  unlink_conn(server, c);
+  ap__list_remove(&server->conns, &c->node);
   if (c->served) {
     server->active--;
     server->closed++;
@@ -180,7 +161,7 @@ static void on_connection(uv_stream_t *listener, int status)
     return;
   c->server = server;
   uv_tcp_init(listener->loop, &c->tcp);
-  link_conn(server, c);
+  ap__list_push(&server->conns, &c->node);
   if (uv_accept(listener, (uv_stream_t *) &c->tcp) != 0)
     close_conn(c);
   else if (server->max_conns > 0 && server->active >= server->max_conns)
@@ -243,6 +224,6 @@ void ap_server_stop(ap_server_t *server, void (*stopped_cb)(ap_server_t *server)
   server->stopping = SERVER_STOPPING;
   server->stopped_cb = stopped_cb;
   uv_close((uv_handle_t *) &server->listener, on_listener_closed);
-  for (conn_t *c = server->conns; c != NULL; c = c->next)
-    close_conn(c);
+  for (ap__node_t *node = server->conns; node != NULL; node = node->next)
+    close_conn(AP_CONTAINER_OF(node, conn_t, node));
 }

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "ap.h"
+#include "internal.h"
 
 enum { UP_RUNNING = 0, UP_ENDING, UP_LISTENER_CLOSED, UP_STOPPED };
 enum { C_READ = 0, C_HELD, C_WAIT, C_WRITE, C_LINGER, C_CLOSING };
@@ -32,8 +33,7 @@ struct up_conn {
   uv_write_t write;
   uv_shutdown_t shutdown;
   ap_upstream_t *up;
-  up_conn_t *prev;        /* the upstream's list of connections */
-  up_conn_t *next;
+  ap__node_t node;        /* in up->conns */
   int state;              /* C_READ ... C_CLOSING */
   int admitted;           /* 0: turned away with 429 */
   int closes;             /* close callbacks still to come */
@@ -48,23 +48,9 @@ struct up_conn {
 
 static const char *const fault_names[] = {"ok", "reset", "slow", "500", "hold"};
 
-static void link_conn(ap_upstream_t *up, up_conn_t *c)
+static up_conn_t *conn_of(ap__node_t *n)
 {
-  c->prev = NULL;
-  c->next = up->conns;
-  if (c->next != NULL)
-    c->next->prev = c;
-  up->conns = c;
-}
-
-static void unlink_conn(ap_upstream_t *up, up_conn_t *c)
-{
-  if (c->prev != NULL)
-    c->prev->next = c->next;
-  else
-    up->conns = c->next;
-  if (c->next != NULL)
-    c->next->prev = c->prev;
+  return AP_CONTAINER_OF(n, up_conn_t, node);
 }
 
 static void maybe_stopped(ap_upstream_t *up)
@@ -83,7 +69,7 @@ static void on_conn_closed(uv_handle_t *handle)
 
   if (--c->closes > 0)
     return;
-  unlink_conn(up, c);
+  ap__list_remove(&up->conns, &c->node);
   free(c->answer);
   free(c);
   maybe_stopped(up);
@@ -371,9 +357,12 @@ static int client_gone(up_conn_t *c)
  * again before this loop has read its EOF: reap those first. */
 static void reap_gone_clients(ap_upstream_t *up)
 {
-  for (up_conn_t *c = up->conns; c != NULL; c = c->next)
+  for (ap__node_t *node = up->conns; node != NULL; node = node->next) {
+    up_conn_t *c = conn_of(node);
+
     if (c->admitted && c->state != C_CLOSING && client_gone(c))
       close_conn(c, BY_CLIENT);
+  }
 }
 
 static void admit(ap_upstream_t *up, up_conn_t *c)
@@ -402,7 +391,7 @@ static void on_connection(uv_stream_t *listener, int status)
   uv_tcp_init(listener->loop, &c->tcp);
   uv_timer_init(listener->loop, &c->timer);
   c->tcp.data = c->timer.data = c;
-  link_conn(up, c);
+  ap__list_push(&up->conns, &c->node);
   if (uv_accept(listener, (uv_stream_t *) &c->tcp) != 0) {
     close_conn(c, BY_SERVER);
     return;
@@ -469,7 +458,9 @@ long ap_upstream_release(ap_upstream_t *up)
 {
   long n = 0;
 
-  for (up_conn_t *c = up->conns; c != NULL; c = c->next) {
+  for (ap__node_t *node = up->conns; node != NULL; node = node->next) {
+    up_conn_t *c = conn_of(node);
+
     if (c->state != C_HELD)
       continue;
     up->held--;
@@ -505,8 +496,11 @@ int ap_upstream_stop(ap_upstream_t *up, ap_upstream_cb cb)
 
   if (err != 0)
     return err;
-  for (up_conn_t *c = up->conns; c != NULL; c = c->next)
+  for (ap__node_t *node = up->conns; node != NULL; node = node->next) {
+    up_conn_t *c = conn_of(node);
+
     close_conn(c, c->state == C_LINGER ? ABANDONED : BY_SERVER);
+  }
   return 0;
 }
 
