@@ -179,6 +179,10 @@ end
 
 ------------------------------------------------------------------ lab box
 
+-- BOOK_EDITION=student in the environment (mk/book.mk exports it); the
+-- include-code filter reads the same variable.
+local student_edition = os.getenv("BOOK_EDITION") == "student"
+
 local function lab_box(ch)
   if not exists("tests/" .. ch.name) then
     return nil
@@ -192,7 +196,7 @@ local function lab_box(ch)
     text(" · run the demo: "), code("make run LAB=" .. nn),
   }
   -- The students' edition ships without the reference solutions.
-  if os.getenv("BOOK_EDITION") ~= "student" then
+  if not student_edition then
     table.insert(inlines, text(" · the reference: "))
     table.insert(inlines, code("solutions/" .. ch.name .. "/"))
   end
@@ -464,6 +468,9 @@ end
 
 function Pandoc(doc)
   mode = stringify(doc.meta["book-mode"] or "page")
+  if student_edition then
+    doc.meta["book-edition"] = "student" -- the template labels its pages
+  end
   img_dir = stringify(doc.meta["book-img-dir"] or img_dir)
   load_chapters(stringify(doc.meta["book-chapters"] or ""))
   if mode == "page" then

@@ -14,7 +14,7 @@
 # chapters/NN-slug.md; BOOK_CHAPTERS=... sets another list (paths, in order).
 
 BOOK := build/book
-# student: quote labs/ where the chapters name solutions/ (book/include-code.lua).
+# student: quote labs/ where the chapters name solutions/ (read by book/*.lua).
 BOOK_EDITION ?=
 export BOOK_EDITION
 BOOK_CHAPTERS ?= $(sort $(wildcard chapters/[0-9][0-9]-*.md))
@@ -25,8 +25,7 @@ BOOK_PAGES := $(BOOK)/index.html $(BOOK_NAMES:%=$(BOOK)/%.html)
 # Anything a page may show: the chapters, the build's files, the sources.
 BOOK_INPUTS := $(BOOK_CHAPTERS) $(wildcard book/*.lua book/*.html book/*.yaml book/*.md book/*.sed) \
 	$(wildcard solutions/*/*.[ch] labs/*/*.[ch] helpers/*.[ch] grader/*.[ch] tests/*/*.c)
-BOOK_PANDOC := pandoc -d book/pandoc.yaml -M book-chapters="$(BOOK_CHAPTERS)" -M book-img-dir=$(BOOK)/img \
-	$(if $(BOOK_EDITION),-M book-edition=$(BOOK_EDITION))
+BOOK_PANDOC := pandoc -d book/pandoc.yaml -M book-chapters="$(BOOK_CHAPTERS)" -M book-img-dir=$(BOOK)/img
 BOOK_HTML := $(BOOK_PANDOC) -t html5 --template=book/page.html
 # Writes the HTML of $(1) with pandoc options $(2) into $@.
 book_html = $(BOOK_HTML) $(2) -o $@.tmp $(1) && sed -f book/line-anchors.sed $@.tmp > $@ && rm $@.tmp
