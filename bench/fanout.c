@@ -11,7 +11,10 @@
  * raw is the lower limit of overhead: the same completion mechanism (each
  * job completes on a later loop turn, from a check+idle queue in plain
  * libuv, bench/rawq.h, as ap_soon does) with a plain in-flight counter instead
- * of the semaphore and no generic operation interface.
+ * of the semaphore and no generic operation interface. It does the work
+ * fetch_all does: reads its items from the same kind of list and stores
+ * each result at the item's index. (stream does less: its source is a
+ * counter and it keeps no results, so that its memory stays flat.)
  *
  * A job is "an operation that completes on a later loop turn": the lab's
  * variants start it through ap_soon, the raw one through its own queue.
@@ -94,6 +97,18 @@ static void on_fetched(bf_fetch_t *f, int status)
     bench_die("fetch_all", status);
 }
 
+/* The input list, 0 .. n-1, written (so faulted in) before any clock starts. */
+static long *list_of(long n)
+{
+  long *items = malloc((size_t) n * sizeof(*items));
+
+  if (items == NULL)
+    bench_die("the list of items", UV_ENOMEM);
+  for (long i = 0; i < n; i++)
+    items[i] = i;
+  return items;
+}
+
 static void check_results(const bf_result_t *results, long n)
 {
   for (long i = 0; i < n; i++)
@@ -111,14 +126,12 @@ static void bench_fetch(run_t *r, fetch_fn fetch)
 {
   ap_rt_t rt;
   bf_fetch_t f;
-  long *items = malloc((size_t) r->n * sizeof(*items));
+  long *items = list_of(r->n);
   bf_result_t *results = malloc((size_t) r->n * sizeof(*results));
   int err;
 
-  if (items == NULL || results == NULL)
+  if (results == NULL)
     bench_die("fetch arrays", UV_ENOMEM);
-  for (long i = 0; i < r->n; i++)
-    items[i] = i;
   if ((err = ap_rt_init(&rt)) != 0)
     bench_die("ap_rt_init", err);
   memset(&f, 0, sizeof(f));
@@ -244,11 +257,13 @@ static void bench_stream(run_t *r)
 
 typedef struct rjob {
   rawq_node_t node;       /* first: the queue's node is the job */
+  long index;             /* the item's place in the list */
   long item;
 } rjob_t;
 
 typedef struct raw {
   rawq_t q;
+  const long *items;      /* the same list fetch_all reads */
   long started;           /* items handed out */
   long finished;
   long n;
@@ -256,21 +271,24 @@ typedef struct raw {
   bench_mark_t t1;
 } raw_t;
 
-/* Starts the job: it will complete on the next turn. */
-static void raw_start(raw_t *r, rjob_t *j, long item)
+/* Takes the next item from the list and starts its job: it will complete
+ * on the next turn. */
+static void raw_start(raw_t *r, rjob_t *j)
 {
-  j->item = item;
+  j->index = r->started++;
+  j->item = r->items[j->index];
   rawq_push(&r->q, &j->node);
 }
 
-/* The job ended: store its result, and the slot takes the next item. */
+/* The job ended: store its result at the item's index, and the slot takes
+ * the next item. */
 static void raw_complete(raw_t *r, rjob_t *j)
 {
-  r->results[j->item].status = 0;
-  r->results[j->item].value = j->item;
+  r->results[j->index].status = 0;
+  r->results[j->index].value = j->item;
   r->finished++;
   if (r->started < r->n)
-    raw_start(r, j, r->started++);
+    raw_start(r, j);
 }
 
 static void raw_drain(uv_check_t *check)
@@ -289,21 +307,24 @@ static void bench_raw(run_t *run)
   uv_loop_t loop;
   raw_t r;
   rjob_t *slots = calloc((size_t) run->limit, sizeof(*slots));
+  long *items = list_of(run->n);
 
   memset(&r, 0, sizeof(r));
   r.n = run->n;
+  r.items = items;
   r.results = malloc((size_t) run->n * sizeof(*r.results));
   if (slots == NULL || r.results == NULL || uv_loop_init(&loop) != 0)
     bench_die("raw setup", UV_ENOMEM);
   rawq_init(&loop, &r.q, raw_drain);
   run->t0 = bench_mark();
   for (long i = 0; i < run->limit && r.started < r.n; i++)
-    raw_start(&r, &slots[i], r.started++);
+    raw_start(&r, &slots[i]);
   uv_run(&loop, UV_RUN_DEFAULT);
   run->t1 = r.t1;
   if (uv_loop_close(&loop) != 0 || r.finished != r.n)
     bench_die("raw: the loop did not end clean", 0);
   check_results(r.results, run->n);
+  free(items);
   free(r.results);
   free(slots);
 }

@@ -74,19 +74,21 @@ static ap_soon_t *pop(ap_rt_t *rt)
   return req;
 }
 
-/* What the last callback handed off. Their own hand-offs find no list
- * (check->data is reset) and go to the next turn. */
-static void run_handoffs(handoffs_t *h)
+/* What the last callback handed off. They run with check->data set back to
+ * outer, so that their own hand-offs go to the next turn. */
+static void run_handoffs(uv_check_t *check, handoffs_t *h, void *outer)
 {
   ap_soon_t *req = h->head;
 
   h->head = NULL;
   h->tail = &h->head;
+  check->data = outer;
   while (req != NULL) {
     ap_soon_t *next = req->next; /* req may be reused by its callback */
     req->cb(req);
     req = next;
   }
+  check->data = h;
 }
 
 void ap__soon_check_cb(uv_check_t *check)
@@ -96,13 +98,15 @@ void ap__soon_check_cb(uv_check_t *check)
   handoffs_t h = {NULL, &h.head};
   void *outer = check->data; /* a uv_run nested in a callback drains too */
 
+  /* Most callbacks hand nothing off: the list is looked at, not run. */
+  check->data = &h;
   while (batch-- > 0) {
     ap_soon_t *req = pop(rt);
-    check->data = &h;
     req->cb(req);
-    check->data = outer;
-    run_handoffs(&h);
+    if (h.head != NULL)
+      run_handoffs(check, &h, outer);
   }
+  check->data = outer;
   if (rt->soon_count == 0)
     uv_idle_stop(&rt->soon_idle);
 }

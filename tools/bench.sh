@@ -85,6 +85,15 @@ for p in python3 /usr/bin/python3; do
   if command -v "$p" > /dev/null 2>&1 && "$p" -c 'import uvloop' 2> /dev/null; then UVPY=$(command -v "$p"); break; fi
 done
 
+# The single-threaded benchmarks (fan-out, completion order, the sweep) run
+# pinned to one CPU. Unpinned, the scheduler moves a process between cores
+# and a run costs up to half as much again, at random: on a shared 2-core VM
+# that decided a ratio of medians more than the code did. The threaded ones
+# (offloading, loop lag) are not pinned: their threads need the other cores.
+PIN=
+last_cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | sed 's/.*[-,]//')
+command -v taskset > /dev/null && [ -n "$last_cpu" ] && PIN="taskset -c $last_cpu"
+
 describe_machine() {
   echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
   echo "cores: $(nproc)"
@@ -99,6 +108,7 @@ describe_machine() {
     echo "uvloop: none"
   fi
   echo "load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
+  echo "single-threaded benchmarks pinned: ${PIN:-no (taskset not found)}"
   echo "runs: $RUNS (median of each column)"
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 }
@@ -110,6 +120,7 @@ fi
 sed 's/^/  /' "$OUT/machine.txt"
 
 # ---- running and medians ------------------------------------------------------------
+
 
 # measure NAME CMD...: each CMD is one command line (words split at spaces):
 # RUNS rounds, each command once per round, so that a change in the machine's
@@ -173,9 +184,9 @@ measure_all() {
   echo "bench: 1. bounded fan-out: $FAN_N zero-delay jobs, limit $FAN_LIMIT"
   cmds=()
   # eager (asyncio's shape on the lab's semaphore) is measured for the book, with no target.
-  for v in raw fetch_all stream eager; do cmds+=("$BIN/fanout $v $FAN_N $FAN_LIMIT"); done
-  [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py fanout $FAN_N $FAN_LIMIT")
-  [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop fanout $FAN_N $FAN_LIMIT")
+  for v in raw fetch_all stream eager; do cmds+=("$PIN $BIN/fanout $v $FAN_N $FAN_LIMIT"); done
+  [ -n "$PY" ] && cmds+=("$PIN $PY bench/asyncio_bench.py fanout $FAN_N $FAN_LIMIT")
+  [ -n "$UVPY" ] && cmds+=("$PIN $UVPY bench/asyncio_bench.py --uvloop fanout $FAN_N $FAN_LIMIT")
   measure fanout "${cmds[@]}"
   write_csv fanout "$COLUMNS_C"
 
@@ -183,10 +194,10 @@ measure_all() {
 
   echo "bench: 2. completion order: $ORDER_N operations"
   cmds=()
-  for v in raw gather as_completed; do cmds+=("$BIN/order $v $ORDER_N"); done
+  for v in raw gather as_completed; do cmds+=("$PIN $BIN/order $v $ORDER_N"); done
   for v in gather as_completed; do
-    [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py order $v $ORDER_N")
-    [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop order $v $ORDER_N")
+    [ -n "$PY" ] && cmds+=("$PIN $PY bench/asyncio_bench.py order $v $ORDER_N")
+    [ -n "$UVPY" ] && cmds+=("$PIN $UVPY bench/asyncio_bench.py --uvloop order $v $ORDER_N")
   done
   measure order "${cmds[@]}"
   write_csv order "$COLUMNS_C"
@@ -211,7 +222,7 @@ measure_all() {
 
   echo "bench: 4. fetch_all against an echo server of max_conns $SWEEP_MAX, limits $SWEEP_LIMITS"
   cmds=()
-  for l in $SWEEP_LIMITS; do cmds+=("$BIN/sweep $l $SWEEP_N $SWEEP_MAX"); done
+  for l in $SWEEP_LIMITS; do cmds+=("$PIN $BIN/sweep $l $SWEEP_N $SWEEP_MAX"); done
   measure sweep "${cmds[@]}"
   write_csv sweep "$COLUMNS_C,ok,rejected,errors,throughput_rps,p50_us,p99_us,max_conns"
 

@@ -10,14 +10,16 @@
  * permit would be lost, the limit one smaller for good, and after `limit`
  * failures nothing would run again.
  *
- * fetch_all is the same machine with two hooks: its source hands out
- * items[k] in input order, and its outcome hook stores at op->index. So a
+ * fetch_all is the same machine over a list: its source hands out
+ * items[k] in input order, and its outcomes are stored at op->index. So a
  * list of a million items costs `limit` slots, not a million tasks.
  *
- * An operation may complete inside start. So after calling start, code
- * here must not take the next item in the same call (it would nest), and
- * must not touch the stream once done may have run (done may free it). A
- * slot and its stream live until the end of the source.
+ * An operation may complete inside start. Then the slot must not take the
+ * next item in that call (each item would nest in the one before): it
+ * hands the step off. An operation that ends later, from a callback of its
+ * own, lets its slot go on right there. Code here must not touch the stream
+ * once done may have run (done may free it). A slot and its stream live
+ * until the end of the source.
  */
 #include <stdlib.h>
 
@@ -27,6 +29,7 @@ struct bf_slot {
   bf_waiter_t waiter;     /* holds the slot's permit; waiter.data: the stream */
   bf_op_t op;             /* the item the slot works on now */
   ap_soon_t again;        /* takes the next item, once the last one's completion returned */
+  int starting;           /* 1 while start(op) runs: a completion now is inside it */
 };
 
 void bf_op_done(bf_op_t *op, int status, long value)
@@ -35,6 +38,26 @@ void bf_op_done(bf_op_t *op, int status, long value)
 }
 
 /* ---- the bounded stream -------------------------------------------------- */
+
+static int fetch_next(bf_stream_t *s, long *item);
+static void fetch_store(bf_stream_t *s, const bf_op_t *op, int status, long value);
+
+/* The source: fetch_all's list, or the function given to bf_stream_start.
+ * The list is called by name, not through a pointer: once per item, that
+ * is a measurable share of a job that does nothing (see bench/). */
+static int stream_next(bf_stream_t *s, long *item)
+{
+  return s->list ? fetch_next(s, item) : s->next(s, item);
+}
+
+/* Where an outcome goes: into fetch_all's results, or to the caller's each. */
+static void stream_outcome(bf_stream_t *s, const bf_op_t *op, int status, long value)
+{
+  if (s->list)
+    fetch_store(s, op, status, value);
+  else if (s->each != NULL)
+    s->each(s, op->item, status, value);
+}
 
 static void stream_fail(bf_stream_t *s, int status)
 {
@@ -72,7 +95,7 @@ static void stream_op_done(bf_op_t *op, int status, long value)
   struct bf_slot *slot = AP_CONTAINER_OF(op, struct bf_slot, op);
   bf_stream_t *s = slot->waiter.data;
 
-  s->outcome(s, op, status, value);
+  stream_outcome(s, op, status, value);
   stream_fail(s, status);
   s->finished++;
   /* SOLUTION BEGIN */
@@ -81,14 +104,19 @@ static void stream_op_done(bf_op_t *op, int status, long value)
     stream_free_slot(s, slot);
     return;
   }
-  /* The slot keeps its permit for the next item, but never takes it in
-   * here: this may run inside start, and each item would nest in the one
-   * before. A hand-off runs it as soon as our caller's callback returns. */
-  ap_defer(s->sem.loop, &slot->again, stream_again);
+  /* The slot keeps its permit for the next item. Inside start, taking it
+   * here would nest each item in the one before: a hand-off takes it as
+   * soon as our caller's callback returns. Otherwise this is the
+   * operation's own callback, on a later turn, and the slot goes on. */
+  if (slot->starting)
+    ap_defer(s->sem.loop, &slot->again, stream_again);
+  else
+    stream_take(s, slot);
   /* SOLUTION END */
   /* STARTER: // TODO: after the end of the source, give the permit back and free the slot; */
-  /* STARTER: // else keep the permit (whatever the status) and take the next item on a */
-  /* STARTER: // hand-off (ap_defer with stream_again), never in here. */
+  /* STARTER: // else keep the permit (whatever the status) and take the next item: on a */
+  /* STARTER: // hand-off (ap_defer with stream_again) if this runs inside start */
+  /* STARTER: // (slot->starting), else right here. */
   /* STARTER: (void) stream_again; */
   /* STARTER: AP_TODO(); */
 }
@@ -130,7 +158,7 @@ static void stream_take(bf_stream_t *s, struct bf_slot *slot)
   int err;
 
   /* SOLUTION BEGIN */
-  err = s->ended ? UV_EOF : s->next(s, &op->item);
+  err = s->ended ? UV_EOF : stream_next(s, &op->item);
   if (err != 0) {
     /* The end of the source (or a broken one): nothing more to create. */
     if (!s->ended)
@@ -140,7 +168,9 @@ static void stream_take(bf_stream_t *s, struct bf_slot *slot)
     return;
   }
   op->index = s->started++;
+  slot->starting = 1;
   s->start(op);
+  slot->starting = 0;
   /* slot and s live on: they are freed only after the end. A permit that
    * no slot holds gets a slot of its own, so slots grow to the limit. */
   if (s->sem.available > 0 && !s->ended) {
@@ -150,9 +180,10 @@ static void stream_take(bf_stream_t *s, struct bf_slot *slot)
   }
   /* SOLUTION END */
   /* STARTER: // TODO: take the next item from the source. At its end, give the permit */
-  /* STARTER: // back and free the slot; else number it (op->index), start the operation, */
-  /* STARTER: // then reserve a new slot if a permit is still free. */
-  /* STARTER: (void) s, (void) slot, (void) op, (void) err, (void) stream_end; */
+  /* STARTER: // back and free the slot; else number it (op->index), start the operation */
+  /* STARTER: // with slot->starting set around the call, then reserve a new slot if a */
+  /* STARTER: // permit is still free. */
+  /* STARTER: (void) s, (void) slot, (void) op, (void) err, (void) stream_end, (void) stream_next; */
   /* STARTER: (void) stream_free_slot, (void) stream_reserve; */
   /* STARTER: AP_TODO(); */
 }
@@ -164,19 +195,12 @@ static void stream_on_permit(bf_waiter_t *w, int status)
   stream_take(w->data, AP_CONTAINER_OF(w, struct bf_slot, waiter));
 }
 
-/* Both fan-outs start here, with s's hooks set and its counters zeroed:
+/* Both fan-outs start here, with s's source set and its counters zeroed:
  * one slot, which queues for a permit. */
 static int stream_launch(uv_loop_t *loop, bf_stream_t *s, long limit)
 {
   bf_sem_init(loop, &s->sem, limit);
   return stream_reserve(s);
-}
-
-/* bf_stream_start's outcome hook: the caller's each, if any. */
-static void stream_each(bf_stream_t *s, const bf_op_t *op, int status, long value)
-{
-  if (s->each != NULL)
-    s->each(s, op->item, status, value);
 }
 
 int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
@@ -185,7 +209,7 @@ int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next
   if (limit < 1 || next == NULL || start == NULL || done == NULL)
     return UV_EINVAL;
   *s = (bf_stream_t){.data = s->data, .next = next, .start = start, .each = each,
-                     .outcome = stream_each, .done = done};
+                     .done = done};
   return stream_launch(loop, s, limit);
 }
 
@@ -213,7 +237,7 @@ static int fetch_next(bf_stream_t *s, long *item)
 /* $end fetch-next */
 
 /* $begin fetch-store */
-/* The stream's outcome hook: items end in any order, op->index says where
+/* Where the list's outcomes go: items end in any order, op->index says where
  * this one was in the list. */
 static void fetch_store(bf_stream_t *s, const bf_op_t *op, int status, long value)
 {
@@ -273,9 +297,9 @@ int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, lo
   f->n = n;
   f->failed_at = n;
   f->done = done;
-  /* The stream's machine with the list's hooks: n items, limit slots. */
-  f->stream = (bf_stream_t){.data = f->data, .next = fetch_next, .start = start,
-                            .outcome = fetch_store, .done = fetch_streamed};
+  /* The stream's machine over the list: n items, limit slots. */
+  f->stream = (bf_stream_t){.data = f->data, .list = 1, .start = start,
+                            .done = fetch_streamed};
   return stream_launch(loop, &f->stream, limit);
 }
 /* $end fetch-all */

@@ -34,6 +34,9 @@
  *  - start(op) must call bf_op_done(op, status, value) exactly once: on a
  *    later turn, or inside start itself. After that op is gone (its memory
  *    carries the next item).
+ *  - Called on a later turn, bf_op_done() may start the next item before it
+ *    returns, on the same op: release what the operation held first, and
+ *    make bf_op_done() its last step.
  *  - A failed operation (status < 0) costs no permit: the remaining items
  *    still run, `limit` at a time.
  *  - done runs exactly once, on a later loop turn, never inside
@@ -81,8 +84,7 @@ struct bf_stream {
   bf_next_fn next;
   bf_start_fn start;
   bf_each_cb each;
-  /* where each outcome goes: to each, or to fetch_all's results */
-  void (*outcome)(bf_stream_t *s, const bf_op_t *op, int status, long value);
+  int list;               /* fetch_all's: the source is its list, outcomes go to results */
   bf_stream_cb done;
   int ended;              /* the source said UV_EOF (or failed) */
   int status;             /* first error seen, reported to done */
