@@ -369,11 +369,41 @@ local function rename_ids(blocks, name)
   end)
 end
 
+------------------------------------------------------------------ commands
+
+-- The students' edition has no solutions/ to run. A shell line that runs
+-- or grades the reference beside the student's own (`make run LAB=NN
+-- SRC=solutions  # the reference`) is dropped; any other mention is of the
+-- student's lab, which does the same once it passes. tools/handout.sh
+-- applies the same two rules to the chapters' Markdown.
+local function own_lab(text)
+  return (text:gsub("(make %a+ LAB=%d+) SRC=solutions", "%1"))
+end
+
+local function student_commands(blocks)
+  if not student_edition then
+    return blocks
+  end
+  return pandoc.walk_block(pandoc.Div(blocks), {
+    CodeBlock = function(cb)
+      local lines = pandoc.List()
+      for line in (cb.text .. "\n"):gmatch("([^\n]*)\n") do
+        if not line:match("^make %a+ LAB=%d+ SRC=solutions +# the reference") then
+          lines:insert(own_lab(line))
+        end
+      end
+      cb.text = table.concat(lines, "\n")
+      return cb
+    end,
+    Code = function(c) c.text = own_lab(c.text) return c end,
+  }).content
+end
+
 ------------------------------------------------------------------ chapters
 
 -- One chapter's blocks, ready for the page or the book.
 local function render_chapter(ch, blocks)
-  blocks = pandoc.List(blocks)
+  blocks = student_commands(pandoc.List(blocks))
   number_headers(ch, blocks)
   local box = lab_box(ch)
   if box then
@@ -449,14 +479,14 @@ local function index(doc)
   }))
   doc.blocks:insert(pandoc.Header(2, { pandoc.Str("Contents") }, { id = "contents" }))
   doc.blocks:insert(pandoc.Div({ pandoc.BulletList(items) }, { class = "book-toc" }))
-  doc.blocks = rewrite_links(doc.blocks, nil)
+  doc.blocks = rewrite_links(student_commands(doc.blocks), nil)
   set_nav(doc.meta, nil, chapters[1])
   doc.meta.pagetitle = stringify(doc.meta.title or "")
   return doc
 end
 
 local function single(doc)
-  local blocks = rewrite_links(doc.blocks, nil)
+  local blocks = rewrite_links(student_commands(doc.blocks), nil)
   blocks:insert(1, pandoc.Header(1, { pandoc.Str("About"), pandoc.Space(), pandoc.Str("this"),
     pandoc.Space(), pandoc.Str("book") }, { id = "about", class = "unnumbered" }))
   for _, ch in ipairs(chapters) do

@@ -172,8 +172,8 @@ check "code blocks match their sources" book/verify-snippets.sh "$book" "${chapt
 # the starter's, checked the same way.
 student=${BOOK_STUDENT:-}
 student_edition() {
-  if grep -l 'solutions/' "$student"/*.html; then
-    echo "these pages of the students' edition name solutions/"
+  if grep -lE 'solutions/|SRC=solutions' "$student"/*.html; then
+    echo "these pages of the students' edition name or run solutions/"
     return 1
   fi
   BOOK_EDITION=student book/verify-snippets.sh "$student" "${chapters[@]}"

@@ -73,8 +73,9 @@ handout_book() { # dir
   done < <(grep -ho 'include="[^"]*"' "$h"/book/*.html | sed 's/^include="//; s/"$//' | sort -u)
   if [ -n "$missing" ] || ! [ -f "$h/book/index.html" ]; then
     not_ok "handout ships the students' edition of the book" "$missing"
-  elif grep -lq 'solutions/' "$h"/book/*.html; then
-    not_ok "handout's book never quotes solutions/" "$(grep -l 'solutions/' "$h"/book/*.html)"
+  elif grep -lqE 'solutions/|SRC=solutions' "$h"/book/*.html "$h"/chapters/*.md; then
+    not_ok "handout's book never quotes or runs solutions/" \
+      "$(grep -lE 'solutions/|SRC=solutions' "$h"/book/*.html "$h"/chapters/*.md)"
   elif ! grep -lq 'TODO' "$h"/book/[0-9]*.html; then
     not_ok "handout's book shows the starter's TODOs"
   else

@@ -108,7 +108,8 @@ copy_other_chapters() {
 # chapters only: code from solutions/ is shown as the starter hands it out.
 # Kept under build/ per selection, so a second handout reuses the same pages
 # and pictures (the tarball stays the same bytes). The chapters' sources point
-# into labs/ as well.
+# into labs/ as well, and run the student's lab where they ran the reference
+# (the same two rules as book/book.lua's student_commands).
 copy_book() {
   local chapters="" lab f dir=build/book-student
   for lab in $labs; do
@@ -121,7 +122,9 @@ copy_book() {
   cp "$dir"/*.html "$dir/book.css" "$out/book/"
   cp -R "$dir/img" "$out/book/img"
   for f in "$out"/chapters/[0-9][0-9]-*.md; do
-    [ -f "$f" ] && sed -i 's/include="solutions\//include="labs\//' "$f"
+    [ -f "$f" ] && sed -i -E 's/include="solutions\//include="labs\//
+      /^make [a-z]+ LAB=[0-9]+ SRC=solutions +# the reference/d
+      s/(make [a-z]+ LAB=[0-9]+) SRC=solutions/\1/g' "$f"
   done
   return 0
 }
@@ -140,8 +143,8 @@ check_leaks() {
   [ -z "$hits" ] || die "mutants or hidden tests in the handout: $hits"
   hits=$(grep -rlE 'SOLUTION (BEGIN|END)' "$out" --include='*.[ch]' || true)
   [ -z "$hits" ] || die "solution markers in the handout: $hits"
-  hits=$(grep -rl 'solutions/' "$out/book" "$out/chapters" || true)
-  [ -z "$hits" ] || die "the book quotes solutions/: $hits"
+  hits=$(grep -rlE 'solutions/|SRC=solutions' "$out/book" "$out/chapters" || true)
+  [ -z "$hits" ] || die "the book quotes or runs solutions/: $hits"
 }
 
 pack() {

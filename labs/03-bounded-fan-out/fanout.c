@@ -123,8 +123,10 @@ static int stream_reserve(bf_stream_t *s)
 /* $end stream-reserve */
 
 /* $begin stream-take */
-/* slot holds a permit: only now is an item taken from the source. */
-static void stream_take(bf_stream_t *s, struct bf_slot *slot)
+/* slot holds a permit: only now is an item taken from the source. Every
+ * job passes here from stream_op_done; inline lets the compiler make the
+ * two one function (a seventh fewer instructions per job, see bench/). */
+static inline void stream_take(bf_stream_t *s, struct bf_slot *slot)
 {
   bf_op_t *op = &slot->op;
   int err;

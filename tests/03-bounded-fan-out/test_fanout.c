@@ -557,7 +557,8 @@ GRADE_TEST(a_million_instant_operations_keep_the_stack_flat, .points = 3,
            .hint = "An operation may end inside start. If what comes next runs right there (a "
                    "grant called back inside release or acquire, the stream's next item taken "
                    "inside the completion), every item nests one level deeper. Deliver grants "
-                   "with ap_soon() and hand the stream's next step off with ap_defer().")
+                   "with ap_soon(); when the operation ended inside start, hand the stream's "
+                   "next step off with ap_defer().")
 {
   enum { N = 1000000, LIMIT = 8 };
   static bf_stream_t s;
