@@ -258,16 +258,20 @@ echo
 # ---- the targets ------------------------------------------------------------------------
 
 # ratio A B: A / B with 1 decimal (or "n/a").
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.1f", a / b }'; }
+# Values keep four decimals: the verdict is on the value, the table rounds it.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.4f", a / b }'; }
 # verdict VALUE OP LIMIT: pass, miss, or n/a.
 verdict() { awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
   if (v == "n/a" || v == "") { print "n/a"; exit }
   ok = (op == "<=") ? (v + 0 <= l + 0) : (v + 0 >= l + 0); print ok ? "pass" : "miss" }'; }
 
 rows=()
+# shown VALUE: two decimals below 10, one below 100, none above.
+shown() { awk -v v="$1" 'BEGIN { if (v == "n/a") print v; else if (v < 10) printf "%.2f", v;
+  else if (v < 100) printf "%.1f", v; else printf "%.0f", v }'; }
 target() { # text measured-value op limit unit detail
   local res; res=$(verdict "$2" "$3" "$4")
-  rows+=("| $1 | $2$5 | $3 $4$5 | $6 | **$res** |")
+  rows+=("| $1 | $(shown "$2")$5 | $3 $4$5 | $6 | **$res** |")
 }
 
 cpu() { value fanout "$1" cpu_per_op_ns; }
@@ -277,9 +281,9 @@ target "bounded stream per job vs raw libuv (CPU)" "$(ratio "$st" "$raw")" "<=" 
 target "asyncio per job vs fetch_all (CPU)" "$(ratio "$py" "$fa")" ">=" 100 "×" "$py ns vs $fa ns"
 target "asyncio per job vs bounded stream (CPU)" "$(ratio "$py" "$st")" ">=" 100 "×" "$py ns vs $st ns"
 rss=$(value fanout stream maxrss_kb)
-target "bounded stream, $FAN_N jobs: peak RSS" "$(awk -v k="$rss" 'BEGIN { if (k == "") print "n/a"; else printf "%.1f", k / 1024 }')" "<=" 16 " MB" "ru_maxrss $rss kB"
+target "bounded stream, $FAN_N jobs: peak RSS" "$(awk -v k="$rss" 'BEGIN { if (k == "") print "n/a"; else printf "%.4f", k / 1024 }')" "<=" 16 " MB" "ru_maxrss $rss kB"
 gw=$(value grade warm wall_ns) gc=$(value grade cold wall_ns)
-secs() { awk -v ns="$1" 'BEGIN { if (ns == "") print "n/a"; else printf "%.1f", ns / 1e9 }'; }
+secs() { awk -v ns="$1" 'BEGIN { if (ns == "") print "n/a"; else printf "%.4f", ns / 1e9 }'; }
 target "make grade SRC=solutions${GRADE_LAB:+ LAB=$GRADE_LAB}, warm" "$(secs "$gw")" "<=" 10 " s" "score $(value grade warm score)"
 target "make grade SRC=solutions${GRADE_LAB:+ LAB=$GRADE_LAB}, cold" "$(secs "$gc")" "<=" 30 " s" "lab build folder removed first"
 
