@@ -88,6 +88,13 @@ ap_trace_t *grade_trace(void);
 void grade_run(void);
 /* Formats the trace (events starting with prefix) into a static buffer. */
 const char *grade_trace_str(const char *prefix);
+/* Out of memory in the lab's code only: from now on, the lab's next `after`
+ * allocations succeed and every later one returns NULL (errno ENOMEM), until
+ * grade_fail_alloc(-1). Counted: the calls to malloc, calloc, realloc and
+ * strdup made by the lab's .c files (mk/lab.mk renames them; grader/alloc.c
+ * says how). The tests, libuv, the helpers and the grader are never
+ * affected; free is not counted. Each test starts with nothing failing. */
+void grade_fail_alloc(long after);
 
 /* Typed expectations. what names the quantity in the student's terms. */
 #define EXPECT(cond, ...) ck_assert_msg((cond), __VA_ARGS__)

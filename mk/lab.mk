@@ -25,6 +25,15 @@ LIST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/list/%.o,$(TEST_SRCS))
 CFLAGS += -ffile-prefix-map=$(ROOT)/=
 INCLUDES := -I$(LAB_DIR) $(addprefix -I,$(USE_DIRS)) -I$(ROOT)/helpers -I$(ROOT)/grader
 
+# The lab's calls to malloc, calloc, realloc and strdup go to the grader's
+# counting versions (grader/alloc.c, which says why this way): renamed in
+# the lab's objects once compiled, so a test can make the lab's allocations
+# fail (grade_fail_alloc) and nothing else's. The demo links that one member
+# of libgrade.a for them.
+OBJCOPY ?= objcopy
+LAB_ALLOCS := malloc calloc realloc strdup
+LAB_REDEFINE := $(foreach f,$(LAB_ALLOCS),--redefine-sym $(f)=grade_lab_$(f))
+
 # The table alone needs only declarations: when the lab's own headers are
 # missing or broken, the project's starter headers stand in.
 LIST_FALLBACK := -I$(ROOT)/labs/$(notdir $(LAB_DIR))
@@ -45,17 +54,23 @@ $(OUT)/runner-list: $(LIST_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/demo: $(OUT)/lab/demo.o $(LAB_OBJS) $(USE_OBJS) $(LIB_DIR)/libap.a
+$(OUT)/demo: $(OUT)/lab/demo.o $(LAB_OBJS) $(USE_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/lab/%.o: $(LAB_DIR)/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+# An object whose recipe failed halfway (compiled, not renamed) is removed;
+# the lab's objects are rebuilt when this file (their renaming) changes.
+.DELETE_ON_ERROR:
 
-$(OUT)/uses/%.o: $(dir $(LAB_DIR))%.c
+$(OUT)/lab/%.o: $(LAB_DIR)/%.c $(ROOT)/mk/lab.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(OBJCOPY) $(LAB_REDEFINE) $@
+
+$(OUT)/uses/%.o: $(dir $(LAB_DIR))%.c $(ROOT)/mk/lab.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(OBJCOPY) $(LAB_REDEFINE) $@
 
 $(OUT)/test/%.o: $(TEST_DIR)/%.c
 	@mkdir -p $(@D)

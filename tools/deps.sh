@@ -18,6 +18,7 @@ need_cmd cc gcc
 need_cmd make make
 need_cmd pkg-config pkg-config
 need_cmd timeout coreutils
+need_cmd objcopy binutils # mk/lab.mk renames the lab's allocation calls
 need_pc libuv libuv1-dev
 need_pc check check
 [ "$profile" = pages ] && need_cmd pandoc pandoc
