@@ -5,8 +5,9 @@
  * in the trace. Fan-out tests drive fake operations (ap_fake_t) that end
  * only when the test says so, and after every quiet loop count how many
  * run (an ap_gauge_t); the stack test compares addresses; the creation
- * test counts the bytes on the heap; the TCP test reads the echo server's
- * own counters.
+ * test counts the bytes on the heap; the out-of-memory tests make the lab's
+ * own allocations fail (grade_fail_alloc); the TCP test reads the echo
+ * server's own counters.
  */
 #include <malloc.h>
 #include <stdlib.h>
@@ -92,6 +93,16 @@ static int all_succeed(long item)
   return 0;
 }
 
+/* Ends running[k] with status and value item * 10 (its callback comes on a
+ * later turn). */
+static void end_running(size_t k, int status)
+{
+  long item = running[k];
+
+  running[k] = running[--nrunning];
+  ap_fake_complete(&fake_ops[item], status, item * 10);
+}
+
 /* Runs the loop; then, while operations run, ends the one chosen by pick
  * (an index into running[]) with status_of(item) and value item * 10, and
  * runs the loop again. Every time the loop is quiet, exactly
@@ -111,8 +122,7 @@ static void drive(long limit, long total, size_t (*pick)(size_t step, size_t n),
            "after %ld of %ld operations ended, %ld were in flight; with limit %ld exactly %ld "
            "should be (never more, never fewer)",
            finished, total, inflight.current, limit, want);
-    running[k] = running[--nrunning];
-    ap_fake_complete(&fake_ops[item], status_of(item), item * 10);
+    end_running(k, status_of(item));
     finished++;
     grade_run();
   }
@@ -606,6 +616,96 @@ GRADE_TEST(empty_and_broken_sources_finish_later, .points = 1,
   EXPECT_ERR("status of a stream whose source failed", UV_EIO, done_status);
 }
 
+/* ---- out of memory ---------------------------------------------------------------------- */
+
+GRADE_TEST(fetch_runs_out_of_memory_partway, .points = 2,
+           .section = "03-bounded-fan-out#limiting-creation",
+           .hint = "When stream_reserve cannot allocate a slot, stream_take must end the stream "
+                   "with UV_ENOMEM (stream_end) instead of going on with fewer slots: the items "
+                   "already started finish and free their slots, no other item is taken, and "
+                   "done comes after the last of them. A slot that was not made is not counted.")
+{
+  enum { N = 10, LIMIT = 4, TAKEN = 2 };
+  long items[N];
+  bf_result_t results[N];
+  size_t heap_before;
+
+  items_upto(items, N);
+  for (long k = 0; k < N; k++)
+    results[k] = (bf_result_t){.status = 1, .value = -1}; /* never written */
+  fakes_start(0);
+  heap_before = heap_in_use();
+  grade_fail_alloc(TAKEN); /* two slots are made, the third calloc returns NULL */
+  fetch(items, N, LIMIT, results);
+  grade_run();
+  EXPECT(inflight.starts == TAKEN && nrunning == TAKEN,
+         "the third slot could not be allocated: expected items 0 and 1 to start and run, "
+         "and no other; %ld started, %zu run", inflight.starts, nrunning);
+  while (nrunning > 0) {
+    EXPECT_EQ("done calls while taken items still run", 0, done_calls);
+    end_running(nrunning - 1, 0);
+    grade_run();
+    EXPECT_EQ("operations started (none after the allocation failed)", TAKEN, inflight.starts);
+  }
+  EXPECT_EQ("done calls", 1, done_calls);
+  EXPECT_ERR("done's status (item 2, the first not taken)", UV_ENOMEM, done_status);
+  for (long k = 0; k < N; k++)
+    EXPECT(k < TAKEN ? results[k].status == 0 && results[k].value == k * 10
+                     : results[k].status == UV_ENOMEM,
+           "results[%ld]: expected status %s, got %s (value %ld)", k,
+           grade_err_name(k < TAKEN ? 0 : UV_ENOMEM), grade_err_name(results[k].status),
+           results[k].value);
+#if defined(__SANITIZE_ADDRESS__)
+  /* Only ASan's count is exact here: glibc's counts the chunks it keeps in
+   * its per-thread cache, freed slots among them, as in use. */
+  EXPECT(heap_in_use() <= heap_before,
+         "after done, %zu bytes more than before bf_fetch_all() were still allocated: a slot "
+         "was not freed", heap_in_use() - heap_before);
+#else
+  (void) heap_before;
+#endif
+}
+
+GRADE_TEST(stream_out_of_memory_is_an_error, .points = 1,
+           .section = "03-bounded-fan-out#limiting-creation",
+           .hint = "stream_reserve returns UV_ENOMEM when calloc fails, before it counts or "
+                   "queues anything. At the start both fan-outs return it and never call back; "
+                   "later, stream_take ends the stream with it and done reports it once the "
+                   "items running have ended.")
+{
+  enum { N = 10, LIMIT = 4 };
+  static bf_stream_t s;
+  static bf_fetch_t f;
+  long items[N];
+  bf_result_t results[N];
+
+  items_upto(items, N);
+  source_total = N;
+  fakes_start(0);
+  grade_fail_alloc(0);
+  EXPECT_ERR("bf_fetch_all() when its first slot cannot be allocated", UV_ENOMEM,
+             bf_fetch_all(grade_loop(), &f, items, N, LIMIT, fake_start, results, never_done));
+  EXPECT_ERR("bf_stream_start() when its first slot cannot be allocated", UV_ENOMEM,
+             bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each,
+                             never_streamed));
+  grade_run();
+  EXPECT_EQ("operations started by the failed calls", 0, inflight.starts);
+  EXPECT_EQ("items the failed bf_stream_start() took from the source", 0, source_next);
+  grade_fail_alloc(1); /* the first slot is made, the second is not */
+  EXPECT_ERR("bf_stream_start()", 0,
+             bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each,
+                             on_streamed));
+  grade_run();
+  EXPECT_EQ("items taken by the one slot that could be made", 1, source_next);
+  EXPECT_EQ("done calls while item 0 runs", 0, done_calls);
+  end_running(0, 0);
+  grade_run();
+  EXPECT_EQ("items taken from the source", 1, source_next);
+  EXPECT_EQ("each calls", 1, each_calls);
+  EXPECT_EQ("done calls", 1, done_calls);
+  EXPECT_ERR("done's status (the second slot could not be allocated)", UV_ENOMEM, done_status);
+}
+
 /* ---- a real upstream ---------------------------------------------------------------------- */
 
 static ap_server_t server;
@@ -663,4 +763,6 @@ GRADE_LAB("03-bounded-fan-out",
           &stream_bounds_items_alive,
           &a_million_instant_operations_keep_the_stack_flat,
           &empty_and_broken_sources_finish_later,
+          &fetch_runs_out_of_memory_partway,
+          &stream_out_of_memory_is_an_error,
           &fetch_over_tcp_stays_within_the_server_limit)
