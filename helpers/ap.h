@@ -21,8 +21,8 @@
 #include <stdio.h>
 #include <uv.h>
 
-#define AP_CONTAINER_OF(ptr, type, field) \
-  ((type *) ((char *) (ptr) - offsetof(type, field)))
+/* (char *) (ptr) in its own parentheses: clang-format 14 takes "(ptr) -" for a cast. */
+#define AP_CONTAINER_OF(ptr, type, field) ((type *) (((char *) (ptr)) - offsetof(type, field)))
 #define AP_COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 
 /* ---- Call-soon queue ------------------------------------------------------

@@ -135,7 +135,8 @@ static inline void stream_take(bf_stream_t *s, struct bf_slot *slot)
   // back and free the slot; else number it (op->index), start the operation
   // with slot->starting set around the call, then reserve a new slot if a
   // permit is still free.
-  (void) s, (void) slot, (void) op, (void) err, (void) stream_end, (void) stream_next;
+  (void) s, (void) slot, (void) op, (void) err;
+  (void) stream_end, (void) stream_next;
   (void) stream_free_slot, (void) stream_reserve;
   AP_TODO();
 }

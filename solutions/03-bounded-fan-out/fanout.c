@@ -185,7 +185,8 @@ static inline void stream_take(bf_stream_t *s, struct bf_slot *slot)
   /* STARTER: // back and free the slot; else number it (op->index), start the operation */
   /* STARTER: // with slot->starting set around the call, then reserve a new slot if a */
   /* STARTER: // permit is still free. */
-  /* STARTER: (void) s, (void) slot, (void) op, (void) err, (void) stream_end, (void) stream_next; */
+  /* STARTER: (void) s, (void) slot, (void) op, (void) err; */
+  /* STARTER: (void) stream_end, (void) stream_next; */
   /* STARTER: (void) stream_free_slot, (void) stream_reserve; */
   /* STARTER: AP_TODO(); */
 }
