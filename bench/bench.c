@@ -71,8 +71,8 @@ void bench_run_and_close(ap_rt_t *rt)
   }
 }
 
-void bench_report(const char *bench, const char *variant, long param, long n,
-                  bench_mark_t from, bench_mark_t to, const char *extra)
+void bench_report(const char *bench, const char *variant, long param, long n, bench_mark_t from,
+                  bench_mark_t to, const char *extra)
 {
   uint64_t wall = to.wall - from.wall;
   uint64_t cpu = to.cpu - from.cpu;

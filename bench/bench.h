@@ -46,7 +46,7 @@ void bench_die(const char *message, int err);
 /* Runs the loop to its end, then the leak check (dies on a leak). */
 void bench_run_and_close(ap_rt_t *rt);
 /* One result line on stdout (extra may be NULL: no extra columns). */
-void bench_report(const char *bench, const char *variant, long param, long n,
-                  bench_mark_t from, bench_mark_t to, const char *extra);
+void bench_report(const char *bench, const char *variant, long param, long n, bench_mark_t from,
+                  bench_mark_t to, const char *extra);
 
 #endif /* BENCH_H */

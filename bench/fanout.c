@@ -43,9 +43,9 @@ struct zjob {
 typedef struct run {
   long n;
   long limit;
-  long next;              /* the stream's next item */
+  long next; /* the stream's next item */
   bench_mark_t t0;
-  bench_mark_t t1;        /* stamped by the done callback */
+  bench_mark_t t1; /* stamped by the done callback */
   zjob_t *slots;
   zjob_t *free;
 } run_t;
@@ -119,8 +119,8 @@ static void check_results(const bf_result_t *results, long n)
 /* A fetch over the items 0 .. n-1, by bf_fetch_all or by eager_fetch_all
  * (the same signature). The clock includes whatever the call builds up
  * front: that is part of its cost. */
-typedef int (*fetch_fn)(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n,
-                        long limit, bf_start_fn start, bf_result_t *results, bf_fetch_cb done);
+typedef int (*fetch_fn)(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, long limit,
+                        bf_start_fn start, bf_result_t *results, bf_fetch_cb done);
 
 static void bench_fetch(run_t *r, fetch_fn fetch)
 {
@@ -151,14 +151,14 @@ static void bench_fetch(run_t *r, fetch_fn fetch)
 /* One item's task, as gather makes one per coroutine: its claim on a permit
  * and the operation the permit guards. */
 typedef struct etask {
-  bf_waiter_t waiter;     /* waiter.data: the eager run */
+  bf_waiter_t waiter; /* waiter.data: the eager run */
   bf_op_t op;
 } etask_t;
 
 typedef struct eager {
-  bf_fetch_t *f;          /* only for its data and the done callback's argument */
+  bf_fetch_t *f; /* only for its data and the done callback's argument */
   bf_sem_t sem;
-  etask_t *tasks;         /* n of them, all made before the first one runs */
+  etask_t *tasks; /* n of them, all made before the first one runs */
   bf_result_t *results;
   size_t n;
   size_t finished;
@@ -166,7 +166,7 @@ typedef struct eager {
   bf_fetch_cb done;
 } eager_t;
 
-static eager_t eager;     /* one run per process */
+static eager_t eager; /* one run per process */
 
 /* $begin eager-fetch */
 static void eager_op_done(bf_op_t *op, int status, long value)
@@ -175,10 +175,10 @@ static void eager_op_done(bf_op_t *op, int status, long value)
   eager_t *e = t->waiter.data;
 
   e->results[op->index] = (bf_result_t){.status = status, .value = value};
-  bf_sem_release(&t->waiter);   /* the finally of async with sem */
+  bf_sem_release(&t->waiter); /* the finally of async with sem */
   if (++e->finished == e->n) {
     free(e->tasks);
-    e->done(e->f, 0);           /* the bench's jobs never fail */
+    e->done(e->f, 0); /* the bench's jobs never fail */
   }
 }
 
@@ -186,14 +186,13 @@ static void eager_on_permit(bf_waiter_t *w, int status)
 {
   etask_t *t = AP_CONTAINER_OF(w, etask_t, waiter);
 
-  (void) status;                /* never cancelled */
+  (void) status; /* never cancelled */
   ((eager_t *) w->data)->start(&t->op);
 }
 
 /* gather(*(one(i) for i in items)): n tasks, n waiters queued at once. */
-static int eager_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n,
-                           long limit, bf_start_fn start, bf_result_t *results,
-                           bf_fetch_cb done)
+static int eager_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, long limit,
+                           bf_start_fn start, bf_result_t *results, bf_fetch_cb done)
 {
   eager_t *e = &eager;
 
@@ -207,8 +206,8 @@ static int eager_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, si
     etask_t *t = &e->tasks[i];
     t->waiter.data = e;
     /* op.done is the lab's private field: here the bench plays the lab. */
-    t->op = (bf_op_t){.ctx = f->data, .loop = loop, .item = items[i], .index = (long) i,
-                      .done = eager_op_done};
+    t->op = (bf_op_t){
+        .ctx = f->data, .loop = loop, .item = items[i], .index = (long) i, .done = eager_op_done};
     bf_sem_acquire(&e->sem, &t->waiter, eager_on_permit);
   }
   return 0;
@@ -256,15 +255,15 @@ static void bench_stream(run_t *r)
 /* ---- raw libuv: a counter and a check+idle queue (rawq.h) ------------------- */
 
 typedef struct rjob {
-  rawq_node_t node;       /* first: the queue's node is the job */
-  long index;             /* the item's place in the list */
+  rawq_node_t node; /* first: the queue's node is the job */
+  long index;       /* the item's place in the list */
   long item;
 } rjob_t;
 
 typedef struct raw {
   rawq_t q;
-  const long *items;      /* the same list fetch_all reads */
-  long started;           /* items handed out */
+  const long *items; /* the same list fetch_all reads */
+  long started;      /* items handed out */
   long finished;
   long n;
   bf_result_t *results;

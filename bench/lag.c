@@ -29,19 +29,19 @@ typedef struct run {
   uv_timer_t blocker;
   uv_timer_t stop;
   off_call_t call;
-  int call_busy;          /* an offloaded call is in the pool */
+  int call_busy; /* an offloaded call is in the pool */
   long blocks;
   uint64_t last_ns;
   uint64_t start_ns;
   size_t ticks;
-  uint64_t *at_ns;        /* per tick: since the start */
-  uint64_t *gap_ns;       /* per tick: since the previous one */
+  uint64_t *at_ns;  /* per tick: since the start */
+  uint64_t *gap_ns; /* per tick: since the previous one */
 } run_t;
 
 static int block(void *arg, void **result)
 {
   run_t *r = arg;
-  struct timespec ts = { (time_t) (r->block_ms / 1000), (long) (r->block_ms % 1000) * 1000000L };
+  struct timespec ts = {(time_t) (r->block_ms / 1000), (long) (r->block_ms % 1000) * 1000000L};
 
   while (nanosleep(&ts, &ts) != 0)
     ;

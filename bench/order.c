@@ -25,10 +25,10 @@
 
 typedef struct run {
   size_t n;
-  size_t consumed;        /* as_completed: reports seen, in k order */
+  size_t consumed; /* as_completed: reports seen, in k order */
   bench_mark_t t0;
   bench_mark_t t1;
-  ap_soon_t *soons;       /* the operations (lab variants) */
+  ap_soon_t *soons; /* the operations (lab variants) */
 } run_t;
 
 /* ---- The operation: completes on the next turn, value = its index ----------- */
@@ -121,7 +121,7 @@ static void bench_as_completed(run_t *r, const co_kind_t *kind)
 /* ---- raw libuv: the operations' own check+idle queue (rawq.h) ------------------ */
 
 typedef struct rop {
-  rawq_node_t node;       /* first: the queue's node is the operation */
+  rawq_node_t node; /* first: the queue's node is the operation */
   size_t index;
 } rop_t;
 
@@ -188,7 +188,7 @@ static void bench_raw(run_t *run)
 int main(int argc, char **argv)
 {
   run_t r;
-  co_kind_t kind = { op_start, NULL, NULL };
+  co_kind_t kind = {op_start, NULL, NULL};
   const char *variant = argc > 1 ? argv[1] : "";
 
   bench_version_arg(argc, argv);

@@ -12,10 +12,10 @@
  * on a loop of its own, in another thread, a new connection can arrive
  * between the server closing a socket and its close callback lowering the
  * count: a few rejections at limit = max_conns.) Both sides' work is on
- * one core, so the throughput is that of one core doing both. Each request connects, sends a line, reads it back and waits for the
- * server to close: its latency is from "open" to "close" in the echo's trace
- * (the time spent waiting for a permit is not in it). A limit above
- * max_conns makes the server turn connections away ("BUSY"): rejections.
+ * one core, so the throughput is that of one core doing both. Each request connects, sends a line,
+ * reads it back and waits for the server to close: its latency is from "open" to "close" in the
+ * echo's trace (the time spent waiting for a permit is not in it). A limit above max_conns makes
+ * the server turn connections away ("BUSY"): rejections.
  *
  * Prints one bench.h line (BENCH_COLUMNS; param = LIMIT, n = REQUESTS) with
  * extra columns: ok,rejected,errors,throughput_rps,p50_us,p99_us,max_conns.
@@ -55,8 +55,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Latencies of the successful requests, sorted, from the trace. */
-static size_t latencies(const ap_trace_t *trace, const bf_result_t *results, long n,
-                        uint64_t *lat)
+static size_t latencies(const ap_trace_t *trace, const bf_result_t *results, long n, uint64_t *lat)
 {
   uint64_t *open_ns = calloc((size_t) n, sizeof(*open_ns));
   size_t count = 0;
@@ -75,8 +74,8 @@ static size_t latencies(const ap_trace_t *trace, const bf_result_t *results, lon
   return count;
 }
 
-static void report(run_t *r, bench_mark_t t0, const ap_trace_t *trace,
-                   const bf_result_t *results, int max_conns)
+static void report(run_t *r, bench_mark_t t0, const ap_trace_t *trace, const bf_result_t *results,
+                   int max_conns)
 {
   uint64_t *lat = calloc((size_t) r->n, sizeof(*lat));
   long rejected = 0, errors = 0;
@@ -134,7 +133,8 @@ int main(int argc, char **argv)
   memset(&f, 0, sizeof(f));
   f.data = &r;
   t0 = bench_mark();
-  err = bf_fetch_all(&rt.loop, &f, items, (size_t) r.n, r.limit, bf_echo_start, results, on_fetched);
+  err = bf_fetch_all(&rt.loop, &f, items, (size_t) r.n, r.limit, bf_echo_start, results,
+                     on_fetched);
   if (err != 0)
     bench_die("bf_fetch_all", err);
   bench_run_and_close(&rt);

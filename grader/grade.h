@@ -25,13 +25,13 @@
 #include "ap.h"
 
 typedef struct grade_test {
-  const char *id;       /* the function name, unique in the lab */
+  const char *id; /* the function name, unique in the lab */
   void (*body)(void);
   int points;
-  const char *section;  /* chapter anchor: "00-the-loop#the-close-protocol" */
-  const char *hint;     /* one or two sentences: what to look at */
-  double timeout;       /* seconds before the test counts as hung; 0: 5 s */
-  int hidden;           /* 1: stripped from student handouts */
+  const char *section; /* chapter anchor: "00-the-loop#the-close-protocol" */
+  const char *hint;    /* one or two sentences: what to look at */
+  double timeout;      /* seconds before the test counts as hung; 0: 5 s */
+  int hidden;          /* 1: stripped from student handouts */
   const char *file;
   int line;
 } grade_test_t;
@@ -46,24 +46,20 @@ typedef struct grade_test {
 #define GRADE_BODY_ATTR
 #endif
 
-#define GRADE_TEST(name, ...)                                             \
-  static void name##_body(void) GRADE_BODY_ATTR;                          \
-  static const grade_test_t name = {.id = #name,                          \
-                                    .body = GRADE_BODY_REF(name),         \
-                                    .file = __FILE__,                     \
-                                    .line = __LINE__,                     \
-                                    __VA_ARGS__};                         \
+#define GRADE_TEST(name, ...)                                                                      \
+  static void name##_body(void) GRADE_BODY_ATTR;                                                   \
+  static const grade_test_t name = {                                                               \
+      .id = #name, .body = GRADE_BODY_REF(name), .file = __FILE__, .line = __LINE__, __VA_ARGS__}; \
   static void name##_body(void)
 
-#define GRADE_LAB(lab_id, ...)                                            \
-  int main(int argc, char **argv)                                         \
-  {                                                                       \
-    static const grade_test_t *const tests[] = {__VA_ARGS__};             \
-    return grade_main(lab_id, tests, AP_COUNT_OF(tests), argc, argv);     \
+#define GRADE_LAB(lab_id, ...)                                                                     \
+  int main(int argc, char **argv)                                                                  \
+  {                                                                                                \
+    static const grade_test_t *const tests[] = {__VA_ARGS__};                                      \
+    return grade_main(lab_id, tests, AP_COUNT_OF(tests), argc, argv);                              \
   }
 
-int grade_main(const char *lab, const grade_test_t *const *tests, size_t n,
-               int argc, char **argv);
+int grade_main(const char *lab, const grade_test_t *const *tests, size_t n, int argc, char **argv);
 
 /* Hidden tests live in the folder tests/NN-slug/hidden/, with one
  * GRADE_HIDDEN table per lab. Student handouts do not ship that folder, so
@@ -75,11 +71,10 @@ typedef struct grade_table {
   size_t n;
 } grade_table_t;
 
-#define GRADE_HIDDEN(...)                                                 \
-  extern const grade_table_t grade_hidden_table;                          \
-  static const grade_test_t *const grade_hidden_tests_[] = {__VA_ARGS__}; \
-  const grade_table_t grade_hidden_table = {grade_hidden_tests_,          \
-                                            AP_COUNT_OF(grade_hidden_tests_)}
+#define GRADE_HIDDEN(...)                                                                          \
+  extern const grade_table_t grade_hidden_table;                                                   \
+  static const grade_test_t *const grade_hidden_tests_[] = {__VA_ARGS__};                          \
+  const grade_table_t grade_hidden_table = {grade_hidden_tests_, AP_COUNT_OF(grade_hidden_tests_)}
 
 /* ---- Inside a test body --------------------------------------------------- */
 uv_loop_t *grade_loop(void);
@@ -99,24 +94,23 @@ void grade_fail_alloc(long after);
 /* Typed expectations. what names the quantity in the student's terms. */
 #define EXPECT(cond, ...) ck_assert_msg((cond), __VA_ARGS__)
 
-#define EXPECT_EQ(what, expected, actual)                                 \
-  do {                                                                    \
-    long long e_ = (long long) (expected), a_ = (long long) (actual);     \
-    ck_assert_msg(e_ == a_, "%s: expected %lld, got %lld", (what), e_, a_); \
+#define EXPECT_EQ(what, expected, actual)                                                          \
+  do {                                                                                             \
+    long long e_ = (long long) (expected), a_ = (long long) (actual);                              \
+    ck_assert_msg(e_ == a_, "%s: expected %lld, got %lld", (what), e_, a_);                        \
   } while (0)
 
-#define EXPECT_ERR(what, expected, actual)                                \
-  do {                                                                    \
-    int e_ = (expected), a_ = (actual);                                   \
-    ck_assert_msg(e_ == a_, "%s: expected %s, got %s", (what),            \
-                  grade_err_name(e_), grade_err_name(a_));                \
+#define EXPECT_ERR(what, expected, actual)                                                         \
+  do {                                                                                             \
+    int e_ = (expected), a_ = (actual);                                                            \
+    ck_assert_msg(e_ == a_, "%s: expected %s, got %s", (what), grade_err_name(e_),                 \
+                  grade_err_name(a_));                                                             \
   } while (0)
 
-#define EXPECT_STREQ(what, expected, actual)                              \
-  do {                                                                    \
-    const char *e_ = (expected), *a_ = (actual);                          \
-    ck_assert_msg(strcmp(e_, a_) == 0, "%s:\n  expected: %s\n  observed: %s", \
-                  (what), e_, a_);                                        \
+#define EXPECT_STREQ(what, expected, actual)                                                       \
+  do {                                                                                             \
+    const char *e_ = (expected), *a_ = (actual);                                                   \
+    ck_assert_msg(strcmp(e_, a_) == 0, "%s:\n  expected: %s\n  observed: %s", (what), e_, a_);     \
   } while (0)
 
 /* "0" for 0, else "UV_EINVAL (-22)"; a static buffer per call site slot. */

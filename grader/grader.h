@@ -13,9 +13,9 @@ typedef struct grade_run {
   const grade_test_t **tests; /* the public tests, then the hidden ones */
   size_t n;
   size_t n_public;
-  char out_dir[2048];   /* per-test output and end markers */
-  char rec_path[2048];  /* the lab's record file, read by the reporter */
-  char token[40];       /* written by a test that reached its end */
+  char out_dir[2048];  /* per-test output and end markers */
+  char rec_path[2048]; /* the lab's record file, read by the reporter */
+  char token[40];      /* written by a test that reached its end */
 } grade_run_t;
 
 void grade__run_in_child(const grade_run_t *run, const grade_test_t *t);

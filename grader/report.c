@@ -658,8 +658,8 @@ static char *problem_summary(const struct report *r)
       fprintf(f, ": %.*s", (int) first_line_len(lab->message, TABLE_LINE_CAP), lab->message);
   }
   if (r->ntampered)
-    fprintf(f, "%sthe grader was changed: %zu finding(s)",
-            ftell(f) ? "\n" : "", r->ntampered + r->tampered_more);
+    fprintf(f, "%sthe grader was changed: %zu finding(s)", ftell(f) ? "\n" : "",
+            r->ntampered + r->tampered_more);
   fclose(f);
   return buf;
 }
@@ -836,22 +836,14 @@ static void write_json(FILE *f, const struct report *r)
 static const char *xml_entity(uint32_t c, bool attr)
 {
   switch (c) {
-  case '&':
-    return "&amp;";
-  case '<':
-    return "&lt;";
-  case '>':
-    return "&gt;";
-  case '"':
-    return "&quot;";
-  case '\'':
-    return "&apos;";
-  case '\r':
-    return "&#13;";
-  case '\t':
-    return attr ? "&#9;" : NULL;
-  case '\n':
-    return attr ? "&#10;" : NULL;
+  case '&': return "&amp;";
+  case '<': return "&lt;";
+  case '>': return "&gt;";
+  case '"': return "&quot;";
+  case '\'': return "&apos;";
+  case '\r': return "&#13;";
+  case '\t': return attr ? "&#9;" : NULL;
+  case '\n': return attr ? "&#10;" : NULL;
   }
   return NULL;
 }
@@ -1232,7 +1224,8 @@ static void print_verdict(const struct report *r)
     printf("%sAll tests passed, hidden tests included.%s\n", r->pal.green, r->pal.reset);
   else
     printf("%sAll public tests passed.%s Hidden tests, if the course has any, did not run "
-           "here: they run when your work is graded.\n", r->pal.green, r->pal.reset);
+           "here: they run when your work is graded.\n",
+           r->pal.green, r->pal.reset);
 }
 
 static void print_table(const struct report *r)

@@ -69,8 +69,8 @@ static int is_hidden(const grade_test_t *t)
   return 0;
 }
 
-static void put_test(FILE *f, const grade_test_t *t, const char *status,
-                     const char *message, const char *output)
+static void put_test(FILE *f, const grade_test_t *t, const char *status, const char *message,
+                     const char *output)
 {
   char num[32];
 
@@ -129,8 +129,9 @@ static int reached_end(const grade_test_t *t)
 /* A sanitizer report in the output says more than the exit status. */
 static const char *sanitizer_line(const char *output)
 {
-  static const char *needles[] = {"SUMMARY: AddressSanitizer", "SUMMARY: UndefinedBehaviorSanitizer",
-                                  "SUMMARY: LeakSanitizer", "runtime error:"};
+  static const char *needles[] = {"SUMMARY: AddressSanitizer",
+                                  "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: LeakSanitizer",
+                                  "runtime error:"};
 
   for (size_t i = 0; i < AP_COUNT_OF(needles); i++) {
     const char *hit = strstr(output, needles[i]);
@@ -156,8 +157,8 @@ static double timeout_multiplier(void)
 }
 
 /* Turns Check's terse error into what happened and what to look at. */
-static void explain_error(const grade_test_t *t, TestResult *r, const char *output,
-                          char *msg, size_t size)
+static void explain_error(const grade_test_t *t, TestResult *r, const char *output, char *msg,
+                          size_t size)
 {
   const char *check_msg = tr_msg(r);
   const char *san = sanitizer_line(output);
@@ -166,15 +167,18 @@ static void explain_error(const grade_test_t *t, TestResult *r, const char *outp
   if (san != NULL) {
     snprintf(msg, size, "a sanitizer stopped the test: %.*s", (int) strcspn(san, "\n"), san);
   } else if (strstr(check_msg, "timeout") != NULL) {
-    snprintf(msg, size, "the test did not finish within %.0f s: something waits forever "
+    snprintf(msg, size,
+             "the test did not finish within %.0f s: something waits forever "
              "(a callback that is never called, or a handle that keeps the loop alive)",
              timeout_of(t) * timeout_multiplier());
   } else if (sscanf(check_msg, "Received signal %d", &signo) == 1) {
-    snprintf(msg, size, "the test crashed: %s (signal %d); last checkpoint %s:%d",
-             strsignal(signo), signo, tr_lfile(r), tr_lno(r));
+    snprintf(msg, size, "the test crashed: %s (signal %d); last checkpoint %s:%d", strsignal(signo),
+             signo, tr_lfile(r), tr_lno(r));
   } else if (sscanf(check_msg, "Early exit with return value %d", &status) == 1) {
-    snprintf(msg, size, "the test process exited with status %d before the test ended: "
-             "lab code must return to its caller, never call exit()", status);
+    snprintf(msg, size,
+             "the test process exited with status %d before the test ended: "
+             "lab code must return to its caller, never call exit()",
+             status);
   } else {
     snprintf(msg, size, "%s", check_msg);
   }
@@ -194,7 +198,8 @@ static void record_result(FILE *rec, const grade_test_t *t, TestResult *r)
     status = "pass";
     msg[0] = '\0';
   } else if (tr_rtype(r) == CK_PASS) {
-    snprintf(msg, sizeof(msg), "the test process ended with status 0 before the test reached "
+    snprintf(msg, sizeof(msg),
+             "the test process ended with status 0 before the test reached "
              "its end: something called exit() or _exit(); lab code must return instead");
   } else if (tr_rtype(r) == CK_FAILURE) {
     status = "fail";
@@ -270,7 +275,8 @@ static void report_build_failure(FILE *rec, const char *log_path)
 
   put_lab(rec, "build-failed", log);
   for (size_t i = 0; i < run.n; i++)
-    put_test(rec, run.tests[i], "error", "the lab did not compile (see the compiler's messages above)", "");
+    put_test(rec, run.tests[i], "error",
+             "the lab did not compile (see the compiler's messages above)", "");
   free(log);
 }
 
@@ -320,8 +326,7 @@ static void usage(void)
   exit(2);
 }
 
-int grade_main(const char *lab, const grade_test_t *const *tests, size_t n, int argc,
-               char **argv)
+int grade_main(const char *lab, const grade_test_t *const *tests, size_t n, int argc, char **argv)
 {
   const char *results_dir = NULL, *build_log = NULL;
   FILE *rec;

@@ -33,9 +33,9 @@
 typedef struct ap_soon ap_soon_t;
 typedef void (*ap_soon_cb)(ap_soon_t *req);
 struct ap_soon {
-  void *data;         /* yours */
-  ap_soon_cb cb;      /* read-only */
-  ap_soon_t *next;    /* private */
+  void *data;      /* yours */
+  ap_soon_cb cb;   /* read-only */
+  ap_soon_t *next; /* private */
 };
 void ap_soon(uv_loop_t *loop, ap_soon_t *req, ap_soon_cb cb);
 /* Number of call-soon callbacks queued and not yet run. */
@@ -47,18 +47,18 @@ size_t ap_soon_pending(uv_loop_t *loop);
  * cleans up anyway (closes what is left, runs the loop, closes it) so the
  * process can continue. */
 typedef struct ap_leaks {
-  int handles;        /* handles still open (not closing) */
-  int closing;        /* closed but the loop never ran their close callback */
-  int requests;       /* requests still pending */
-  int soon;           /* call-soon callbacks that never ran */
-  char text[512];     /* e.g. "2 handles still open (timer, tcp)" */
+  int handles;    /* handles still open (not closing) */
+  int closing;    /* closed but the loop never ran their close callback */
+  int requests;   /* requests still pending */
+  int soon;       /* call-soon callbacks that never ran */
+  char text[512]; /* e.g. "2 handles still open (timer, tcp)" */
 } ap_leaks_t;
 
 typedef struct ap_rt {
-  uv_loop_t loop;         /* public: pass &rt->loop to libuv */
+  uv_loop_t loop; /* public: pass &rt->loop to libuv */
   /* private */
-  uv_check_t soon_check;  /* drains the call-soon queue after each poll */
-  uv_idle_t soon_idle;    /* active only while the queue is non-empty */
+  uv_check_t soon_check; /* drains the call-soon queue after each poll */
+  uv_idle_t soon_idle;   /* active only while the queue is non-empty */
   ap_soon_t *soon_head;
   ap_soon_t *soon_tail;
   size_t soon_count;
@@ -80,10 +80,10 @@ ap_rt_t *ap_rt_of(uv_loop_t *loop);
 typedef struct ap_sleep ap_sleep_t;
 typedef void (*ap_sleep_cb)(ap_sleep_t *req, int status);
 struct ap_sleep {
-  void *data;         /* yours */
-  uv_timer_t timer;   /* private */
-  ap_sleep_cb cb;     /* private */
-  int status;         /* private */
+  void *data;       /* yours */
+  uv_timer_t timer; /* private */
+  ap_sleep_cb cb;   /* private */
+  int status;       /* private */
 };
 /* Returns 0 or a libuv error (then cb is never called). */
 int ap_sleep_start(uv_loop_t *loop, ap_sleep_t *req, uint64_t ms, ap_sleep_cb cb);
@@ -95,8 +95,8 @@ int ap_sleep_cancel(ap_sleep_t *req);
  * the times; demos print it and the book draws it. Event names must be
  * string literals (the trace keeps the pointer). */
 typedef struct ap_event {
-  uint64_t ns;        /* uv_hrtime() since ap_trace_init */
-  uint64_t loop_ms;   /* uv_now() when recorded */
+  uint64_t ns;      /* uv_hrtime() since ap_trace_init */
+  uint64_t loop_ms; /* uv_now() when recorded */
   const char *what;
   long id;
   long value;
@@ -108,7 +108,7 @@ typedef struct ap_trace {
   size_t count;
   size_t capacity;
   uint64_t t0;
-  FILE *echo;         /* when set, each event is also printed here */
+  FILE *echo; /* when set, each event is also printed here */
 } ap_trace_t;
 
 void ap_trace_init(ap_trace_t *t, uv_loop_t *loop);
@@ -167,18 +167,18 @@ typedef struct ap_fakes {
   ap_trace_t *trace;
   ap_gauge_t *gauge;
   uv_loop_t *loop;
-  long started;       /* read-only */
-  long completed;     /* read-only */
+  long started;   /* read-only */
+  long completed; /* read-only */
 } ap_fakes_t;
 struct ap_fake {
-  void *data;         /* yours */
-  long id;            /* read-only */
-  ap_fakes_t *set;    /* private */
-  ap_fake_cb cb;      /* private */
-  int status;         /* private */
-  long value;         /* private */
-  int state;          /* private */
-  ap_soon_t soon;     /* private */
+  void *data;      /* yours */
+  long id;         /* read-only */
+  ap_fakes_t *set; /* private */
+  ap_fake_cb cb;   /* private */
+  int status;      /* private */
+  long value;      /* private */
+  int state;       /* private */
+  ap_soon_t soon;  /* private */
 };
 void ap_fakes_init(ap_fakes_t *set, uv_loop_t *loop, ap_trace_t *trace, ap_gauge_t *gauge);
 void ap_fake_start(ap_fakes_t *set, ap_fake_t *op, long id, ap_fake_cb cb);
@@ -195,18 +195,18 @@ int ap_fake_complete(ap_fake_t *op, int status, long value);
  * stopped_cb (may be NULL) runs once all of them are closed. */
 typedef struct ap_server ap_server_t;
 struct ap_server {
-  void *data;                 /* yours */
-  int max_conns;              /* 0: unlimited */
-  int port;                   /* read-only: the port it listens on */
-  long accepted;              /* read-only: connections served */
-  long rejected;              /* read-only: connections turned away */
-  long active;                /* read-only: open now */
-  long peak;                  /* read-only: most open at once */
-  long closed;                /* read-only: served connections closed */
-  uv_tcp_t listener;          /* private */
-  void *conns;                /* private */
+  void *data;                              /* yours */
+  int max_conns;                           /* 0: unlimited */
+  int port;                                /* read-only: the port it listens on */
+  long accepted;                           /* read-only: connections served */
+  long rejected;                           /* read-only: connections turned away */
+  long active;                             /* read-only: open now */
+  long peak;                               /* read-only: most open at once */
+  long closed;                             /* read-only: served connections closed */
+  uv_tcp_t listener;                       /* private */
+  void *conns;                             /* private */
   void (*stopped_cb)(ap_server_t *server); /* private */
-  int stopping;               /* private */
+  int stopping;                            /* private */
 };
 /* Returns 0 or a libuv error (then there is nothing to stop). */
 int ap_server_start(uv_loop_t *loop, ap_server_t *server);
@@ -238,46 +238,46 @@ typedef struct ap_upstream ap_upstream_t;
 typedef void (*ap_upstream_cb)(ap_upstream_t *up);
 
 enum {
-  AP_UPSTREAM_OK = 0,       /* no fault */
-  AP_UPSTREAM_RESET,        /* reset the connection instead of answering */
-  AP_UPSTREAM_SLOW,         /* answer slow_ms later than the others */
-  AP_UPSTREAM_ERROR,        /* answer 500 */
-  AP_UPSTREAM_HOLD          /* answer only after ap_upstream_release */
+  AP_UPSTREAM_OK = 0, /* no fault */
+  AP_UPSTREAM_RESET,  /* reset the connection instead of answering */
+  AP_UPSTREAM_SLOW,   /* answer slow_ms later than the others */
+  AP_UPSTREAM_ERROR,  /* answer 500 */
+  AP_UPSTREAM_HOLD    /* answer only after ap_upstream_release */
 };
 enum {
-  AP_UPSTREAM_FAULTS = 16,      /* entries in the fault table */
-  AP_UPSTREAM_BODY_MAX = 4096   /* no body is longer */
+  AP_UPSTREAM_FAULTS = 16,    /* entries in the fault table */
+  AP_UPSTREAM_BODY_MAX = 4096 /* no body is longer */
 };
 
 typedef struct ap_upstream_fault {
   long item;
-  int kind;                 /* AP_UPSTREAM_RESET ... AP_UPSTREAM_HOLD */
-  int times;                /* requests still to fault; -1: every one */
+  int kind;  /* AP_UPSTREAM_RESET ... AP_UPSTREAM_HOLD */
+  int times; /* requests still to fault; -1: every one */
 } ap_upstream_fault_t;
 
 struct ap_upstream {
-  void *data;               /* yours */
+  void *data; /* yours */
   /* settings: before ap_upstream_start */
-  int port;                 /* 0: an ephemeral port; the port after start */
-  int max_conns;            /* open connections served at once; 0: no limit */
-  uint64_t latency_ms;      /* wait before each answer */
-  uint64_t slow_ms;         /* extra wait of a SLOW answer; 0: 1000 */
-  uint64_t linger_ms;       /* wait for the client's close; 0: 2000 */
-  int hold_next;            /* the next hold_next requests are held (any item) */
+  int port;            /* 0: an ephemeral port; the port after start */
+  int max_conns;       /* open connections served at once; 0: no limit */
+  uint64_t latency_ms; /* wait before each answer */
+  uint64_t slow_ms;    /* extra wait of a SLOW answer; 0: 1000 */
+  uint64_t linger_ms;  /* wait for the client's close; 0: 2000 */
+  int hold_next;       /* the next hold_next requests are held (any item) */
   /* optional: runs when a request of an admitted connection was read
    * (item -1: not an /items/ path), after it was held if it is */
   void (*on_request)(ap_upstream_t *up, long item, int fault);
   /* read-only counters */
-  long accepted;            /* connections admitted */
-  long rejected;            /* connections answered 429 */
-  long active;              /* admitted connections open now */
-  long peak;                /* most admitted connections open at once */
-  long requests;            /* requests read on admitted connections */
-  long served;              /* 200 answers fully written */
-  long faulted;             /* faults injected (held requests not counted) */
-  long held;                /* requests held now */
-  long closed;              /* admitted connections closed, for any reason */
-  long abandoned;           /* answered ones the client never closed (linger, stop) */
+  long accepted;  /* connections admitted */
+  long rejected;  /* connections answered 429 */
+  long active;    /* admitted connections open now */
+  long peak;      /* most admitted connections open at once */
+  long requests;  /* requests read on admitted connections */
+  long served;    /* 200 answers fully written */
+  long faulted;   /* faults injected (held requests not counted) */
+  long held;      /* requests held now */
+  long closed;    /* admitted connections closed, for any reason */
+  long abandoned; /* answered ones the client never closed (linger, stop) */
   /* private */
   uv_tcp_t listener;
   void *conns;

@@ -74,21 +74,18 @@ static void describe(ap_leaks_t *leaks)
   memcpy(names, leaks->text + sizeof(leaks->text) / 2, sizeof(names));
   memset(leaks->text, 0, sizeof(leaks->text));
   if (leaks->handles > 0)
-    n += snprintf(leaks->text + n, sizeof(leaks->text) - n,
-                  "%d handle%s still open (%s); ", leaks->handles,
-                  leaks->handles == 1 ? "" : "s", names);
+    n += snprintf(leaks->text + n, sizeof(leaks->text) - n, "%d handle%s still open (%s); ",
+                  leaks->handles, leaks->handles == 1 ? "" : "s", names);
   if (leaks->closing > 0 && n < sizeof(leaks->text))
     n += snprintf(leaks->text + n, sizeof(leaks->text) - n,
-                  "%d handle%s closed but the loop never ran the close callback; ",
-                  leaks->closing, leaks->closing == 1 ? "" : "s");
+                  "%d handle%s closed but the loop never ran the close callback; ", leaks->closing,
+                  leaks->closing == 1 ? "" : "s");
   if (leaks->requests > 0 && n < sizeof(leaks->text))
-    n += snprintf(leaks->text + n, sizeof(leaks->text) - n,
-                  "%d request%s still pending; ", leaks->requests,
-                  leaks->requests == 1 ? "" : "s");
+    n += snprintf(leaks->text + n, sizeof(leaks->text) - n, "%d request%s still pending; ",
+                  leaks->requests, leaks->requests == 1 ? "" : "s");
   if (leaks->soon > 0 && n < sizeof(leaks->text))
-    n += snprintf(leaks->text + n, sizeof(leaks->text) - n,
-                  "%d call-soon callback%s never ran; ", leaks->soon,
-                  leaks->soon == 1 ? "" : "s");
+    n += snprintf(leaks->text + n, sizeof(leaks->text) - n, "%d call-soon callback%s never ran; ",
+                  leaks->soon, leaks->soon == 1 ? "" : "s");
   if (n >= 2 && n < sizeof(leaks->text))
     leaks->text[n - 2] = '\0'; /* drop the last "; " */
 }

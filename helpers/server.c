@@ -25,8 +25,8 @@ typedef struct conn conn_t;
 struct conn {
   uv_tcp_t tcp;
   ap_server_t *server;
-  int served;             /* 0: rejected with "BUSY\n" */
-  ap__node_t node;        /* in server->conns */
+  int served;      /* 0: rejected with "BUSY\n" */
+  ap__node_t node; /* in server->conns */
 };
 
 /* One echoed chunk: the write request owns the buffer read into. */

@@ -6,7 +6,6 @@
  */
 #include "ap.h"
 
-
 static void on_closed(uv_handle_t *handle)
 {
   ap_sleep_t *req = AP_CONTAINER_OF(handle, ap_sleep_t, timer);

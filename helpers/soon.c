@@ -18,7 +18,7 @@
 
 typedef struct handoffs {
   ap_soon_t *head;
-  ap_soon_t **tail;   /* &head, or &next of the last one */
+  ap_soon_t **tail; /* &head, or &next of the last one */
 } handoffs_t;
 
 void ap_soon(uv_loop_t *loop, ap_soon_t *req, ap_soon_cb cb)

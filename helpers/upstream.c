@@ -29,21 +29,21 @@ enum { BY_CLIENT, BY_SERVER, BY_RESET, ABANDONED };
 typedef struct up_conn up_conn_t;
 struct up_conn {
   uv_tcp_t tcp;
-  uv_timer_t timer;       /* the wait before the answer, then the linger */
+  uv_timer_t timer; /* the wait before the answer, then the linger */
   uv_write_t write;
   uv_shutdown_t shutdown;
   ap_upstream_t *up;
-  ap__node_t node;        /* in up->conns */
-  int state;              /* C_READ ... C_CLOSING */
-  int admitted;           /* 0: turned away with 429 */
-  int closes;             /* close callbacks still to come */
-  int status;             /* HTTP status of the answer */
-  int fault;              /* AP_UPSTREAM_OK ... */
-  long item;              /* -1 until a /items/<n> request was read */
-  char *answer;           /* the whole response; freed after the close callbacks */
-  size_t used;            /* request bytes in req */
+  ap__node_t node; /* in up->conns */
+  int state;       /* C_READ ... C_CLOSING */
+  int admitted;    /* 0: turned away with 429 */
+  int closes;      /* close callbacks still to come */
+  int status;      /* HTTP status of the answer */
+  int fault;       /* AP_UPSTREAM_OK ... */
+  long item;       /* -1 until a /items/<n> request was read */
+  char *answer;    /* the whole response; freed after the close callbacks */
+  size_t used;     /* request bytes in req */
   char req[1024];
-  char scratch[256];      /* whatever the client sends after its request */
+  char scratch[256]; /* whatever the client sends after its request */
 };
 
 static const char *const fault_names[] = {"ok", "reset", "slow", "500", "hold"};

@@ -101,8 +101,9 @@ static void log_request(ap_upstream_t *up, long item, int fault)
 
   if (!m->quiet)
     printf("request item %ld%s%s   (open %ld, peak %ld, rejected %ld)\n", item,
-           fault != AP_UPSTREAM_OK ? ", fault " : "", fault != AP_UPSTREAM_OK ? ap_upstream_fault_name(fault) : "",
-           up->active, up->peak, up->rejected);
+           fault != AP_UPSTREAM_OK ? ", fault " : "",
+           fault != AP_UPSTREAM_OK ? ap_upstream_fault_name(fault) : "", up->active, up->peak,
+           up->rejected);
   fflush(stdout);
 }
 
@@ -112,8 +113,8 @@ static void on_stopped(ap_upstream_t *up)
 
   printf("\naccepted %ld, rejected %ld, peak %ld, requests %ld, served %ld, faults %ld, "
          "closed %ld, abandoned %ld\n",
-         up->accepted, up->rejected, up->peak, up->requests, up->served, up->faulted,
-         up->closed, up->abandoned);
+         up->accepted, up->rejected, up->peak, up->requests, up->served, up->faulted, up->closed,
+         up->abandoned);
   uv_close((uv_handle_t *) &m->sigint, NULL);
   uv_close((uv_handle_t *) &m->sigterm, NULL);
 }

@@ -85,8 +85,7 @@ GRADE_TEST(results_follow_input_order, .points = 3,
   expect_ranks(delays, ranks, 4);
 }
 
-GRADE_TEST(equal_delays_wake_in_start_order, .points = 1,
-           .section = "00-the-loop#async-sleep",
+GRADE_TEST(equal_delays_wake_in_start_order, .points = 1, .section = "00-the-loop#async-sleep",
            .hint = "Start the timers in input order: libuv fires timers with equal deadlines "
                    "in the order they were started.")
 {
@@ -131,8 +130,7 @@ GRADE_TEST(no_naps_done_on_a_later_turn, .points = 2,
   EXPECT_EQ("done calls after the loop ran", 1, done_calls);
 }
 
-GRADE_TEST(rejects_bad_arguments, .points = 2,
-           .section = "00-the-loop#handles-and-requests",
+GRADE_TEST(rejects_bad_arguments, .points = 2, .section = "00-the-loop#handles-and-requests",
            .hint = "Check the arguments before creating any handle; on error return "
                    "UV_EINVAL and never call done.")
 {
@@ -150,8 +148,7 @@ GRADE_TEST(rejects_bad_arguments, .points = 2,
   grade_run();
 }
 
-GRADE_TEST(ten_thousand_naps, .points = 2,
-           .section = "00-the-loop#gathering-in-input-order",
+GRADE_TEST(ten_thousand_naps, .points = 2, .section = "00-the-loop#gathering-in-input-order",
            .hint = "Every nap needs its own timer and its own slot; free the naps only after "
                    "the last close callback.")
 {
@@ -170,11 +167,6 @@ GRADE_TEST(ten_thousand_naps, .points = 2,
   expect_ranks(delays, ranks, N);
 }
 
-GRADE_LAB("00-the-loop",
-          &starts_every_nap_before_returning,
-          &results_follow_input_order,
-          &equal_delays_wake_in_start_order,
-          &done_runs_once_after_every_close,
-          &no_naps_done_on_a_later_turn,
-          &rejects_bad_arguments,
-          &ten_thousand_naps)
+GRADE_LAB("00-the-loop", &starts_every_nap_before_returning, &results_follow_input_order,
+          &equal_delays_wake_in_start_order, &done_runs_once_after_every_close,
+          &no_naps_done_on_a_later_turn, &rejects_bad_arguments, &ten_thousand_naps)

@@ -22,14 +22,14 @@ enum { LET_THROUGH, SUPPRESS, FAIL };
 
 typedef struct toy {
   res_t res;
-  int enter_status;       /* what enter reports */
-  int exit_mode;          /* LET_THROUGH, SUPPRESS, or FAIL with exit_error */
+  int enter_status; /* what enter reports */
+  int exit_mode;    /* LET_THROUGH, SUPPRESS, or FAIL with exit_error */
   int exit_error;
   int held;
   int enters;
   int exits;
-  int exit_got;           /* the status the last exit received */
-  int result;             /* what the step in progress will report */
+  int exit_got; /* the status the last exit received */
+  int result;   /* what the step in progress will report */
   int entering;
   res_cb done;
   ap_soon_t soon;
@@ -79,7 +79,9 @@ static const res_ops_t toy_ops = {.enter = toy_enter, .exit = toy_exit};
 static void toy_init(toy_t *t, long id, int enter_status, int exit_mode, int exit_error)
 {
   *t = (toy_t){.res = {.ops = &toy_ops, .loop = grade_loop(), .id = id},
-               .enter_status = enter_status, .exit_mode = exit_mode, .exit_error = exit_error};
+               .enter_status = enter_status,
+               .exit_mode = exit_mode,
+               .exit_error = exit_error};
 }
 
 /* ---- A body that reports body_status on a later turn, and final ---------- */
@@ -178,8 +180,7 @@ GRADE_TEST(exit_runs_once_on_success_and_failure, .points = 3,
             ap_trace_count(grade_trace(), "exit-not-held"));
 }
 
-GRADE_TEST(no_exit_after_failed_enter, .points = 3,
-           .section = "01-resource-lifecycles#using-block",
+GRADE_TEST(no_exit_after_failed_enter, .points = 3, .section = "01-resource-lifecycles#using-block",
            .hint = "When enter reports an error nothing is held: skip the body and exit, and "
                    "report the error to final.")
 {
@@ -346,8 +347,8 @@ GRADE_TEST(stack_failed_enter_is_never_suppressed, .points = 2,
 static ap_server_t server;
 static res_conn_t conn;
 static char reply[5];
-static uv_tcp_t *conn_tcp;        /* the handle seen while held */
-static int conn_handle_left;      /* was that handle still in the loop at final? */
+static uv_tcp_t *conn_tcp;   /* the handle seen while held */
+static int conn_handle_left; /* was that handle still in the loop at final? */
 
 static void find_handle(uv_handle_t *h, void *arg)
 {
@@ -389,8 +390,7 @@ static void conn_setup(void)
   res_conn_init(&conn, grade_loop(), server.port);
 }
 
-GRADE_TEST(conn_echo_round_trip, .points = 3,
-           .section = "01-resource-lifecycles#tcp-connection",
+GRADE_TEST(conn_echo_round_trip, .points = 3, .section = "01-resource-lifecycles#tcp-connection",
            .hint = "enter: allocate and init the handle, uv_tcp_connect, report when "
                    "connected. exit: uv_close, and report only from the close callback, "
                    "after freeing the handle.")
@@ -459,8 +459,8 @@ GRADE_TEST(conn_refused_after_server_stopped, .points = 3,
 
 /* ---- The file writer ----------------------------------------------------- */
 static res_file_t file;
-static uv_file file_fd;           /* the descriptor seen while held */
-static char file_seen[64];        /* the file's contents when final ran */
+static uv_file file_fd;    /* the descriptor seen while held */
+static char file_seen[64]; /* the file's contents when final ran */
 static int fd_open_at_final;
 
 static void file_final(res_using_t *u, int status)
@@ -540,21 +540,13 @@ GRADE_TEST(file_open_failure_skips_body_and_exit, .points = 1,
   EXPECT_EQ("exit steps", 0, ap_trace_count(grade_trace(), "exit"));
 }
 
-GRADE_LAB("01-resource-lifecycles",
-          &using_runs_each_step_in_order,
-          &exit_runs_once_on_success_and_failure,
-          &no_exit_after_failed_enter,
-          &body_error_reaches_exit_and_final,
-          &exit_can_suppress_the_error,
-          &failed_exit_is_reported,
-          &using_rejects_bad_arguments,
-          &stack_releases_in_reverse_order,
+GRADE_LAB("01-resource-lifecycles", &using_runs_each_step_in_order,
+          &exit_runs_once_on_success_and_failure, &no_exit_after_failed_enter,
+          &body_error_reaches_exit_and_final, &exit_can_suppress_the_error,
+          &failed_exit_is_reported, &using_rejects_bad_arguments, &stack_releases_in_reverse_order,
           &stack_hands_each_exit_the_outcome_before,
           &stack_partial_failure_releases_what_was_acquired,
-          &stack_failed_enter_is_never_suppressed,
-          &conn_echo_round_trip,
-          &conn_body_error_still_closes,
-          &conn_refused_after_server_stopped,
-          &file_bytes_on_disk_at_final,
-          &file_closed_even_when_fsync_fails,
+          &stack_failed_enter_is_never_suppressed, &conn_echo_round_trip,
+          &conn_body_error_still_closes, &conn_refused_after_server_stopped,
+          &file_bytes_on_disk_at_final, &file_closed_even_when_fsync_fails,
           &file_open_failure_skips_body_and_exit)

@@ -60,8 +60,8 @@ static ap_fakes_t fakes;
 static ap_fake_t fake_ops[MAX_ITEMS]; /* indexed by item */
 static long running[MAX_ITEMS];       /* items whose fake runs now */
 static size_t nrunning;
-static ap_gauge_t inflight;           /* raised by ap_fake_start, lowered on completion */
-static ap_gauge_t alive;              /* items the stream took and has not finished */
+static ap_gauge_t inflight; /* raised by ap_fake_start, lowered on completion */
+static ap_gauge_t alive;    /* items the stream took and has not finished */
 static int done_calls;
 static int done_status;
 
@@ -154,8 +154,8 @@ static void record_done(int status)
 
 static void never_called(const char *fn, int status)
 {
-  ck_abort_msg("done was called (status %s) although %s returned an error",
-               grade_err_name(status), fn);
+  ck_abort_msg("done was called (status %s) although %s returned an error", grade_err_name(status),
+               fn);
 }
 
 static void on_fetched(bf_fetch_t *f, int status)
@@ -185,8 +185,7 @@ static void items_upto(long *items, size_t n)
 }
 
 /* fetch_all over the items 0 .. n-1 (n <= 64), completed in a scrambled order. */
-static void fetch_scrambled(size_t n, long limit, bf_result_t *results,
-                            int (*status_of)(long item))
+static void fetch_scrambled(size_t n, long limit, bf_result_t *results, int (*status_of)(long item))
 {
   long items[64];
 
@@ -306,8 +305,7 @@ GRADE_TEST(sem_release_hands_off_without_barging, .points = 3,
 }
 /* $end test-no-barging */
 
-GRADE_TEST(sem_cancel_of_a_queued_waiter, .points = 2,
-           .section = "03-bounded-fan-out#cancellation",
+GRADE_TEST(sem_cancel_of_a_queued_waiter, .points = 2, .section = "03-bounded-fan-out#cancellation",
            .hint = "Cancel unlinks a queued waiter and delivers UV_ECANCELED on a later turn; "
                    "a waiter that owns a permit cannot be cancelled (UV_EBUSY): it releases.")
 {
@@ -354,10 +352,8 @@ GRADE_TEST(misuse_gets_clear_errors, .points = 2, .section = "03-bounded-fan-out
   EXPECT_ERR("bf_sem_acquire() with a waiter already in use", UV_EBUSY,
              bf_sem_acquire(&sem, &waiters[0], on_sem));
   acquire(1);
-  EXPECT_ERR("bf_sem_release() of a waiter still queued", UV_EINVAL,
-             bf_sem_release(&waiters[1]));
-  EXPECT_ERR("bf_sem_cancel() of a waiter never queued", UV_EINVAL,
-             bf_sem_cancel(&waiters[2]));
+  EXPECT_ERR("bf_sem_release() of a waiter still queued", UV_EINVAL, bf_sem_release(&waiters[1]));
+  EXPECT_ERR("bf_sem_cancel() of a waiter never queued", UV_EINVAL, bf_sem_cancel(&waiters[2]));
   grade_run();
   release(0);
   EXPECT_ERR("bf_sem_release() twice", UV_EINVAL, bf_sem_release(&waiters[0]));
@@ -374,8 +370,7 @@ GRADE_TEST(misuse_gets_clear_errors, .points = 2, .section = "03-bounded-fan-out
 
 /* ---- fetch_all -------------------------------------------------------------------- */
 
-GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3,
-           .section = "03-bounded-fan-out#fetch-all",
+GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3, .section = "03-bounded-fan-out#fetch-all",
            .hint = "fetch_all runs on the stream's slots: a slot holds one permit and runs one "
                    "item at a time, and a new slot is made only for a permit no slot holds. "
                    "Check stream_reserve, stream_take and fetch_next.")
@@ -388,8 +383,7 @@ GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3,
   EXPECT_EQ("operations started", N, inflight.starts);
 }
 
-GRADE_TEST(fetch_limit_one_runs_in_sequence, .points = 2,
-           .section = "03-bounded-fan-out#fetch-all",
+GRADE_TEST(fetch_limit_one_runs_in_sequence, .points = 2, .section = "03-bounded-fan-out#fetch-all",
            .hint = "With limit 1 there is one slot: it takes items[0], items[1], ... in input "
                    "order (fetch_next), each only after the one before ended.")
 {
@@ -399,8 +393,10 @@ GRADE_TEST(fetch_limit_one_runs_in_sequence, .points = 2,
   fakes_start(1);
   fetch(items, 5, 1, results);
   drive(1, 5, pick_oldest, all_succeed);
-  EXPECT_STREQ("operations", "start:4 done:4 start:2 done:2 start:0 done:0 start:3 done:3 "
-               "start:1 done:1", grade_trace_str(""));
+  EXPECT_STREQ("operations",
+               "start:4 done:4 start:2 done:2 start:0 done:0 start:3 done:3 "
+               "start:1 done:1",
+               grade_trace_str(""));
 }
 
 GRADE_TEST(fetch_limit_of_n_or_more_runs_all_at_once, .points = 1,
@@ -424,8 +420,7 @@ GRADE_TEST(fetch_limit_of_n_or_more_runs_all_at_once, .points = 1,
   }
 }
 
-GRADE_TEST(fetch_results_follow_input_order, .points = 2,
-           .section = "03-bounded-fan-out#fetch-all",
+GRADE_TEST(fetch_results_follow_input_order, .points = 2, .section = "03-bounded-fan-out#fetch-all",
            .hint = "Store each outcome at op->index, the item's place in the list (fetch_store), "
                    "not in completion order.")
 {
@@ -439,8 +434,8 @@ GRADE_TEST(fetch_results_follow_input_order, .points = 2,
   EXPECT_ERR("done's status", 0, done_status);
   for (size_t i = 0; i < 8; i++)
     EXPECT(results[i].status == 0 && results[i].value == items[i] * 10,
-           "results[%zu] (item %ld): expected status 0 and value %ld, got %s and %ld", i,
-           items[i], items[i] * 10, grade_err_name(results[i].status), results[i].value);
+           "results[%zu] (item %ld): expected status 0 and value %ld, got %s and %ld", i, items[i],
+           items[i] * 10, grade_err_name(results[i].status), results[i].value);
 }
 
 static int some_fail(long item)
@@ -528,8 +523,7 @@ GRADE_TEST(stream_bounds_items_alive, .points = 3,
   source_total = N;
   fakes_start(0);
   EXPECT_ERR("bf_stream_start()", 0,
-             bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each,
-                             on_streamed));
+             bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each, on_streamed));
   EXPECT_EQ("items taken inside bf_stream_start()", 0, source_next);
   drive(LIMIT, N, pick_scrambled, all_succeed);
   EXPECT_EQ("done calls", 1, done_calls);
@@ -538,7 +532,8 @@ GRADE_TEST(stream_bounds_items_alive, .points = 3,
   EXPECT_EQ("sum of the values each saw", 10L * N * (N - 1) / 2, each_sum);
   EXPECT(alive.peak <= LIMIT + 1,
          "%ld items were alive at once (taken from the source, not yet finished); with "
-         "limit %d at most %d may be", alive.peak, LIMIT, LIMIT + 1);
+         "limit %d at most %d may be",
+         alive.peak, LIMIT, LIMIT + 1);
   EXPECT_EQ("peak in flight", LIMIT, inflight.peak);
 }
 
@@ -556,7 +551,8 @@ static void instant_start(bf_op_t *op)
   /* Stop well before the stack overflows, with a message instead of a crash. */
   if (depth > 1024 * 1024)
     ck_abort_msg("after %ld operations the stack was %zu bytes deep in start(): each "
-                 "operation runs inside the callback of the one before", source_next, depth);
+                 "operation runs inside the callback of the one before",
+                 source_next, depth);
   ap_gauge_dec(&alive);
   bf_op_done(op, 0, op->item & 1);
 }
@@ -640,7 +636,8 @@ GRADE_TEST(fetch_runs_out_of_memory_partway, .points = 2,
   grade_run();
   EXPECT(inflight.starts == TAKEN && nrunning == TAKEN,
          "the third slot could not be allocated: expected items 0 and 1 to start and run, "
-         "and no other; %ld started, %zu run", inflight.starts, nrunning);
+         "and no other; %ld started, %zu run",
+         inflight.starts, nrunning);
   while (nrunning > 0) {
     EXPECT_EQ("done calls while taken items still run", 0, done_calls);
     end_running(nrunning - 1, 0);
@@ -660,7 +657,8 @@ GRADE_TEST(fetch_runs_out_of_memory_partway, .points = 2,
    * its per-thread cache, freed slots among them, as in use. */
   EXPECT(heap_in_use() <= heap_before,
          "after done, %zu bytes more than before bf_fetch_all() were still allocated: a slot "
-         "was not freed", heap_in_use() - heap_before);
+         "was not freed",
+         heap_in_use() - heap_before);
 #else
   (void) heap_before;
 #endif
@@ -693,8 +691,7 @@ GRADE_TEST(stream_out_of_memory_is_an_error, .points = 1,
   EXPECT_EQ("items the failed bf_stream_start() took from the source", 0, source_next);
   grade_fail_alloc(1); /* the first slot is made, the second is not */
   EXPECT_ERR("bf_stream_start()", 0,
-             bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each,
-                             on_streamed));
+             bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each, on_streamed));
   grade_run();
   EXPECT_EQ("items taken by the one slot that could be made", 1, source_next);
   EXPECT_EQ("done calls while item 0 runs", 0, done_calls);
@@ -748,21 +745,12 @@ GRADE_TEST(fetch_over_tcp_stays_within_the_server_limit, .points = 3, .timeout =
            grade_err_name(results[i].status));
 }
 
-GRADE_LAB("03-bounded-fan-out",
-          &sem_callbacks_run_on_a_later_turn,
-          &sem_grants_in_fifo_order,
-          &sem_release_hands_off_without_barging,
-          &sem_cancel_of_a_queued_waiter,
-          &misuse_gets_clear_errors,
-          &fetch_in_flight_equals_the_limit,
-          &fetch_limit_one_runs_in_sequence,
-          &fetch_limit_of_n_or_more_runs_all_at_once,
-          &fetch_results_follow_input_order,
-          &fetch_failure_releases_its_permit,
-          &fetch_bounds_creation_too,
-          &stream_bounds_items_alive,
-          &a_million_instant_operations_keep_the_stack_flat,
-          &empty_and_broken_sources_finish_later,
-          &fetch_runs_out_of_memory_partway,
-          &stream_out_of_memory_is_an_error,
+GRADE_LAB("03-bounded-fan-out", &sem_callbacks_run_on_a_later_turn, &sem_grants_in_fifo_order,
+          &sem_release_hands_off_without_barging, &sem_cancel_of_a_queued_waiter,
+          &misuse_gets_clear_errors, &fetch_in_flight_equals_the_limit,
+          &fetch_limit_one_runs_in_sequence, &fetch_limit_of_n_or_more_runs_all_at_once,
+          &fetch_results_follow_input_order, &fetch_failure_releases_its_permit,
+          &fetch_bounds_creation_too, &stream_bounds_items_alive,
+          &a_million_instant_operations_keep_the_stack_flat, &empty_and_broken_sources_finish_later,
+          &fetch_runs_out_of_memory_partway, &stream_out_of_memory_is_an_error,
           &fetch_over_tcp_stays_within_the_server_limit)

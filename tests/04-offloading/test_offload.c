@@ -16,14 +16,14 @@
 
 /* ---- Shared: blocking jobs and what done saw -------------------------------- */
 
-static uv_sem_t release;       /* blocking jobs wait here */
-static uv_sem_t started;       /* blocking jobs post here first */
+static uv_sem_t release; /* blocking jobs wait here */
+static uv_sem_t started; /* blocking jobs post here first */
 static uv_thread_t loop_thread;
 static int done_calls;
 static int done_status[8];
 static void *done_result[8];
 static uv_thread_t done_thread;
-static int fn_runs;            /* written by workers, read after their done */
+static int fn_runs; /* written by workers, read after their done */
 
 static void use_pool_of(const char *size)
 {
@@ -96,8 +96,7 @@ static void stop_probe_done(off_call_t *call, int status, void *result)
   ap_probe_stop(&probe);
 }
 
-GRADE_TEST(loop_stays_responsive, .points = 3, .timeout = 2,
-           .section = "04-offloading#to-thread",
+GRADE_TEST(loop_stays_responsive, .points = 3, .timeout = 2, .section = "04-offloading#to-thread",
            .hint = "fn must run on a worker thread (uv_queue_work's work callback), never "
                    "inside off_to_thread or in the after-work callback: here fn waits for "
                    "three ticks of a loop timer, so running it on the loop thread deadlocks.")
@@ -199,12 +198,10 @@ GRADE_TEST(results_and_errors_arrive_intact, .points = 2, .timeout = 2,
   free(done_result[0]);
   EXPECT_ERR("status of a fn that returned UV_ENOTSUP", UV_ENOTSUP, done_status[1]);
   EXPECT_ERR("status of a fn that returned UV_E2BIG", UV_E2BIG, done_status[2]);
-  EXPECT(done_result[1] == NULL && done_result[2] == NULL,
-         "result after an error must be NULL");
+  EXPECT(done_result[1] == NULL && done_result[2] == NULL, "result after an error must be NULL");
 }
 
-GRADE_TEST(rejects_bad_arguments, .points = 1,
-           .section = "04-offloading#to-thread",
+GRADE_TEST(rejects_bad_arguments, .points = 1, .section = "04-offloading#to-thread",
            .hint = "Check fn and done before queueing anything; on error return UV_EINVAL and "
                    "never call done.")
 {
@@ -215,8 +212,7 @@ GRADE_TEST(rejects_bad_arguments, .points = 1,
              off_to_thread(grade_loop(), &calls[0], NULL, NULL, never_done));
   EXPECT_ERR("off_to_thread() without done", UV_EINVAL,
              off_to_thread(grade_loop(), &calls[0], counted_job, NULL, NULL));
-  EXPECT_ERR("off_limiter_init() with limit 0", UV_EINVAL,
-             off_limiter_init(&lim, grade_loop(), 0));
+  EXPECT_ERR("off_limiter_init() with limit 0", UV_EINVAL, off_limiter_init(&lim, grade_loop(), 0));
   EXPECT_ERR("off_load_text() without a path", UV_EINVAL,
              off_load_text(grade_loop(), &text, NULL, NULL));
   grade_run();
@@ -224,8 +220,7 @@ GRADE_TEST(rejects_bad_arguments, .points = 1,
 
 /* ---- Cancel ------------------------------------------------------------------- */
 
-GRADE_TEST(cancel_a_queued_call, .points = 3, .timeout = 2,
-           .section = "04-offloading#cancelling",
+GRADE_TEST(cancel_a_queued_call, .points = 3, .timeout = 2, .section = "04-offloading#cancelling",
            .hint = "With both workers busy the third call waits in the pool's queue: uv_cancel "
                    "returns 0 and the after-work callback gets UV_ECANCELED, which done must "
                    "receive as its status (fn never ran, so there is no result).")
@@ -236,8 +231,7 @@ GRADE_TEST(cancel_a_queued_call, .points = 3, .timeout = 2,
                off_to_thread(grade_loop(), &calls[i], blocking_job, NULL, record_done));
   EXPECT_ERR("off_to_thread()", 0,
              off_to_thread(grade_loop(), &calls[2], counted_job, NULL, record_done));
-  EXPECT_ERR("off_cancel() on the call waiting behind two busy workers", 0,
-             off_cancel(&calls[2]));
+  EXPECT_ERR("off_cancel() on the call waiting behind two busy workers", 0, off_cancel(&calls[2]));
   EXPECT_EQ("done calls inside off_cancel", 0, done_calls);
   post_release(2);
   grade_run();
@@ -349,8 +343,7 @@ static int text_is(int i, const char *bytes, size_t n)
          text_got[i][n] == '\0';
 }
 
-GRADE_TEST(load_text_reads_a_file, .points = 2, .timeout = 2,
-           .section = "04-offloading#load-text",
+GRADE_TEST(load_text_reads_a_file, .points = 2, .timeout = 2, .section = "04-offloading#load-text",
            .hint = "Read until read() returns 0, growing the buffer as it fills; end the text "
                    "with a NUL and report the length without it. An empty file is \"\", not "
                    "an error.")
@@ -480,15 +473,8 @@ GRADE_TEST(cancel_a_call_waiting_in_the_limiter, .points = 2, .timeout = 2,
   EXPECT_ERR("done's status for the others", 0, done_status[0] | done_status[1] | done_status[3]);
 }
 
-GRADE_LAB("04-offloading",
-          &loop_stays_responsive,
-          &done_runs_on_the_loop_thread,
-          &results_and_errors_arrive_intact,
-          &rejects_bad_arguments,
-          &cancel_a_queued_call,
-          &cancel_a_running_call_is_busy,
-          &load_text_reads_a_file,
-          &load_text_reports_errors,
-          &limiter_lets_file_io_through,
-          &limiter_keeps_fifo_order,
+GRADE_LAB("04-offloading", &loop_stays_responsive, &done_runs_on_the_loop_thread,
+          &results_and_errors_arrive_intact, &rejects_bad_arguments, &cancel_a_queued_call,
+          &cancel_a_running_call_is_busy, &load_text_reads_a_file, &load_text_reports_errors,
+          &limiter_lets_file_io_through, &limiter_keeps_fifo_order,
           &cancel_a_call_waiting_in_the_limiter)

@@ -30,8 +30,8 @@ static char dir[64];
 static int file_state[MAX_ITEMS];
 static int dir_left_behind;
 
-static long reported[MAX_ITEMS];  /* items, in the order on_result saw them */
-static size_t ks[MAX_ITEMS];      /* the k each report came with */
+static long reported[MAX_ITEMS]; /* items, in the order on_result saw them */
+static size_t ks[MAX_ITEMS];     /* the k each report came with */
 static size_t n_reported;
 static int done_calls;
 static cap_summary_t summary;
@@ -207,8 +207,7 @@ static void expect_not_fetched(size_t i, int status, int attempts)
 static void expect_all_closed(void)
 {
   EXPECT_EQ("connections still open at the upstream", 0, up.active);
-  EXPECT_EQ("connections the client never closed (the upstream gave up on them)", 0,
-            up.abandoned);
+  EXPECT_EQ("connections the client never closed (the upstream gave up on them)", 0, up.abandoned);
   EXPECT_EQ("connections closed, as the upstream saw it (= connections accepted)", up.accepted,
             up.closed);
   EXPECT(!dir_left_behind, "the directory held files for items nobody fetched");
@@ -311,7 +310,8 @@ static void stop_watching(void)
   uv_close((uv_handle_t *) &watcher, NULL);
 }
 
-GRADE_TEST(results_in_completion_order, .points = 3, .section = "05-capstone#results-as-they-complete",
+GRADE_TEST(results_in_completion_order, .points = 3,
+           .section = "05-capstone#results-as-they-complete",
            .hint = "Report each result the moment it is known, with k counting reports. The "
                    "first item is held until the others are done: it must come last.")
 {
@@ -328,8 +328,7 @@ GRADE_TEST(results_in_completion_order, .points = 3, .section = "05-capstone#res
   for (size_t j = 0; j < n_items; j++)
     snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " %zu", ks[j]);
   for (size_t j = 0; j < n_items; j++)
-    EXPECT(ks[j] == j + 1, "progress: on_result's k went%s; expected 1, 2, ... %zu", seen,
-           n_items);
+    EXPECT(ks[j] == j + 1, "progress: on_result's k went%s; expected 1, 2, ... %zu", seen, n_items);
   EXPECT_EQ("results reported while the first item was held (the others were all done)",
             n_items - 1, reports_before_release);
   EXPECT_EQ("the item reported last (it was held until the others were done)", FIRST_ITEM,
@@ -340,7 +339,8 @@ GRADE_TEST(results_in_completion_order, .points = 3, .section = "05-capstone#res
 
 /* ---- Failures and retries ----------------------------------------------------------- */
 
-GRADE_TEST(failures_are_reported_per_item, .points = 3, .section = "05-capstone#failures-and-retries",
+GRADE_TEST(failures_are_reported_per_item, .points = 3,
+           .section = "05-capstone#failures-and-retries",
            .hint = "A failed request is that item's result (its status says why); it must not "
                    "stop, cancel or slow down the other items.")
 {
@@ -494,12 +494,6 @@ GRADE_TEST(stop_finishes_cleanly, .points = 4, .section = "05-capstone#stopping"
   EXPECT_ERR("cap_fetch_stop() once the fetch is over", UV_EALREADY, cap_fetch_stop(&fetch));
 }
 
-GRADE_LAB("05-capstone",
-          &fetches_every_item,
-          &never_more_connections_than_the_limit,
-          &results_in_completion_order,
-          &failures_are_reported_per_item,
-          &retries_are_bounded,
-          &every_connection_is_closed,
-          &writes_happen_off_the_loop,
-          &stop_finishes_cleanly)
+GRADE_LAB("05-capstone", &fetches_every_item, &never_more_connections_than_the_limit,
+          &results_in_completion_order, &failures_are_reported_per_item, &retries_are_bounded,
+          &every_connection_is_closed, &writes_happen_off_the_loop, &stop_finishes_cleanly)

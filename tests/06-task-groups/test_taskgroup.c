@@ -106,8 +106,10 @@ static long expect_one_exit(long id, int status)
 {
   long exit_at = ap_trace_find(grade_trace(), "exit", id, 0);
 
-  EXPECT(count_of("exit", id) == 1, "child %ld: expected exactly one \"exit\", saw %ld; "
-         "trace: %s", id, count_of("exit", id), grade_trace_str(""));
+  EXPECT(count_of("exit", id) == 1,
+         "child %ld: expected exactly one \"exit\", saw %ld; "
+         "trace: %s",
+         id, count_of("exit", id), grade_trace_str(""));
   EXPECT_ERR("the child's exit status", status, (int) value_at(exit_at));
   return exit_at;
 }
@@ -156,8 +158,7 @@ static void body_ends(ap_soon_t *soon)
   EXPECT_EQ("done calls right after tg_wait()", 0, done_calls);
 }
 
-GRADE_TEST(parent_completes_once_and_last, .points = 3,
-           .section = "06-task-groups#finishing",
+GRADE_TEST(parent_completes_once_and_last, .points = 3, .section = "06-task-groups#finishing",
            .hint = "Finish only when tg_wait() was called AND no child runs, once: close the "
                    "deadline timer and report from its close callback, never inside tg_wait().")
 {
@@ -195,8 +196,7 @@ static void add_while_cancelling(ap_soon_t *soon)
   late_add_result = tg_add(&late_group, &late_child.child, 99, &fake_ops);
 }
 
-GRADE_TEST(first_failure_cancels_siblings, .points = 3,
-           .section = "06-task-groups#first-failure",
+GRADE_TEST(first_failure_cancels_siblings, .points = 3, .section = "06-task-groups#first-failure",
            .hint = "On the first error, call every running child's ops->cancel once, then keep "
                    "waiting: each cancelled child still exits (UV_ECANCELED) before done runs.")
 {
@@ -217,14 +217,13 @@ GRADE_TEST(first_failure_cancels_siblings, .points = 3,
   expect_cancelled(3, failed_at, UV_ECANCELED);
   expect_cancelled(4, failed_at, UV_ECANCELED);
   expect_finished_last(0, UV_EIO, 0);
-  EXPECT_ERR("tg_add() after the first failure (asyncio: the group is shutting down)",
-             UV_ECANCELED, late_add_result);
+  EXPECT_ERR("tg_add() after the first failure (asyncio: the group is shutting down)", UV_ECANCELED,
+             late_add_result);
 }
 
 /* ---- Error aggregation ----------------------------------------------------- */
 
-GRADE_TEST(first_error_and_count_of_others, .points = 3,
-           .section = "06-task-groups#errors",
+GRADE_TEST(first_error_and_count_of_others, .points = 3, .section = "06-task-groups#errors",
            .hint = "Keep the FIRST error; count later ones in others. UV_ECANCELED answers our "
                    "own cancel: never an error. An error raised while cancelling is one.")
 {
@@ -248,8 +247,7 @@ GRADE_TEST(first_error_and_count_of_others, .points = 3,
 
 /* ---- Deadline -------------------------------------------------------------- */
 
-GRADE_TEST(deadline_cancels_the_group, .points = 3,
-           .section = "06-task-groups#deadline",
+GRADE_TEST(deadline_cancels_the_group, .points = 3, .section = "06-task-groups#deadline",
            .hint = "When the deadline timer fires, the status becomes UV_ETIMEDOUT and the "
                    "running children are cancelled the same way as on a failure.")
 {
@@ -273,8 +271,7 @@ GRADE_TEST(deadline_cancels_the_group, .points = 3,
   expect_finished_last(7, UV_ETIMEDOUT, 0);
 }
 
-GRADE_TEST(unexpired_deadline_is_closed, .points = 2,
-           .section = "06-task-groups#deadline",
+GRADE_TEST(unexpired_deadline_is_closed, .points = 2, .section = "06-task-groups#deadline",
            .hint = "The deadline timer is the group's own handle: close it (not just stop it) "
                    "before done, also when it never fired.")
 {
@@ -301,8 +298,7 @@ static void stubborn_ends(ap_sleep_t *req, int status)
   ap_fake_complete(&stubborn.op, 0, 0);
 }
 
-GRADE_TEST(deadline_stops_at_first_failure, .points = 2,
-           .section = "06-task-groups#deadline",
+GRADE_TEST(deadline_stops_at_first_failure, .points = 2, .section = "06-task-groups#deadline",
            .hint = "Stop the deadline timer when the cancellation starts: a deadline passing "
                    "while the group waits for a busy child must not replace the first error.")
 {
@@ -358,8 +354,7 @@ static void release_job(ap_soon_t *soon)
   uv_sem_post(&job_gate);
 }
 
-GRADE_TEST(running_job_is_waited_for, .points = 3,
-           .section = "06-task-groups#thread-pool",
+GRADE_TEST(running_job_is_waited_for, .points = 3, .section = "06-task-groups#thread-pool",
            .hint = "uv_cancel returns UV_EBUSY for a running job: return that, never exit the "
                    "child from its cancel; it exits later with the job's own result.")
 {
@@ -426,8 +421,7 @@ static void run_nested(nested_t *n, fake_child_t *which)
   grade_run();
 }
 
-GRADE_TEST(nested_failure_propagates_up, .points = 2,
-           .section = "06-task-groups#nesting",
+GRADE_TEST(nested_failure_propagates_up, .points = 2, .section = "06-task-groups#nesting",
            .hint = "When the inner group finishes it exits into its parent with its own status "
                    "(tg_exit(&inner->as_child, status)); that error cancels the parent's children.")
 {
@@ -446,8 +440,7 @@ GRADE_TEST(nested_failure_propagates_up, .points = 2,
   expect_finished_last(100, UV_EIO, 0);
 }
 
-GRADE_TEST(nested_group_cancelled_by_parent, .points = 2,
-           .section = "06-task-groups#nesting",
+GRADE_TEST(nested_group_cancelled_by_parent, .points = 2, .section = "06-task-groups#nesting",
            .hint = "Cancelling a group child is tg_cancel() on the inner group: it cancels its "
                    "own children, finishes with UV_ECANCELED, and only then exits.")
 {
@@ -470,8 +463,7 @@ GRADE_TEST(nested_group_cancelled_by_parent, .points = 2,
 /* ---- Cancellation racing with completion ----------------------------------- */
 
 /* $begin test-race */
-GRADE_TEST(cancel_racing_with_completion, .points = 3,
-           .section = "06-task-groups#races",
+GRADE_TEST(cancel_racing_with_completion, .points = 3, .section = "06-task-groups#races",
            .hint = "A cancel is a request, not an outcome: record nothing when you call "
                    "ops->cancel. The child that completed in the same turn exits once, with "
                    "its own result.")
@@ -505,8 +497,7 @@ static void fail_trigger(uv_timer_t *timer)
   uv_close((uv_handle_t *) timer, NULL);
 }
 
-GRADE_TEST(timer_fired_before_its_cancel, .points = 2,
-           .section = "06-task-groups#races",
+GRADE_TEST(timer_fired_before_its_cancel, .points = 2, .section = "06-task-groups#races",
            .hint = "A timer that fired this turn is closing (uv_is_closing): do not close it "
                    "again (libuv asserts) nor change its result; return UV_EALREADY.")
 {
@@ -540,8 +531,7 @@ static int job_returns_zero(void *arg)
   return 0;
 }
 
-GRADE_TEST(nothing_after_finish, .points = 2,
-           .section = "06-task-groups#clean-cancellation",
+GRADE_TEST(nothing_after_finish, .points = 2, .section = "06-task-groups#clean-cancellation",
            .hint = "done is the group's last word: every child has exited, every timer (the "
                    "deadline's too) is closed, every request has completed before it runs.")
 {
@@ -561,16 +551,9 @@ GRADE_TEST(nothing_after_finish, .points = 2,
   expect_finished_last(100, UV_EIO, 0);
 }
 
-GRADE_LAB("06-task-groups",
-          &parent_completes_once_and_last,
-          &first_failure_cancels_siblings,
-          &first_error_and_count_of_others,
-          &deadline_cancels_the_group,
-          &unexpired_deadline_is_closed,
-          &deadline_stops_at_first_failure,
-          &running_job_is_waited_for,
-          &nested_failure_propagates_up,
-          &nested_group_cancelled_by_parent,
-          &cancel_racing_with_completion,
-          &timer_fired_before_its_cancel,
-          &nothing_after_finish)
+GRADE_LAB("06-task-groups", &parent_completes_once_and_last, &first_failure_cancels_siblings,
+          &first_error_and_count_of_others, &deadline_cancels_the_group,
+          &unexpired_deadline_is_closed, &deadline_stops_at_first_failure,
+          &running_job_is_waited_for, &nested_failure_propagates_up,
+          &nested_group_cancelled_by_parent, &cancel_racing_with_completion,
+          &timer_fired_before_its_cancel, &nothing_after_finish)

@@ -158,11 +158,11 @@ struct client {
   uv_connect_t connect;
   uv_write_t write;
   ap_server_t *server;
-  const char *text;       /* sent once connected; NULL: nothing */
-  size_t want;            /* close after this many bytes; 0: wait for EOF */
+  const char *text; /* sent once connected; NULL: nothing */
+  size_t want;      /* close after this many bytes; 0: wait for EOF */
   char got[64];
   size_t len;
-  int status;             /* the connect status */
+  int status; /* the connect status */
   void (*then)(client_t *c, const char *step);
 };
 
@@ -210,7 +210,8 @@ static void client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 static void client_connected(uv_connect_t *req, int status)
 {
   client_t *c = AP_CONTAINER_OF(req, client_t, connect);
-  uv_buf_t buf = uv_buf_init((char *) c->text, c->text != NULL ? (unsigned int) strlen(c->text) : 0);
+  uv_buf_t buf = uv_buf_init((char *) c->text,
+                             c->text != NULL ? (unsigned int) strlen(c->text) : 0);
 
   c->status = status;
   if (status != 0) {
@@ -232,7 +233,8 @@ static void client_start(client_t *c, ap_server_t *server, long id)
   EXPECT_ERR("uv_tcp_init", 0, uv_tcp_init(grade_loop(), &c->tcp));
   c->tcp.data = (void *) (uintptr_t) id;
   EXPECT_ERR("uv_tcp_connect", 0,
-             uv_tcp_connect(&c->connect, &c->tcp, (const struct sockaddr *) &addr, client_connected));
+             uv_tcp_connect(&c->connect, &c->tcp, (const struct sockaddr *) &addr,
+                            client_connected));
 }
 
 static int server_stops;
@@ -318,7 +320,6 @@ static void stop_next(client_t *c, const char *step)
     ap_server_stop(c->server, stopped_then_connect);
 }
 
-
 GRADE_TEST(server_stop_closes_everything, .points = 1, .section = "helpers#server",
            .hint = "ap_server_stop closes the listener and every connection, then calls "
                    "stopped_cb once.")
@@ -352,7 +353,7 @@ struct hget {
   char req[128];
   char resp[AP_UPSTREAM_BODY_MAX + 512];
   size_t len;
-  int end;                /* how the read ended: UV_EOF or an error */
+  int end; /* how the read ended: UV_EOF or an error */
   void (*then)(hget_t *h);
 };
 
@@ -600,8 +601,7 @@ static void hand_a_cb(ap_soon_t *req)
             ap_soon_pending(grade_loop()));
 }
 
-GRADE_TEST(defer_hands_off_in_the_same_drain_one_level_deep, .points = 1,
-           .section = "helpers#soon",
+GRADE_TEST(defer_hands_off_in_the_same_drain_one_level_deep, .points = 1, .section = "helpers#soon",
            .hint = "ap_defer from a call-soon callback runs right after it returns, before "
                    "the next one; from a deferred callback or outside a drain it is ap_soon.")
 {
@@ -654,20 +654,10 @@ GRADE_TEST(defer_chains_reach_the_loop, .points = 1, .section = "helpers#soon",
   EXPECT(chain_depth_max < 64 * 1024, "stack grew to %zu bytes over the chain", chain_depth_max);
 }
 
-GRADE_LAB("helpers",
-          &soon_runs_later_in_fifo_order,
-          &soon_chains_do_not_grow_the_stack,
-          &sleeps_wake_in_delay_order_and_cancel,
-          &fakes_complete_when_told,
-          &probe_ticks,
-          &leak_report_names_open_handles,
-          &server_echoes_a_round_trip,
-          &server_rejects_beyond_max_conns,
-          &server_stop_closes_everything,
-          &upstream_serves_items,
-          &upstream_bodies_are_deterministic,
-          &upstream_rejects_beyond_max_conns,
-          &upstream_injects_faults,
-          &upstream_stop_closes_everything,
-          &defer_hands_off_in_the_same_drain_one_level_deep,
-          &defer_chains_reach_the_loop)
+GRADE_LAB("helpers", &soon_runs_later_in_fifo_order, &soon_chains_do_not_grow_the_stack,
+          &sleeps_wake_in_delay_order_and_cancel, &fakes_complete_when_told, &probe_ticks,
+          &leak_report_names_open_handles, &server_echoes_a_round_trip,
+          &server_rejects_beyond_max_conns, &server_stop_closes_everything, &upstream_serves_items,
+          &upstream_bodies_are_deterministic, &upstream_rejects_beyond_max_conns,
+          &upstream_injects_faults, &upstream_stop_closes_everything,
+          &defer_hands_off_in_the_same_drain_one_level_deep, &defer_chains_reach_the_loop)

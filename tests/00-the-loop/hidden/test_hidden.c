@@ -19,8 +19,7 @@ static void on_done(naps_t *g, int status)
   done_calls++;
 }
 
-GRADE_TEST(one_nap_goes_through_the_loop, .points = 1,
-           .section = "00-the-loop#the-close-protocol",
+GRADE_TEST(one_nap_goes_through_the_loop, .points = 1, .section = "00-the-loop#the-close-protocol",
            .hint = "A single nap is no special case: it still starts a timer, wakes, closes, "
                    "and done runs from its close callback.")
 {
@@ -37,8 +36,7 @@ GRADE_TEST(one_nap_goes_through_the_loop, .points = 1,
   EXPECT_STREQ("the trace of one nap", "start:0 wake:0 closed:0 done:0", grade_trace_str(""));
 }
 
-GRADE_TEST(zero_delays_wake_on_a_later_turn, .points = 1,
-           .section = "00-the-loop#async-sleep",
+GRADE_TEST(zero_delays_wake_on_a_later_turn, .points = 1, .section = "00-the-loop#async-sleep",
            .hint = "A nap of 0 ms is still asynchronous: start its timer like any other; "
                    "never record a result or call a callback inside naps_gather.")
 {
@@ -54,8 +52,8 @@ GRADE_TEST(zero_delays_wake_on_a_later_turn, .points = 1,
   EXPECT_EQ("done calls", 1, done_calls);
   for (size_t i = 0; i < N; i++)
     EXPECT(results[i] == (long) i,
-           "results[%zu]: expected rank %zu, got %ld; naps of equal delay wake in start order",
-           i, i, results[i]);
+           "results[%zu]: expected rank %zu, got %ld; naps of equal delay wake in start order", i,
+           i, results[i]);
 }
 
 GRADE_HIDDEN(&one_nap_goes_through_the_loop, &zero_delays_wake_on_a_later_turn);
