@@ -25,7 +25,7 @@ LABS=${LABS:-}
 
 # Contributors' tools that need the full repository.
 DEV_TOOLS="selftest.sh stress.sh build-all.sh mkstarter.sh mkstarter.awk handout.sh
-gradebook.sh gradebook-one.sh gradebook-merge.sh classroom-test.sh bench.sh"
+gradebook.sh gradebook-one.sh gradebook-merge.sh classroom-test.sh bench.sh remutate.sh"
 
 die() { echo "handout: $*" >&2; exit 1; }
 

@@ -50,8 +50,8 @@ static void deliver_empty(ap_soon_t *soon)
 }
 
 /* $begin naps-gather */
-int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results,
-                size_t n, naps_done_cb done)
+int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results, size_t n,
+                naps_done_cb done)
 {
   // TODO: check the arguments, then start one timer per delay (see naps.h).
   (void) loop, (void) g, (void) delays_ms, (void) results, (void) n, (void) done;

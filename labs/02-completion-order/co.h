@@ -48,8 +48,8 @@ typedef int (*co_cancel_fn)(uv_loop_t *loop, size_t index, void *ctx, co_complet
 /* A kind of operation: how to start one, how to cancel one. */
 typedef struct co_kind {
   co_start_fn start;
-  co_cancel_fn cancel;    /* may be NULL unless a timeout uses CO_CANCEL */
-  void *ctx;              /* passed to start and cancel */
+  co_cancel_fn cancel; /* may be NULL unless a timeout uses CO_CANCEL */
+  void *ctx;           /* passed to start and cancel */
 } co_kind_t;
 
 /* An operation calls this once, when it ends: status 0 or its error. */
@@ -62,25 +62,25 @@ typedef void (*co_end_fn)(co_batch_t *b, co_completion_t *c, int status, long va
 
 /* One per operation, owned by the lab (in the batch's array). */
 struct co_completion {
-  void *data;             /* the operation's own: e.g. its state */
-  size_t index;           /* read-only: the operation's input position */
+  void *data;   /* the operation's own: e.g. its state */
+  size_t index; /* read-only: the operation's input position */
   /* private */
   co_batch_t *batch;
-  co_completion_t *next;  /* link in the completion queue */
+  co_completion_t *next; /* link in the completion queue */
   int status;
   long value;
-  int ended;              /* co_complete has been called */
-  int reported;           /* its report (result or timeout) is queued */
+  int ended;    /* co_complete has been called */
+  int reported; /* its report (result or timeout) is queued */
 };
 
 /* n operations of one kind, started in input order, each ending once. */
 struct co_batch {
   uv_loop_t *loop;
   co_kind_t kind;
-  co_completion_t *ops;   /* n completions, calloc'd, freed by co__batch_free */
+  co_completion_t *ops; /* n completions, calloc'd, freed by co__batch_free */
   size_t n;
-  size_t ended;           /* operations that called co_complete */
-  co_end_fn on_end;       /* runs inside co_complete */
+  size_t ended;     /* operations that called co_complete */
+  co_end_fn on_end; /* runs inside co_complete */
 };
 
 /* Returns 0 or UV_ENOMEM. */
@@ -91,16 +91,16 @@ void co__batch_free(co_batch_t *b);
 
 /* ---- gather: every result, in input order --------------------------------- */
 typedef struct co_result {
-  int status;             /* 0, or the operation's error */
-  long value;             /* meaningful when status is 0 */
+  int status; /* 0, or the operation's error */
+  long value; /* meaningful when status is 0 */
 } co_result_t;
 
 typedef struct co_gather co_gather_t;
 typedef void (*co_gather_cb)(co_gather_t *g);
 
 struct co_gather {
-  void *data;             /* yours */
-  size_t failed;          /* read-only: results with a non-zero status */
+  void *data;    /* yours */
+  size_t failed; /* read-only: results with a non-zero status */
   /* private */
   co_batch_t batch;
   co_result_t *results;
@@ -121,21 +121,21 @@ int co_gather(uv_loop_t *loop, co_gather_t *g, const co_kind_t *kind, size_t n,
 /* What to do with operations still running when the timeout expires. Both
  * report them as timed out; they differ in what happens to them next. */
 typedef enum co_policy {
-  CO_KEEP_RUNNING = 1,    /* let them finish; their results are dropped */
-  CO_CANCEL               /* call the kind's cancel on each of them */
+  CO_KEEP_RUNNING = 1, /* let them finish; their results are dropped */
+  CO_CANCEL            /* call the kind's cancel on each of them */
 } co_policy_t;
 
 typedef struct co_timeout {
-  uint64_t ms;            /* from the call to co_as_completed */
+  uint64_t ms; /* from the call to co_as_completed */
   co_policy_t policy;
 } co_timeout_t;
 
 /* One report handed to the consumer. */
 typedef struct co_item {
-  size_t index;           /* which operation: its input position */
-  int status;             /* 0, its error, or UV_ETIMEDOUT */
-  long value;             /* meaningful when status is 0 */
-  size_t k;               /* progress: this is report k of n, k = 1..n */
+  size_t index; /* which operation: its input position */
+  int status;   /* 0, its error, or UV_ETIMEDOUT */
+  long value;   /* meaningful when status is 0 */
+  size_t k;     /* progress: this is report k of n, k = 1..n */
   size_t n;
 } co_item_t;
 /* $end co-queue-types */
@@ -145,21 +145,21 @@ typedef void (*co_consume_cb)(co_queue_t *q, const co_item_t *item);
 typedef void (*co_queue_cb)(co_queue_t *q);
 
 struct co_queue {
-  void *data;             /* yours */
-  size_t timed_out;       /* read-only: operations reported as timed out */
+  void *data;       /* yours */
+  size_t timed_out; /* read-only: operations reported as timed out */
   /* private */
   co_batch_t batch;
-  co_completion_t *head;  /* reports not yet handed to consume, oldest first */
+  co_completion_t *head; /* reports not yet handed to consume, oldest first */
   co_completion_t *tail;
-  size_t queued;          /* reports ever queued: at most one per operation */
-  size_t consumed;        /* reports handed to consume */
+  size_t queued;   /* reports ever queued: at most one per operation */
+  size_t consumed; /* reports handed to consume */
   co_consume_cb consume;
   co_queue_cb done;
   co_policy_t policy;
-  uv_timer_t timer;       /* the timeout, when there is one */
-  int timer_live;         /* timer initialised and its close callback not run */
+  uv_timer_t timer; /* the timeout, when there is one */
+  int timer_live;   /* timer initialised and its close callback not run */
   ap_soon_t drain;
-  int drain_pending;      /* drain queued with ap_soon and not yet run */
+  int drain_pending; /* drain queued with ap_soon and not yet run */
 };
 
 /* Starts n operations and hands each one's report to consume, once, in the

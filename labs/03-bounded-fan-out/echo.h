@@ -22,9 +22,9 @@
 #include "fanout.h"
 
 typedef struct bf_echo_target {
-  int port;               /* the server on 127.0.0.1 */
-  ap_gauge_t *inflight;   /* optional: raised from start to close */
-  ap_trace_t *trace;      /* optional: "open", then "close" or "fail"; value: in flight */
+  int port;             /* the server on 127.0.0.1 */
+  ap_gauge_t *inflight; /* optional: raised from start to close */
+  ap_trace_t *trace;    /* optional: "open", then "close" or "fail"; value: in flight */
 } bf_echo_target_t;
 
 void bf_echo_start(bf_op_t *op);

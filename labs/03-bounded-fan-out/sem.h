@@ -35,32 +35,32 @@ typedef void (*bf_sem_cb)(bf_waiter_t *w, int status);
 
 /* Where a waiter is in its life. */
 enum {
-  BF_IDLE = 0,    /* holds nothing, wants nothing */
-  BF_QUEUED,      /* in the queue, no permit yet */
-  BF_GRANTED,     /* owns a permit; cb(w, 0) is on its way */
-  BF_HELD,        /* owns a permit; cb ran */
-  BF_CANCELLED    /* out of the queue; cb(w, UV_ECANCELED) is on its way */
+  BF_IDLE = 0, /* holds nothing, wants nothing */
+  BF_QUEUED,   /* in the queue, no permit yet */
+  BF_GRANTED,  /* owns a permit; cb(w, 0) is on its way */
+  BF_HELD,     /* owns a permit; cb ran */
+  BF_CANCELLED /* out of the queue; cb(w, UV_ECANCELED) is on its way */
 };
 
 /* $begin sem-types */
 struct bf_waiter {
-  void *data;             /* yours */
-  int state;              /* read-only: BF_IDLE ... BF_CANCELLED */
+  void *data; /* yours */
+  int state;  /* read-only: BF_IDLE ... BF_CANCELLED */
   /* private */
   bf_sem_t *sem;
   bf_sem_cb cb;
-  bf_waiter_t *prev;      /* the queue, while BF_QUEUED */
+  bf_waiter_t *prev; /* the queue, while BF_QUEUED */
   bf_waiter_t *next;
-  ap_soon_t soon;         /* delivers cb */
+  ap_soon_t soon; /* delivers cb */
 };
 
 struct bf_sem {
-  uv_loop_t *loop;        /* read-only */
-  long limit;             /* read-only: permits in all */
-  long available;         /* read-only: permits nobody owns */
-  long waiting;           /* read-only: waiters queued */
+  uv_loop_t *loop; /* read-only */
+  long limit;      /* read-only: permits in all */
+  long available;  /* read-only: permits nobody owns */
+  long waiting;    /* read-only: waiters queued */
   /* private */
-  bf_waiter_t *head;      /* first in line */
+  bf_waiter_t *head; /* first in line */
   bf_waiter_t *tail;
 };
 /* $end sem-types */

@@ -26,11 +26,11 @@ typedef struct off_text off_text_t;
 typedef void (*off_text_cb)(off_text_t *req, int status, char *text, size_t len);
 
 struct off_text {
-  void *data;             /* yours */
+  void *data; /* yours */
   /* private */
   off_call_t call;
-  char *path;             /* our copy, freed before cb runs */
-  size_t len;             /* written by the worker, next to the text */
+  char *path; /* our copy, freed before cb runs */
+  size_t len; /* written by the worker, next to the text */
   off_text_cb cb;
 };
 

@@ -38,20 +38,20 @@ typedef void (*off_done_cb)(off_call_t *call, int status, void *result);
 /* One call of fn(arg) on the pool. The call owns its uv_work_t until done
  * has run. */
 struct off_call {
-  void *data;             /* yours */
+  void *data; /* yours */
   /* private */
   uv_work_t work;
   off_fn fn;
   void *arg;
-  void *result;           /* written by the worker, read after it finished */
-  int status;             /* fn's return value */
+  void *result; /* written by the worker, read after it finished */
+  int status;   /* fn's return value */
   off_done_cb done;
   /* used only by a limiter */
   off_limiter_t *limiter;
-  off_done_cb user_done;  /* the caller's done while the limiter's runs */
-  off_call_t *next;       /* the limiter's FIFO */
-  int waiting;            /* 1 while in that FIFO, not yet in the pool */
-  ap_soon_t soon;         /* delivers UV_ECANCELED to a call taken off it */
+  off_done_cb user_done; /* the caller's done while the limiter's runs */
+  off_call_t *next;      /* the limiter's FIFO */
+  int waiting;           /* 1 while in that FIFO, not yet in the pool */
+  ap_soon_t soon;        /* delivers UV_ECANCELED to a call taken off it */
 };
 
 /* Queues fn(arg) on the thread pool. Returns 0, or UV_EINVAL (fn or done is
@@ -70,10 +70,10 @@ int off_cancel(off_call_t *call);
  * libuv's own file I/O (uv_fs_*), which shares the same pool. A limiter
  * holds no handle: it may be dropped once running and waiting are 0. */
 struct off_limiter {
-  uv_loop_t *loop;        /* read-only */
-  unsigned limit;         /* read-only */
-  unsigned running;       /* read-only: calls handed to the pool */
-  size_t waiting;         /* read-only: calls in the FIFO */
+  uv_loop_t *loop;  /* read-only */
+  unsigned limit;   /* read-only */
+  unsigned running; /* read-only: calls handed to the pool */
+  size_t waiting;   /* read-only: calls in the FIFO */
   /* private */
   off_call_t *head;
   off_call_t *tail;

@@ -47,26 +47,26 @@ typedef struct cap_fetch cap_fetch_t;
 
 /* $begin cap-result */
 typedef struct cap_result {
-  long item;              /* the item asked for */
-  int status;             /* 0; a libuv error (UV_ECONNRESET, UV_EOF: the
-                             answer was cut short, ...); UV_EPROTO for an
-                             answer other than 200 (see http); UV_ECANCELED
-                             when a stop came first */
-  int http;               /* the last HTTP status read; 0: none */
-  int attempts;           /* requests made */
-  uint64_t checksum;      /* FNV-1a (64 bits) of the body, when status is 0 */
-  size_t bytes;           /* the body's length, when status is 0 */
-  uint64_t ms;            /* from cap_fetch_start() to this result */
+  long item;         /* the item asked for */
+  int status;        /* 0; a libuv error (UV_ECONNRESET, UV_EOF: the
+                        answer was cut short, ...); UV_EPROTO for an
+                        answer other than 200 (see http); UV_ECANCELED
+                        when a stop came first */
+  int http;          /* the last HTTP status read; 0: none */
+  int attempts;      /* requests made */
+  uint64_t checksum; /* FNV-1a (64 bits) of the body, when status is 0 */
+  size_t bytes;      /* the body's length, when status is 0 */
+  uint64_t ms;       /* from cap_fetch_start() to this result */
 } cap_result_t;
 /* $end cap-result */
 
 typedef struct cap_summary {
   size_t n;
-  size_t fetched;         /* status 0 */
-  size_t failed;          /* any other status but UV_ECANCELED */
-  size_t cancelled;       /* UV_ECANCELED */
-  long retries;           /* requests made beyond the first of each item */
-  uint64_t ms;            /* from cap_fetch_start() to done */
+  size_t fetched;   /* status 0 */
+  size_t failed;    /* any other status but UV_ECANCELED */
+  size_t cancelled; /* UV_ECANCELED */
+  long retries;     /* requests made beyond the first of each item */
+  uint64_t ms;      /* from cap_fetch_start() to done */
 } cap_summary_t;
 
 /* Writes len bytes of data to the file path. Runs on a worker thread.
@@ -78,51 +78,51 @@ typedef void (*cap_done_cb)(cap_fetch_t *f, const cap_summary_t *s);
 /* One item from its first wait to its result. */
 typedef struct cap_task {
   cap_fetch_t *f;
-  cap_result_t *result;   /* where its result goes */
-  int state;              /* CAP_WAITING ... CAP_DONE */
-  bf_waiter_t waiter;     /* its claim on a permit, one attempt at a time */
-  res_conn_t conn;        /* its connection, one attempt at a time */
-  res_using_t use;        /* the using block around that connection */
-  res_body_cb body_done;  /* the block's body is running while not NULL */
+  cap_result_t *result;  /* where its result goes */
+  int state;             /* CAP_WAITING ... CAP_DONE */
+  bf_waiter_t waiter;    /* its claim on a permit, one attempt at a time */
+  res_conn_t conn;       /* its connection, one attempt at a time */
+  res_using_t use;       /* the using block around that connection */
+  res_body_cb body_done; /* the block's body is running while not NULL */
   uv_write_t write;
   char request[160];
-  cap_http_t http;        /* the answer, read into its buffer */
-  off_call_t call;        /* the write of the body on the pool */
-  uint64_t checksum;      /* written by the worker, read after it finished */
-  char path[512];         /* dir/item-<n>.txt */
+  cap_http_t http;   /* the answer, read into its buffer */
+  off_call_t call;   /* the write of the body on the pool */
+  uint64_t checksum; /* written by the worker, read after it finished */
+  char path[512];    /* dir/item-<n>.txt */
 } cap_task_t;
 
 enum {
-  CAP_WAITING = 0,        /* queued for a permit */
-  CAP_CONNECTED,          /* holds a permit; its using block runs */
-  CAP_STORING,            /* body fetched; its write is on the pool */
-  CAP_DONE                /* result reported */
+  CAP_WAITING = 0, /* queued for a permit */
+  CAP_CONNECTED,   /* holds a permit; its using block runs */
+  CAP_STORING,     /* body fetched; its write is on the pool */
+  CAP_DONE         /* result reported */
 };
 
 struct cap_fetch {
-  void *data;             /* yours */
+  void *data; /* yours */
   /* settings */
-  int port;               /* the upstream, on 127.0.0.1 */
-  long limit;             /* connections open at once, >= 1 */
-  int retries;            /* more attempts for a failed request, >= 0 */
-  const char *dir;        /* where the bodies go: dir/item-<n>.txt */
-  cap_store_fn store;     /* NULL: cap_store_file */
-  unsigned writers;       /* writes on the pool at once; 0: 2 */
-  ap_trace_t *trace;      /* optional: "permit", "request", "response",
-                             "closed", "retry", "stored", "result" */
-  cap_result_cb on_result;  /* optional */
+  int port;                /* the upstream, on 127.0.0.1 */
+  long limit;              /* connections open at once, >= 1 */
+  int retries;             /* more attempts for a failed request, >= 0 */
+  const char *dir;         /* where the bodies go: dir/item-<n>.txt */
+  cap_store_fn store;      /* NULL: cap_store_file */
+  unsigned writers;        /* writes on the pool at once; 0: 2 */
+  ap_trace_t *trace;       /* optional: "permit", "request", "response",
+                              "closed", "retry", "stored", "result" */
+  cap_result_cb on_result; /* optional */
   /* private */
   uv_loop_t *loop;
-  bf_sem_t sem;           /* the connection limit */
-  off_limiter_t writes;   /* the write limit */
-  cap_task_t *tasks;      /* n, freed before done */
+  bf_sem_t sem;         /* the connection limit */
+  off_limiter_t writes; /* the write limit */
+  cap_task_t *tasks;    /* n, freed before done */
   size_t n;
-  size_t reported;        /* results handed out so far */
+  size_t reported; /* results handed out so far */
   int stopping;
-  uint64_t t0;            /* uv_hrtime() at the start */
+  uint64_t t0; /* uv_hrtime() at the start */
   cap_summary_t summary;
   cap_done_cb done;
-  ap_soon_t soon;         /* delivers done when n == 0 */
+  ap_soon_t soon; /* delivers done when n == 0 */
 };
 
 /* Fetches items[0..n), storing item i's result in results[i].

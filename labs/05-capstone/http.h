@@ -19,10 +19,10 @@ enum { CAP_HTTP_MAX = AP_UPSTREAM_BODY_MAX + 512 };
 
 typedef struct cap_http {
   char buf[CAP_HTTP_MAX + 1];
-  size_t len;             /* bytes in buf */
-  size_t head_len;        /* status line and headers, blank line included */
-  size_t body_len;        /* Content-Length */
-  int status;             /* the HTTP status; 0 until the head is complete */
+  size_t len;      /* bytes in buf */
+  size_t head_len; /* status line and headers, blank line included */
+  size_t body_len; /* Content-Length */
+  int status;      /* the HTTP status; 0 until the head is complete */
 } cap_http_t;
 
 void cap_http_reset(cap_http_t *h);

@@ -49,33 +49,33 @@ typedef struct tg_child_ops {
 
 /* One member of a group. Embed it in your operation's struct. */
 struct tg_child {
-  void *data;                  /* yours */
-  long id;                     /* read-only: names the child in the trace */
+  void *data; /* yours */
+  long id;    /* read-only: names the child in the trace */
   /* private */
   const tg_child_ops_t *ops;
   tg_t *group;
-  tg_child_t *prev, *next;     /* the group's list of running children */
+  tg_child_t *prev, *next; /* the group's list of running children */
 };
 
 enum tg_state { TG_OPEN, TG_WAITING, TG_CLOSING, TG_FINISHED };
 
 /* $begin tg-struct */
 struct tg {
-  void *data;                  /* yours */
-  long id;                     /* yours: names the group in the trace */
-  ap_trace_t *trace;           /* optional: open, add, cancel, exit, deadline, finish */
+  void *data;        /* yours */
+  long id;           /* yours: names the group in the trace */
+  ap_trace_t *trace; /* optional: open, add, cancel, exit, deadline, finish */
   /* read-only */
-  int status;                  /* the first error so far, 0 if none */
-  int others;                  /* child errors after the first */
-  size_t running;              /* children that have not exited */
-  int cancelling;              /* the group is stopping its children */
+  int status;     /* the first error so far, 0 if none */
+  int others;     /* child errors after the first */
+  size_t running; /* children that have not exited */
+  int cancelling; /* the group is stopping its children */
   enum tg_state state;
   /* private */
   uv_loop_t *loop;
   tg_done_cb done;
-  uv_timer_t deadline;         /* the group's one handle, closed before done */
-  tg_child_t *children;        /* running children */
-  tg_child_t as_child;         /* when nested: this group's place in its parent */
+  uv_timer_t deadline;  /* the group's one handle, closed before done */
+  tg_child_t *children; /* running children */
+  tg_child_t as_child;  /* when nested: this group's place in its parent */
 };
 /* $end tg-struct */
 
@@ -108,8 +108,8 @@ void tg_exit(tg_child_t *child, int status);
  * timer (exit UV_ECANCELED); a timer that already fired keeps its result. */
 typedef struct tg_timer {
   tg_child_t child;
-  uv_timer_t timer;            /* private */
-  int status;                  /* private: what the child exits with */
+  uv_timer_t timer; /* private */
+  int status;       /* private: what the child exits with */
 } tg_timer_t;
 
 /* Returns 0, UV_ECANCELED or UV_EINVAL (see tg_add). */
@@ -121,10 +121,10 @@ int tg_timer_start(tg_t *g, tg_timer_t *t, long id, uint64_t ms, int status);
 typedef int (*tg_work_fn)(void *arg);
 typedef struct tg_work {
   tg_child_t child;
-  uv_work_t req;               /* private */
-  tg_work_fn fn;               /* private */
-  void *arg;                   /* private */
-  int result;                  /* private: fn's return value */
+  uv_work_t req; /* private */
+  tg_work_fn fn; /* private */
+  void *arg;     /* private */
+  int result;    /* private: fn's return value */
 } tg_work_t;
 
 /* Returns 0, UV_ECANCELED or UV_EINVAL (fn is NULL, or see tg_add). */

@@ -63,8 +63,8 @@ static void deliver_empty(ap_soon_t *soon)
 }
 
 /* $begin naps-gather */
-int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results,
-                size_t n, naps_done_cb done)
+int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results, size_t n,
+                naps_done_cb done)
 {
   /* SOLUTION BEGIN */
   if (done == NULL || (n > 0 && (delays_ms == NULL || results == NULL)))

@@ -25,27 +25,27 @@ typedef void (*naps_done_cb)(naps_t *g, int status);
 typedef struct nap {
   uv_timer_t timer;
   naps_t *owner;
-  size_t index;           /* position in the input */
+  size_t index; /* position in the input */
 } nap_t;
 
 struct naps {
-  void *data;             /* yours */
-  ap_trace_t *trace;      /* optional: records "start", "wake", "closed", "done" */
+  void *data;        /* yours */
+  ap_trace_t *trace; /* optional: records "start", "wake", "closed", "done" */
   /* private */
-  long *results;          /* results[i]: the rank at which nap i woke, 0 first */
+  long *results; /* results[i]: the rank at which nap i woke, 0 first */
   size_t n;
-  nap_t *naps;            /* n naps, freed after the last close callback */
-  size_t woken;           /* timers that fired so far */
-  size_t closed;          /* close callbacks that ran so far */
+  nap_t *naps;   /* n naps, freed after the last close callback */
+  size_t woken;  /* timers that fired so far */
+  size_t closed; /* close callbacks that ran so far */
   naps_done_cb done;
-  ap_soon_t soon;         /* delivers done when n == 0 */
+  ap_soon_t soon; /* delivers done when n == 0 */
 };
 /* $end naps-types */
 
 /* Starts one timer per delay. results must hold n entries.
  * Returns 0, UV_EINVAL (done is NULL, or n > 0 with delays or results NULL)
  * or UV_ENOMEM. */
-int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results,
-                size_t n, naps_done_cb done);
+int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results, size_t n,
+                naps_done_cb done);
 
 #endif /* NAPS_H */

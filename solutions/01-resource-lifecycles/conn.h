@@ -20,13 +20,13 @@ typedef void (*res_echo_cb)(res_conn_t *c, int status);
 
 /* $begin conn-type */
 struct res_conn {
-  res_t res;              /* the resource: enter connects, exit closes */
-  int port;               /* where to connect, on 127.0.0.1 */
-  uv_tcp_t *tcp;          /* read-only: allocated by enter, freed on close */
+  res_t res;     /* the resource: enter connects, exit closes */
+  int port;      /* where to connect, on 127.0.0.1 */
+  uv_tcp_t *tcp; /* read-only: allocated by enter, freed on close */
   /* private */
   uv_connect_t connect;
-  res_cb done;            /* the step in progress */
-  int status;             /* what that step reports once the handle is closed */
+  res_cb done; /* the step in progress */
+  int status;  /* what that step reports once the handle is closed */
   /* private: the echo in progress */
   uv_write_t write;
   char *reply;

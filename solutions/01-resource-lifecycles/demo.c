@@ -70,7 +70,6 @@ static int dead_port(ap_rt_t *rt)
   return gone.port;
 }
 
-
 static void run(ap_rt_t *rt, ap_trace_t *trace, demo_t *d, const char *path)
 {
   res_t *items[] = {&d->echo_conn.res, &d->log.res, &d->dead_conn.res};
@@ -116,7 +115,8 @@ int main(int argc, char **argv)
   ap_trace_init(&trace, &rt.loop);
   trace.echo = stdout;
   printf("exit stack: #1 conn to an echo server, #2 file %s,\n"
-         "            #3 conn to a stopped server (#0 is the stack itself)\n\n", path);
+         "            #3 conn to a stopped server (#0 is the stack itself)\n\n",
+         path);
   run(&rt, &trace, &d, path);
   unlink(path);
   rmdir(dir);

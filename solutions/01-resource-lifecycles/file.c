@@ -110,8 +110,8 @@ static void flush(res_file_t *f)
     return;
   }
   buf = uv_buf_init(f->buf + f->flushed, (unsigned int) (f->len - f->flushed));
-  if (failed(f, uv_fs_write(f->res.loop, &f->req, f->fd, &buf, 1,
-                                 (int64_t) f->flushed, on_written)))
+  if (failed(f,
+             uv_fs_write(f->res.loop, &f->req, f->fd, &buf, 1, (int64_t) f->flushed, on_written)))
     close_file(f);
 }
 

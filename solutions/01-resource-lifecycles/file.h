@@ -18,18 +18,18 @@
 
 /* $begin file-type */
 typedef struct res_file {
-  res_t res;              /* the resource: enter opens, exit flushes and closes */
+  res_t res; /* the resource: enter opens, exit flushes and closes */
   const char *path;
-  uv_file fd;             /* read-only: open while held, -1 otherwise */
+  uv_file fd; /* read-only: open while held, -1 otherwise */
   /* private */
-  uv_fs_t req;            /* one file operation at a time */
-  char *buf;              /* what the body wrote, freed when the file is closed */
+  uv_fs_t req; /* one file operation at a time */
+  char *buf;   /* what the body wrote, freed when the file is closed */
   size_t len;
   size_t cap;
-  size_t flushed;         /* bytes of buf already in the file */
-  int status;             /* what exit reports unless a release step fails */
-  int error;              /* the first release error, or 0 */
-  res_cb done;            /* the step in progress */
+  size_t flushed; /* bytes of buf already in the file */
+  int status;     /* what exit reports unless a release step fails */
+  int error;      /* the first release error, or 0 */
+  res_cb done;    /* the step in progress */
 } res_file_t;
 /* $end file-type */
 

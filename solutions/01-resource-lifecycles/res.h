@@ -52,15 +52,15 @@ typedef struct res_ops {
 /* $end res-ops */
 
 struct res {
-  void *data;             /* yours */
-  const res_ops_t *ops;   /* set by the resource's init function */
-  uv_loop_t *loop;        /* set by the resource's init function */
-  long id;                /* names the resource in traces */
-  ap_trace_t *trace;      /* optional: "enter", "entered", "exit", "exited" */
-  void *owner;            /* the block or stack running r's steps */
+  void *data;           /* yours */
+  const res_ops_t *ops; /* set by the resource's init function */
+  uv_loop_t *loop;      /* set by the resource's init function */
+  long id;              /* names the resource in traces */
+  ap_trace_t *trace;    /* optional: "enter", "entered", "exit", "exited" */
+  void *owner;          /* the block or stack running r's steps */
   /* private */
-  res_cb step_done;       /* the completion res_enter/res_exit relay to */
-  ap_soon_t soon;         /* res_report_later: calls later_cb(r, later_status) */
+  res_cb step_done; /* the completion res_enter/res_exit relay to */
+  ap_soon_t soon;   /* res_report_later: calls later_cb(r, later_status) */
   res_cb later_cb;
   int later_status;
 };
@@ -86,8 +86,8 @@ typedef void (*res_final_cb)(res_using_t *u, int status);
 
 /* $begin res-using-type */
 struct res_using {
-  void *data;             /* yours */
-  res_t *res;             /* read-only: the resource in use */
+  void *data; /* yours */
+  res_t *res; /* read-only: the resource in use */
   /* private */
   res_body_fn body;
   res_final_cb final;
@@ -106,14 +106,14 @@ int res_using(res_using_t *u, res_t *r, res_body_fn body, res_final_cb final);
  * items[k] fails to enter, items[k-1] .. items[0] are released (they see the
  * error) and the stack's enter reports the error. */
 typedef struct res_stack {
-  res_t res;              /* use the stack like any resource */
+  res_t res; /* use the stack like any resource */
   /* private */
   res_t **items;
   size_t n;
-  size_t held;            /* items[0..held) are acquired */
-  int status;             /* the status handed from one exit to the next */
-  int enter_error;        /* set while unwinding a failed enter */
-  res_cb done;            /* the stack's own step completion */
+  size_t held;     /* items[0..held) are acquired */
+  int status;      /* the status handed from one exit to the next */
+  int enter_error; /* set while unwinding a failed enter */
+  res_cb done;     /* the stack's own step completion */
 } res_stack_t;
 /* $end res-stack-type */
 

@@ -197,7 +197,6 @@ static void part_two(uv_loop_t *loop)
   draw_bar();
 }
 
-
 int main(int argc, char **argv)
 {
   ap_rt_t rt;

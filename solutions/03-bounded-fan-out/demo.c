@@ -16,13 +16,13 @@ enum { REQUESTS = 16, SERVER_MAX = 4 };
 typedef struct run {
   const char *name;
   long limit;
-  long client_peak;       /* filled in as it runs */
+  long client_peak; /* filled in as it runs */
   long server_peak;
   long rejected;
   long failed;
-  long busy;              /* failed with UV_EBUSY: the server said "BUSY" */
-  double served_ms;       /* mean time from open to close of the requests served */
-  size_t first_event;     /* where its events start in the trace */
+  long busy;          /* failed with UV_EBUSY: the server said "BUSY" */
+  double served_ms;   /* mean time from open to close of the requests served */
+  size_t first_event; /* where its events start in the trace */
 } run_t;
 
 typedef struct demo {
@@ -109,13 +109,13 @@ static void start_run(demo_t *d)
   for (long i = 0; i < REQUESTS; i++)
     d->items[i] = d->current * REQUESTS + i;
   r->first_event = d->trace.count;
-  printf("%s: %d requests, limit %ld, the server serves at most %d at once\n", r->name,
-         REQUESTS, r->limit, SERVER_MAX);
+  printf("%s: %d requests, limit %ld, the server serves at most %d at once\n", r->name, REQUESTS,
+         r->limit, SERVER_MAX);
   err = ap_server_start(d->loop, &d->server);
   if (err == 0) {
     d->target.port = d->server.port;
-    err = bf_fetch_all(d->loop, &d->fetch, d->items, REQUESTS, r->limit, bf_echo_start,
-                       d->results, on_fetched);
+    err = bf_fetch_all(d->loop, &d->fetch, d->items, REQUESTS, r->limit, bf_echo_start, d->results,
+                       on_fetched);
     if (err != 0)
       ap_server_stop(&d->server, NULL);
   }
@@ -136,7 +136,6 @@ static void print_table(const demo_t *d)
   printf("\n'!' marks requests in flight beyond what the server will serve; served ms is\n"
          "the mean time from connect to close of the requests that succeeded.\n");
 }
-
 
 int main(int argc, char **argv)
 {

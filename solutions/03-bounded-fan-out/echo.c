@@ -18,11 +18,11 @@ typedef struct echo_call {
   uv_shutdown_t shutdown;
   bf_op_t *op;
   bf_echo_target_t *target;
-  int status;             /* the first error, or 0 */
+  int status; /* the first error, or 0 */
   size_t out_len;
   size_t in_len;
-  char out[32];           /* "item <n>\n" */
-  char in[32];            /* what came back */
+  char out[32]; /* "item <n>\n" */
+  char in[32];  /* what came back */
 } echo_call_t;
 
 static void note(echo_call_t *c, const char *what)

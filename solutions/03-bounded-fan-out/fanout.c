@@ -26,10 +26,10 @@
 #include "fanout.h"
 
 struct bf_slot {
-  bf_waiter_t waiter;     /* holds the slot's permit; waiter.data: the stream */
-  bf_op_t op;             /* the item the slot works on now */
-  ap_soon_t again;        /* takes the next item, once the last one's completion returned */
-  int starting;           /* 1 while start(op) runs: a completion now is inside it */
+  bf_waiter_t waiter; /* holds the slot's permit; waiter.data: the stream */
+  bf_op_t op;         /* the item the slot works on now */
+  ap_soon_t again;    /* takes the next item, once the last one's completion returned */
+  int starting;       /* 1 while start(op) runs: a completion now is inside it */
 };
 
 void bf_op_done(bf_op_t *op, int status, long value)
@@ -206,13 +206,12 @@ static int stream_launch(uv_loop_t *loop, bf_stream_t *s, long limit)
   return stream_reserve(s);
 }
 
-int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
-                    bf_start_fn start, bf_each_cb each, bf_stream_cb done)
+int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next, bf_start_fn start,
+                    bf_each_cb each, bf_stream_cb done)
 {
   if (limit < 1 || next == NULL || start == NULL || done == NULL)
     return UV_EINVAL;
-  *s = (bf_stream_t){.data = s->data, .next = next, .start = start, .each = each,
-                     .done = done};
+  *s = (bf_stream_t){.data = s->data, .next = next, .start = start, .each = each, .done = done};
   return stream_launch(loop, s, limit);
 }
 
@@ -301,8 +300,7 @@ int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, lo
   f->failed_at = n;
   f->done = done;
   /* The stream's machine over the list: n items, limit slots. */
-  f->stream = (bf_stream_t){.data = f->data, .list = 1, .start = start,
-                            .done = fetch_streamed};
+  f->stream = (bf_stream_t){.data = f->data, .list = 1, .start = start, .done = fetch_streamed};
   return stream_launch(loop, &f->stream, limit);
 }
 /* $end fetch-all */

@@ -55,10 +55,10 @@ typedef struct bf_op bf_op_t;
 typedef void (*bf_start_fn)(bf_op_t *op);
 
 struct bf_op {
-  void *ctx;              /* read-only: the data field of the fetch or stream */
-  uv_loop_t *loop;        /* read-only */
-  long item;              /* read-only: what to work on */
-  long index;             /* read-only: item's place in the source (0, 1, ...) */
+  void *ctx;       /* read-only: the data field of the fetch or stream */
+  uv_loop_t *loop; /* read-only */
+  long item;       /* read-only: what to work on */
+  long index;      /* read-only: item's place in the source (0, 1, ...) */
   /* private */
   void (*done)(bf_op_t *op, int status, long value);
 };
@@ -76,19 +76,19 @@ typedef void (*bf_each_cb)(bf_stream_t *s, long item, int status, long value);
 typedef void (*bf_stream_cb)(bf_stream_t *s, int status);
 
 struct bf_stream {
-  void *data;             /* yours: every op sees it as op->ctx */
-  long started;           /* read-only: operations started */
-  long finished;          /* read-only: operations ended */
+  void *data;    /* yours: every op sees it as op->ctx */
+  long started;  /* read-only: operations started */
+  long finished; /* read-only: operations ended */
   /* private */
   bf_sem_t sem;
   bf_next_fn next;
   bf_start_fn start;
   bf_each_cb each;
-  int list;               /* fetch_all's: the source is its list, outcomes go to results */
+  int list; /* fetch_all's: the source is its list, outcomes go to results */
   bf_stream_cb done;
-  int ended;              /* the source said UV_EOF (or failed) */
-  int status;             /* first error seen, reported to done */
-  long slots;             /* allocated: at most limit, freed after the end */
+  int ended;  /* the source said UV_EOF (or failed) */
+  int status; /* first error seen, reported to done */
+  long slots; /* allocated: at most limit, freed after the end */
 };
 
 /* Pulls items from next one at a time, each only once a permit is held for
@@ -96,26 +96,26 @@ struct bf_stream {
  * long the source is. each (may be NULL) sees every outcome. done's status
  * is 0, or the first error seen (an operation's, or the source's).
  * Returns 0, UV_EINVAL (limit < 1, next, start or done NULL) or UV_ENOMEM. */
-int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next,
-                    bf_start_fn start, bf_each_cb each, bf_stream_cb done);
+int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next, bf_start_fn start,
+                    bf_each_cb each, bf_stream_cb done);
 
 /* ---- Over a list: the stream, results in input order --------------------- */
 typedef struct bf_result {
-  int status;             /* 0 or the operation's error */
-  long value;             /* the operation's result */
+  int status; /* 0 or the operation's error */
+  long value; /* the operation's result */
 } bf_result_t;
 
 typedef struct bf_fetch bf_fetch_t;
 typedef void (*bf_fetch_cb)(bf_fetch_t *f, int status);
 
 struct bf_fetch {
-  void *data;             /* yours: every op sees it as op->ctx */
+  void *data; /* yours: every op sees it as op->ctx */
   /* private */
-  bf_stream_t stream;     /* its source is the list */
+  bf_stream_t stream; /* its source is the list */
   const long *items;
   bf_result_t *results;
   size_t n;
-  size_t failed_at;       /* index of the first failure in input order, or n */
+  size_t failed_at; /* index of the first failure in input order, or n */
   bf_fetch_cb done;
 };
 

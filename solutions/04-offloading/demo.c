@@ -31,7 +31,7 @@ static ap_probe_t probe;
 static ap_sleep_t kick;
 static ap_sleep_t linger;
 static off_call_t block_call;
-static int offload_it;   /* trace ids: heartbeat 2 * offload_it, call one more */
+static int offload_it; /* trace ids: heartbeat 2 * offload_it, call one more */
 
 /* The stand-in for a synchronous client: it holds its thread BLOCK_MS. */
 static int legacy_call(void *arg, void **result)
@@ -167,7 +167,6 @@ static void file_io_behind(off_limiter_t *lim)
   ap_rt_run(&rt);
   printf("  all jobs done after %.0f ms\n\n", ms_since(t0));
 }
-
 
 int main(int argc, char **argv)
 {

@@ -98,8 +98,7 @@ static void on_limited_done(off_call_t *call, int status, void *result)
 }
 
 /* $begin off-limiter-submit */
-int off_limiter_submit(off_limiter_t *lim, off_call_t *call, off_fn fn, void *arg,
-                       off_done_cb done)
+int off_limiter_submit(off_limiter_t *lim, off_call_t *call, off_fn fn, void *arg, off_done_cb done)
 {
   if (fn == NULL || done == NULL)
     return UV_EINVAL;

@@ -24,9 +24,9 @@ typedef struct run {
   const char *name;
   long limit;
   cap_summary_t sum;
-  long rejected;          /* the upstream's 429s */
-  long peak;              /* the upstream's most open connections */
-  uint64_t mean_ms;       /* mean and max time to a fetched result */
+  long rejected;    /* the upstream's 429s */
+  long peak;        /* the upstream's most open connections */
+  uint64_t mean_ms; /* mean and max time to a fetched result */
   uint64_t max_ms;
 } run_t;
 
@@ -40,8 +40,8 @@ typedef struct demo {
   cap_result_t *results;
   size_t n;
   char dir[64];
-  int tty;                /* stdout is a terminal: draw a progress bar */
-  int stopped;            /* Ctrl-C: no second run */
+  int tty;     /* stdout is a terminal: draw a progress bar */
+  int stopped; /* Ctrl-C: no second run */
   size_t current;
   run_t runs[2];
 } demo_t;
@@ -71,9 +71,10 @@ static void on_result(cap_fetch_t *f, const cap_result_t *r, size_t k)
   if (d->tty) {
     progress_bar(d, r, k);
   } else if (r->status == 0) {
-    printf("  %3zu/%zu  item %-3ld ok      %4zu bytes  fnv1a %016llx  at %3llu ms  (%d attempt%s)\n",
-           k, d->n, r->item, r->bytes, (unsigned long long) r->checksum,
-           (unsigned long long) r->ms, r->attempts, r->attempts == 1 ? "" : "s");
+    printf(
+        "  %3zu/%zu  item %-3ld ok      %4zu bytes  fnv1a %016llx  at %3llu ms  (%d attempt%s)\n",
+        k, d->n, r->item, r->bytes, (unsigned long long) r->checksum, (unsigned long long) r->ms,
+        r->attempts, r->attempts == 1 ? "" : "s");
   } else if (r->status == UV_ECANCELED) {
     printf("  %3zu/%zu  item %-3ld cancelled\n", k, d->n, r->item);
   } else {
@@ -277,7 +278,8 @@ int main(int argc, char **argv)
   d.sigint.data = &d;
   uv_signal_start(&d.sigint, on_sigint, SIGINT);
   printf("fetching into %s; the upstream: 4 connections at most, 40 ms per answer,\n"
-         "items 3 and 103 reset once, 7 and 107 always 500, 11 and 111 slow (Ctrl-C stops)\n", d.dir);
+         "items 3 and 103 reset once, 7 and 107 always 500, 11 and 111 slow (Ctrl-C stops)\n",
+         d.dir);
   start_run(&d);
   ap_rt_run(&d.rt);
   remove_files(&d, keep);

@@ -14,9 +14,12 @@
 #include "taskgroup.h"
 
 static const char *names[] = {
-    [0] = "the group", [1] = "job 1 (runs 100 ms in the pool)",
-    [2] = "job 2 (queued behind job 1)", [3] = "timer 3 (1 s)",
-    [4] = "inner group 4", [5] = "timer 5 (fails after 30 ms)",
+    [0] = "the group",
+    [1] = "job 1 (runs 100 ms in the pool)",
+    [2] = "job 2 (queued behind job 1)",
+    [3] = "timer 3 (1 s)",
+    [4] = "inner group 4",
+    [5] = "timer 5 (fails after 30 ms)",
     [6] = "timer 6 (2 s, inside group 4)",
 };
 
@@ -49,7 +52,6 @@ static void print_trace(const ap_trace_t *t)
     printf("%8.1f ms  %-9s %-12s %s\n", e->ns / 1e6, e->what, value, names[e->id]);
   }
 }
-
 
 int main(int argc, char **argv)
 {
