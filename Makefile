@@ -93,9 +93,23 @@ compile_commands.json: ## a compilation database for editors (needs bear)
 	@command -v bear > /dev/null || { echo "install bear: sudo apt-get install -y bear"; exit 1; }
 	bear --output $@ -- tools/build-all.sh
 
+# The C files kept in .clang-format's shape: make format rewrites them, make
+# format-check (run by make check) lists those that differ. labs/ is generated
+# (make starters), but a starter must be clean as shipped: when only labs/
+# differs, fix the STARTER lines or SOLUTION regions in solutions/.
+FORMAT_SRCS := $(wildcard helpers/*.[ch] grader/*.[ch] solutions/*/*.[ch] labs/*/*.[ch] \
+                 tests/*/*.c tests/*/hidden/*.c bench/*.[ch] tools/*.c)
+
 .PHONY: format
-format: ## clang-format the C sources in place
-	@clang-format -i helpers/*.[ch] grader/*.[ch] solutions/*/*.[ch] tests/*/*.c
+format: ## clang-format the C sources in place (FORMAT_SRCS)
+	@clang-format -i $(FORMAT_SRCS)
+
+.PHONY: format-check
+format-check: ## list the C files clang-format would change; fails if there is one
+	@command -v clang-format > /dev/null || { echo "format-check: clang-format is not installed (make deps-dev)"; exit 1; }
+	@out=$$(clang-format --dry-run $(FORMAT_SRCS) 2>&1) || { printf '%s\n' "$$out"; exit 1; }; \
+	bad=$$(printf '%s\n' "$$out" | sed -n 's/:[0-9]*:[0-9]*: warning: .*\[-Wclang-format-violations\]$$//p' | sort -u); \
+	[ -z "$$bad" ] || { printf '%s\n' $$bad; echo "format-check: these files differ from .clang-format; run: make format"; exit 1; }
 
 .PHONY: clean
 clean: ## remove build/

@@ -3,7 +3,7 @@
 #
 # grade: a C compiler, make, pkg-config, libuv 1.44 and Check (students).
 # pages: also pandoc, for the book's HTML pages (make book-html).
-# dev:   also what `make check` and the book use.
+# dev:   also what `make check` and the book use (clang-format: make format-check).
 # Missing packages are installed with apt-get when running as root;
 # otherwise the exact install line is printed and the script fails.
 set -euo pipefail
@@ -29,6 +29,7 @@ if [ "$profile" = dev ]; then
   need_cmd pandoc pandoc
   need_cmd yamllint yamllint
   need_cmd inotifywait inotify-tools
+  need_cmd clang-format clang-format
   [ -f mk/book-deps.txt ] && while read -r cmd pkg; do
     [ -n "$cmd" ] && [ "${cmd#\#}" = "$cmd" ] && need_cmd "$cmd" "$pkg"
   done < mk/book-deps.txt

@@ -3,7 +3,8 @@
 #
 # 1. the helper layer's unit tests, under ASan+UBSan;
 # 2. the reporter's tests (hostile output, valid JSON/XML/TAP);
-# 3. labs/ is exactly what the generator makes from solutions/ (no drift);
+# 3. labs/ is exactly what the generator makes from solutions/ (no drift),
+#    and the C sources are in .clang-format's shape (make format-check);
 # 4. per lab: the solution gets full marks (plain and under ASan+UBSan), the
 #    starter fails every graded test, and every mutant loses the tests its
 #    patch names on its "Kills:" line, and every graded test is named by one;
@@ -93,6 +94,16 @@ drift_check() {
     not_ok "labs/ matches the generator's output (run: make starters)" "$out"
   else
     ok "labs/ matches the generator's output"
+  fi
+}
+
+format_check() {
+  step "the C sources are clang-formatted"
+  local out
+  if out=$(make -s --no-print-directory format-check 2>&1); then
+    ok "make format-check"
+  else
+    not_ok "make format-check" "$out"
   fi
 }
 
@@ -210,6 +221,7 @@ done
 helper_tests
 reporter_tests
 drift_check
+format_check
 lab_tests
 bench_smoke
 book_tests
