@@ -97,8 +97,11 @@ compile_commands.json: ## a compilation database for editors (needs bear)
 # format-check (run by make check) lists those that differ. labs/ is generated
 # (make starters), but a starter must be clean as shipped: when only labs/
 # differs, fix the STARTER lines or SOLUTION regions in solutions/.
-FORMAT_SRCS := $(wildcard helpers/*.[ch] grader/*.[ch] solutions/*/*.[ch] labs/*/*.[ch] \
-                 tests/*/*.c tests/*/hidden/*.c bench/*.[ch] tools/*.c)
+# In a student's handout (no solutions/) only the student's files: the rest
+# is the course's, and its manifest would flag a reformatted grader.
+FORMAT_SRCS := $(if $(wildcard solutions),$(wildcard helpers/*.[ch] grader/*.[ch] \
+                 solutions/*/*.[ch] labs/*/*.[ch] tests/*/*.c tests/*/hidden/*.c bench/*.[ch] \
+                 tools/*.c),$(wildcard labs/*/*.[ch]))
 
 .PHONY: format
 format: ## clang-format the C sources in place (FORMAT_SRCS)
