@@ -5,8 +5,8 @@
  * holds (so never more than limit), and it takes an item from the source
  * only while it holds its permit. When the item ends, success or failure,
  * the slot keeps the permit for the next item (nobody else can wait on the
- * stream's own semaphore) and takes it on a hand-off; after the end of the
- * source it gives the permit back. A failure must not stop a slot: its
+ * stream's own semaphore) and takes it (see below for where); after the end
+ * of the source it gives the permit back. A failure must not stop a slot: its
  * permit would be lost, the limit one smaller for good, and after `limit`
  * failures nothing would run again.
  *
