@@ -8,7 +8,8 @@
 #  3. every chapter has its standard parts (the lab, what the grader checks,
 #     version notes, summary, questions, further reading), and every
 #     `.section = "NN-slug#anchor"` of the graded tests is an id on
-#     that chapter's page (the grader's hints point at it);
+#     that chapter's page (the grader's hints point at it); every name the
+#     prose quotes in inline code exists (book/prose-names.sh);
 #  4. every chapter page shows a timeline drawn from its lab's demo;
 #  5. the pages work offline (no http(s) stylesheet, script or image);
 #  6. links and anchors: linkchecker from index.html (anchors checked), the
@@ -180,6 +181,7 @@ student_edition() {
 }
 [ -z "$student" ] || check "students' edition: code blocks match labs/, never solutions/" student_edition
 check "every chapter has its parts" chapter_parts
+check "names in the prose exist (functions, types, libuv 1.44)" book/prose-names.sh "${chapters[@]}"
 check "grader hints name ids in the chapters" grader_anchors
 check "timelines" timelines
 check "works offline" offline
