@@ -22,7 +22,8 @@ static void on_closed(uv_handle_t *handle)
   naps_t *g = nap->owner;
 
   trace(g, "closed", (long) nap->index, 0);
-  // TODO: count this close; after the last one free g->naps, then call done.
+  // TODO: count this close; after the last one free g->naps, then trace
+  // "done" (id 0, value 0) and call done.
   AP_TODO();
 }
 /* $end naps-on-closed */
@@ -53,7 +54,8 @@ static void deliver_empty(ap_soon_t *soon)
 int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results, size_t n,
                 naps_done_cb done)
 {
-  // TODO: check the arguments, then start one timer per delay (see naps.h).
+  // TODO: check the arguments, then start one timer per delay, in input order,
+  // tracing "start" (id i, value the delay) for each (see naps.h).
   (void) loop, (void) g, (void) delays_ms, (void) results, (void) n, (void) done;
   (void) on_wake, (void) deliver_empty;
   return AP_TODO();

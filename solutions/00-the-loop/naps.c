@@ -31,7 +31,8 @@ static void on_closed(uv_handle_t *handle)
   trace(g, "done", 0, 0);
   g->done(g, 0);
   /* SOLUTION END */
-  /* STARTER: // TODO: count this close; after the last one free g->naps, then call done. */
+  /* STARTER: // TODO: count this close; after the last one free g->naps, then trace */
+  /* STARTER: // "done" (id 0, value 0) and call done. */
   /* STARTER: AP_TODO(); */
 }
 /* $end naps-on-closed */
@@ -91,7 +92,8 @@ int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *res
   }
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: check the arguments, then start one timer per delay (see naps.h). */
+  /* STARTER: // TODO: check the arguments, then start one timer per delay, in input order, */
+  /* STARTER: // tracing "start" (id i, value the delay) for each (see naps.h). */
   /* STARTER: (void) loop, (void) g, (void) delays_ms, (void) results, (void) n, (void) done; */
   /* STARTER: (void) on_wake, (void) deliver_empty; */
   /* STARTER: return AP_TODO(); */

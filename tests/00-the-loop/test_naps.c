@@ -66,11 +66,14 @@ GRADE_TEST(starts_every_nap_before_returning, .points = 2,
 {
   uint64_t delays[] = {30, 10, 20};
   long results[3];
-  naps_t g = {0};
+  naps_t g = {.trace = grade_trace()};
 
   EXPECT_ERR("naps_gather()", 0, naps_gather(grade_loop(), &g, delays, results, 3, on_done));
   EXPECT_EQ("timers open right after naps_gather returned", 3, timers_alive());
   EXPECT_EQ("done calls before the loop ran", 0, done_calls);
+  EXPECT_STREQ("the trace right after naps_gather returned (a \"start\" per timer started, "
+               "in input order, its id the nap's index)",
+               "start:0 start:1 start:2", grade_trace_str(""));
   grade_run();
 }
 
@@ -112,7 +115,8 @@ GRADE_TEST(done_runs_once_after_every_close, .points = 3,
   EXPECT_EQ("timers still open or closing when done ran", 0, timers_alive_at_done);
   EXPECT(ap_trace_count(grade_trace(), "closed") == 3 &&
              ap_trace_find(grade_trace(), "done", 0, 0) == (long) grade_trace()->count - 1,
-         "expected 3 \"closed\" events and then \"done\" last; the trace was: %s",
+         "expected 3 \"closed\" events and then \"done\" last (trace \"done\" right before "
+         "calling done); the trace was: %s",
          grade_trace_str(""));
 }
 /* $end test-done-after-close */
