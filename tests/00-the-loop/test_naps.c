@@ -61,8 +61,9 @@ static void expect_ranks(const uint64_t *delays, const long *ranks, size_t n)
 
 GRADE_TEST(starts_every_nap_before_returning, .points = 2,
            .section = "00-the-loop#handles-and-requests",
-           .hint = "naps_gather must start all n timers (uv_timer_init, uv_timer_start) "
-                   "before it returns, and must not run the loop itself.")
+           .hint = "naps_gather must start all n timers (uv_timer_init, uv_timer_start), "
+                   "tracing \"start\" for each, before it returns, and must not run the "
+                   "loop itself.")
 {
   uint64_t delays[] = {30, 10, 20};
   long results[3];
