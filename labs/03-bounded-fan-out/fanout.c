@@ -132,9 +132,10 @@ static inline void stream_take(bf_stream_t *s, struct bf_slot *slot)
   int err;
 
   // TODO: take the next item from the source. At its end, give the permit
-  // back and free the slot; else number it (op->index), start the operation
-  // with slot->starting set around the call, then reserve a new slot if a
-  // permit is still free.
+  // back and free the slot; else number it (op->index = s->started, then count
+  // it in s->started), start the operation with slot->starting set around the
+  // call, then reserve a new slot if a permit is still free (if that fails, end
+  // the stream with its error: stream_end).
   (void) s, (void) slot, (void) op, (void) err;
   (void) stream_end, (void) stream_next;
   (void) stream_free_slot, (void) stream_reserve;
@@ -174,8 +175,9 @@ static int fetch_next(bf_stream_t *s, long *item)
 {
   bf_fetch_t *f = AP_CONTAINER_OF(s, bf_fetch_t, stream);
 
-  // TODO: hand out the items in input order (s->started counts those taken),
-  // then UV_EOF after the last one.
+  // TODO: hand out the items in input order, then UV_EOF after the last one.
+  // s->started is the number taken so far (stream_take counts them): read it,
+  // do not change it.
   (void) s, (void) item, (void) f;
   return AP_TODO();
 }

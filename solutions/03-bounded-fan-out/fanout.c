@@ -182,9 +182,10 @@ static inline void stream_take(bf_stream_t *s, struct bf_slot *slot)
   }
   /* SOLUTION END */
   /* STARTER: // TODO: take the next item from the source. At its end, give the permit */
-  /* STARTER: // back and free the slot; else number it (op->index), start the operation */
-  /* STARTER: // with slot->starting set around the call, then reserve a new slot if a */
-  /* STARTER: // permit is still free. */
+  /* STARTER: // back and free the slot; else number it (op->index = s->started, then count */
+  /* STARTER: // it in s->started), start the operation with slot->starting set around the */
+  /* STARTER: // call, then reserve a new slot if a permit is still free (if that fails, end */
+  /* STARTER: // the stream with its error: stream_end). */
   /* STARTER: (void) s, (void) slot, (void) op, (void) err; */
   /* STARTER: (void) stream_end, (void) stream_next; */
   /* STARTER: (void) stream_free_slot, (void) stream_reserve; */
@@ -231,8 +232,9 @@ static int fetch_next(bf_stream_t *s, long *item)
   *item = f->items[s->started];
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: hand out the items in input order (s->started counts those taken), */
-  /* STARTER: // then UV_EOF after the last one. */
+  /* STARTER: // TODO: hand out the items in input order, then UV_EOF after the last one. */
+  /* STARTER: // s->started is the number taken so far (stream_take counts them): read it, */
+  /* STARTER: // do not change it. */
   /* STARTER: (void) s, (void) item, (void) f; */
   /* STARTER: return AP_TODO(); */
 }
