@@ -19,7 +19,9 @@ Rules:
   - in the students' edition (environment BOOK_EDITION=student) a path
     under solutions/ is read under labs/ instead: the same snippet as the
     starter code hands it out, TODOs where the solution would be; the
-    include= attribute then names that file;
+    include= attribute then names that file. BOOK_LABS (default labs) is
+    the folder that file is read from: make handout sets it to starters
+    generated afresh, so a solved or edited labs/ never reaches the book;
   - the block keeps its include= and snippet= attributes (the book's checks
     read them back) and is wrapped in a div.listing whose first line names
     the file, so a reader always knows where the code lives.
@@ -131,11 +133,20 @@ local function cut(lines, first, last)
 end
 
 -- Where a path is read from: the students' edition never quotes solutions/.
+-- Returns the path the block names and the file its text is read from:
+-- the same file, except in the students' edition, where solutions/x is
+-- labs/x, read from BOOK_LABS/x (make handout points BOOK_LABS at starters
+-- freshly generated from solutions/, whatever the working tree's labs/ holds).
 local function edition_path(path)
-  if os.getenv("BOOK_EDITION") == "student" then
-    return (path:gsub("^solutions/", "labs/"))
+  if os.getenv("BOOK_EDITION") == "student" and path:match("^solutions/") then
+    local rest = path:sub(#"solutions/" + 1)
+    local labs = os.getenv("BOOK_LABS") or ""
+    if labs == "" then
+      labs = "labs"
+    end
+    return "labs/" .. rest, labs .. "/" .. rest
   end
-  return path
+  return path, path
 end
 
 local function caption(path, name)
@@ -152,13 +163,14 @@ function CodeBlock(block)
   if path == nil then
     return nil
   end
-  path = edition_path(path)
+  local source
+  path, source = edition_path(path)
   block.attributes["include"] = path
   local name = block.attributes["snippet"]
   if block.text:match("%S") then
     fail(path, name, "the block must be empty: its text comes from the file")
   end
-  local lines = read_lines(path, name)
+  local lines = read_lines(source, name)
   local first, last = 1, #lines
   if name then
     first, last = find_region(lines, path, name)

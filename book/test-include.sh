@@ -48,5 +48,19 @@ expect_refusal book/fixtures/missing.c fx-inner "cannot open"
 expect_refusal "$fx" fx-missing "no line /* \$begin fx-missing */"
 expect_refusal "$fx" fx-open "no line /* \$end fx-open */"
 expect_refusal "$fx" fx-twice "a second /* \$begin fx-twice */"
-[ "$status" -eq 0 ] && echo "include-code.lua: 2 cuts right, 4 refusals stop the build (exit 83)"
+# The students' edition: solutions/x is shown as labs/x, read from BOOK_LABS/x.
+student_labs() {
+  local labs got
+  labs=$(mktemp -d)
+  mkdir -p "$labs/fx"
+  sed 's/y();/y_starter();/' "$fx" > "$labs/fx/snippets.c"
+  got=$(BOOK_EDITION=student BOOK_LABS=$labs block solutions/fx/snippets.c fx-inner 2>&1 |
+    jq -r '.. | objects | select(.t? == "CodeBlock") | .c
+           | [(.[0][2][] | select(.[0] == "include") | .[1]), .[1]] | join(" ")' 2>&1)
+  rm -rf "$labs"
+  [ "$got" = "labs/fx/snippets.c y_starter();" ] ||
+    { echo "students' edition, BOOK_LABS: expected \"labs/fx/snippets.c y_starter();\", got \"$got\""; status=1; }
+}
+student_labs
+[ "$status" -eq 0 ] && echo "include-code.lua: 3 cuts right (one from BOOK_LABS), 4 refusals stop the build (exit 83)"
 exit "$status"

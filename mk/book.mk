@@ -6,7 +6,8 @@
 #   make book-check  build it, then read it like a reader would (book/check.sh)
 #   make book-student  build/book-student/: the students' edition (HTML pages and
 #                    the one-page book), whose code from solutions/ is cut from
-#                    the starter code in labs/ instead; make handout ships it
+#                    the starter code in labs/ instead (BOOK_LABS=dir: from dir);
+#                    make handout ships it, cut from the starters it generates
 #
 # Included by the top-level Makefile. The code shown is pulled from the source
 # files by book/include-code.lua; each timeline is drawn (book/timeline.awk)
@@ -17,6 +18,10 @@ BOOK := build/book
 # student: quote labs/ where the chapters name solutions/ (read by book/*.lua).
 BOOK_EDITION ?=
 export BOOK_EDITION
+# Where the students' edition reads labs/ from: make handout sets it to the
+# starters it generates from solutions/ (a solved labs/ never reaches its book).
+BOOK_LABS ?= labs
+export BOOK_LABS
 BOOK_CHAPTERS ?= $(sort $(wildcard chapters/[0-9][0-9]-*.md))
 BOOK_NAMES := $(basename $(notdir $(BOOK_CHAPTERS)))
 BOOK_DEMOS := $(patsubst solutions/%/demo.c,%,$(wildcard solutions/[0-9][0-9]-*/demo.c))
@@ -24,7 +29,7 @@ BOOK_SVGS := $(BOOK_DEMOS:%=$(BOOK)/img/%-timeline.svg)
 BOOK_PAGES := $(BOOK)/index.html $(BOOK_NAMES:%=$(BOOK)/%.html)
 # Anything a page may show: the chapters, the build's files, the sources.
 BOOK_INPUTS := $(BOOK_CHAPTERS) $(wildcard book/*.lua book/*.html book/*.yaml book/*.md book/*.sed) \
-	$(wildcard solutions/*/*.[ch] labs/*/*.[ch] helpers/*.[ch] grader/*.[ch] tests/*/*.c)
+	$(wildcard solutions/*/*.[ch] labs/*/*.[ch] $(BOOK_LABS)/*/*.[ch] helpers/*.[ch] grader/*.[ch] tests/*/*.c)
 BOOK_PANDOC := pandoc -d book/pandoc.yaml -M book-chapters="$(BOOK_CHAPTERS)" -M book-img-dir=$(BOOK)/img
 BOOK_HTML := $(BOOK_PANDOC) -t html5 --template=book/page.html
 # Writes the HTML of $(1) with pandoc options $(2) into $@.

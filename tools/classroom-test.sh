@@ -83,6 +83,32 @@ handout_book() { # dir
   fi
 }
 
+# An instructor's clone whose labs/ holds solved (or edited) code: the
+# handout's starters and book are generated from solutions/ all the same.
+# A scratch copy of the repository with lab 00 only, its labs/ the solution
+# with one line added in every solution region.
+handout_solved_labs() {
+  local r=$CT/solved-repo lab=00-the-loop p h out
+  rm -rf "$r" && mkdir -p "$r/solutions" "$r/tests" "$r/labs"
+  for p in * .[!.]*; do
+    case "$p" in .git | build | solutions | tests | labs) ;; *) cp -R "$p" "$r/" ;; esac
+  done
+  cp -R "solutions/$lab" "$r/solutions/"
+  cp -R "tests/$lab" "$r/tests/"
+  cp -R "solutions/$lab" "$r/labs/"
+  sed -i 's|^\( *\)/\* SOLUTION BEGIN \*/$|&\n\1/* solved in the clone */|' "$r/labs/$lab"/*.c
+  h=$r/build/handout
+  if ! out=$(cd "$r" && tools/handout.sh build/handout 2>&1); then
+    not_ok "make handout in a clone whose labs/ is solved" "$out"
+  elif grep -rlq 'solved in the clone' "$h"; then
+    not_ok "handout from a clone whose labs/ is solved ships the clone's code" "$(grep -rl 'solved in the clone' "$h")"
+  elif ! grep -q 'TODO' "$h/book/$lab.html" || ! diff -r "labs/$lab" "$h/labs/$lab" > /dev/null; then
+    not_ok "handout from a clone whose labs/ is solved: the starters, TODOs and all, in labs/ and the book"
+  else
+    ok "handout from a clone whose labs/ is solved: labs/ and the book show the generated starters, TODOs and all"
+  fi
+}
+
 handout_tarball() { # dir
   local h=$1 first
   first=$(sha256sum < "$h.tar.gz")
@@ -184,6 +210,7 @@ handout_tests() {
   handout_progress "$h"
   handout_refuses "$h"
   handout_tamper "$h"
+  handout_solved_labs
 }
 
 # ---- the gradebook -----------------------------------------------------------

@@ -4,7 +4,8 @@
 # OUT (default build/handout) receives a tree that builds and grades on its
 # own: the Makefile, mk/, grader/, helpers/, the public tests, the starter
 # code generated from solutions/, the chapters and book/ (the students'
-# edition of the book, make book-student), the README, students' CI
+# edition of the book, make book-student, cut from those starters), the
+# README, students' CI
 # files (.github/workflows/grade.yml, .gitlab-ci.yml) and MANIFEST.sha256,
 # the checksums `make grade` checks the grader's files against. OUT.tar.gz
 # holds the same tree under one folder named like OUT; the same files give
@@ -105,18 +106,23 @@ copy_other_chapters() {
 }
 
 # The students' edition of the book (make book-student), for the shipped
-# chapters only: code from solutions/ is shown as the starter hands it out.
-# Kept under build/ per selection, so a second handout reuses the same pages
-# and pictures (the tarball stays the same bytes). The chapters' sources point
-# into labs/ as well, and run the student's lab where they ran the reference
-# (the same two rules as book/book.lua's student_commands).
+# chapters only: code from solutions/ is shown as the starter hands it out,
+# cut from the starters generated above (BOOK_LABS), never from the working
+# tree's labs/, which may hold an instructor's solved labs. Kept under build/
+# per selection, apart from make book-student's folder, so a second handout
+# reuses the same pictures (the tarball stays the same bytes); the pages are
+# made again from the fresh starters. The chapters' sources point into labs/
+# as well, and run the student's lab where they ran the reference (the same
+# two rules as book/book.lua's student_commands).
 copy_book() {
-  local chapters="" lab f dir=build/book-student
+  local chapters="" lab f dir=build/handout-book
   for lab in $labs; do
     for f in chapters/"${lab%%-*}"-*.md; do [ -f "$f" ] && chapters+="$f "; done
   done
   [ -n "$LABS" ] && dir+="-$(echo $labs | sed 's/\([0-9][0-9]\)-[^ ]*/\1/g; s/ /-/g')"
-  make --no-print-directory -s book-student BOOK_STUDENT="$dir" BOOK_CHAPTERS="${chapters% }" > /dev/null ||
+  rm -f "$dir"/*.html
+  make --no-print-directory -s book-student BOOK_STUDENT="$dir" BOOK_LABS="$gen/labs" \
+    BOOK_CHAPTERS="${chapters% }" > /dev/null ||
     die "the students' edition of the book did not build (make book-student)"
   mkdir -p "$out/book"
   cp "$dir"/*.html "$dir/book.css" "$out/book/"
