@@ -472,11 +472,16 @@ local function index(doc)
     end
     items[#items + 1] = item
   end
-  doc.blocks:insert(pandoc.Para({
-    pandoc.Str("The whole book: "), pandoc.Link({ pandoc.Str("one page") }, "book.html"),
-    pandoc.Str(", "), pandoc.Link({ pandoc.Str("EPUB") }, "book.epub"),
-    pandoc.Str(", "), pandoc.Link({ pandoc.Str("PDF") }, "book.pdf"), pandoc.Str("."),
-  }))
+  -- The students' edition is HTML only (make book-student): no EPUB, no PDF.
+  local formats = { pandoc.Str("The whole book: "), pandoc.Link({ pandoc.Str("one page") }, "book.html") }
+  if not student_edition then
+    formats[#formats + 1] = pandoc.Str(", ")
+    formats[#formats + 1] = pandoc.Link({ pandoc.Str("EPUB") }, "book.epub")
+    formats[#formats + 1] = pandoc.Str(", ")
+    formats[#formats + 1] = pandoc.Link({ pandoc.Str("PDF") }, "book.pdf")
+  end
+  formats[#formats + 1] = pandoc.Str(".")
+  doc.blocks:insert(pandoc.Para(formats))
   doc.blocks:insert(pandoc.Header(2, { pandoc.Str("Contents") }, { id = "contents" }))
   doc.blocks:insert(pandoc.Div({ pandoc.BulletList(items) }, { class = "book-toc" }))
   doc.blocks = rewrite_links(student_commands(doc.blocks), nil)

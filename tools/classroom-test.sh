@@ -83,6 +83,25 @@ handout_book() { # dir
   fi
 }
 
+# The students' edition's links and anchors, as book-check reads the full
+# edition's: the pages with their anchors, the one-page book's links.
+handout_book_links() { # dir
+  local h=$1 out missing
+  printf '[checking]\nthreads=4\n[AnchorCheck]\n' > "$CT/anchors.rc"
+  printf '[checking]\nthreads=4\n' > "$CT/plain.rc"
+  missing=$(comm -23 <(grep -o 'href="#[^"]*"' "$h/book/book.html" | sed 's/href="#//; s/"$//' | sort -u) \
+                     <(grep -o ' id="[^"]*"' "$h/book/book.html" | sed 's/ id="//; s/"$//' | sort -u))
+  if ! out=$(linkchecker --config="$CT/anchors.rc" --no-status --ignore-url='/book\.html' \
+               "file://$PWD/$h/book/index.html" 2>&1) ||
+     ! out=$(linkchecker --config="$CT/plain.rc" --no-status "file://$PWD/$h/book/book.html" 2>&1); then
+    not_ok "handout book/: every link and anchor resolves (linkchecker)" "$(sed -n '/^Start checking/,$p' <<< "$out")"
+  elif [ -n "$missing" ]; then
+    not_ok "handout book/book.html: every internal link resolves" "missing anchors: $missing"
+  else
+    ok "handout book/: every link and anchor resolves within the handout (linkchecker)"
+  fi
+}
+
 # An instructor's clone whose labs/ holds solved (or edited) code: the
 # handout's starters and book are generated from solutions/ all the same.
 # A scratch copy of the repository with lab 00 only, its labs/ the solution
@@ -204,6 +223,7 @@ handout_tests() {
   ok "make handout: $(tail -n 1 "$CT/handout.log" | sed 's/^handout: //')"
   handout_contents "$h"
   handout_book "$h"
+  handout_book_links "$h"
   handout_tarball "$h"
   handout_grade "$h"
   handout_same_tests "$h"
