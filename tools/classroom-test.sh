@@ -102,6 +102,42 @@ handout_book_links() { # dir
   fi
 }
 
+# The commands a README names: each `make ...` in a code span, and each
+# line of a fenced block from its make on (to a # comment), one a line.
+readme_make_commands() { # file
+  awk '/^```/ { fenced = !fenced; next }
+       fenced { if (match($0, /(^|[;&|] *)make [^#]*/)) { c = substr($0, RSTART, RLENGTH); sub(/^[;&| ]*/, "", c); print c }; next }
+       { while (match($0, /`make [^`]*`/)) { print substr($0, RSTART + 1, RLENGTH - 2); $0 = substr($0, RSTART + RLENGTH) } }' "$1" |
+    sed 's/ *$//' | sort -u
+}
+
+# The students' README: for someone who has only the handout.
+handout_readme() { # dir
+  local h=$1 bad="" cmd out path n=0
+  if ! cmp -s "$h/README.md" tools/handout-README.md || [ -e "$h/tools/handout-README.md" ]; then
+    not_ok "handout's README.md is tools/handout-README.md, shipped once"
+    return
+  fi
+  bad=$(grep -nE 'solutions/|SRC=solutions|git clone|make check|make book-html' "$h/README.md")
+  [ -z "$bad" ] || bad="names what a handout does not have: $bad"$'\n'
+  while read -r cmd; do
+    [ -n "$cmd" ] || continue
+    n=$((n + 1))
+    # make -n: the goal exists and the handout does not refuse it.
+    # shellcheck disable=SC2086
+    out=$(cd "$h" && make -n ${cmd#make } 2>&1 > /dev/null) || bad+="\`$cmd\` does not work in the handout: $out"$'\n'
+  done < <(readme_make_commands "$h/README.md")
+  [ "$n" -gt 0 ] || bad+="no make command found in the README"$'\n'
+  for path in $(grep -oE '(book/[a-z0-9-]+\.html|labs/[0-9][0-9]-[a-z-]+)' "$h/README.md" | sort -u); do
+    [ -e "$h/$path" ] || bad+="names $path, which the handout does not have"$'\n'
+  done
+  if [ -n "$bad" ]; then
+    not_ok "handout README: only what the handout has, only make targets that work there" "$bad"
+  else
+    ok "handout README: the students' own, $n make commands that work in the handout, no solutions/, git clone, make check"
+  fi
+}
+
 # An instructor's clone whose labs/ holds solved (or edited) code: the
 # handout's starters and book are generated from solutions/ all the same.
 # A scratch copy of the repository with lab 00 only, its labs/ the solution
@@ -224,6 +260,7 @@ handout_tests() {
   handout_contents "$h"
   handout_book "$h"
   handout_book_links "$h"
+  handout_readme "$h"
   handout_tarball "$h"
   handout_grade "$h"
   handout_same_tests "$h"

@@ -5,7 +5,7 @@
 # own: the Makefile, mk/, grader/, helpers/, the public tests, the starter
 # code generated from solutions/, the chapters and book/ (the students'
 # edition of the book, make book-student, cut from those starters), the
-# README, students' CI
+# students' README (tools/handout-README.md), students' CI
 # files (.github/workflows/grade.yml, .gitlab-ci.yml) and MANIFEST.sha256,
 # the checksums `make grade` checks the grader's files against. OUT.tar.gz
 # holds the same tree under one folder named like OUT; the same files give
@@ -27,6 +27,8 @@ LABS=${LABS:-}
 # Contributors' tools that need the full repository.
 DEV_TOOLS="selftest.sh stress.sh build-all.sh mkstarter.sh mkstarter.awk handout.sh
 gradebook.sh gradebook-one.sh gradebook-merge.sh classroom-test.sh bench.sh remutate.sh"
+# The handout's README.md, kept in tools/ (copy_readme), not shipped there.
+README=handout-README.md
 
 die() { echo "handout: $*" >&2; exit 1; }
 
@@ -74,14 +76,29 @@ copy() { # path...: into the handout, same place
 
 copy_grader() {
   local f
-  copy Makefile mk helpers .clang-format .gitignore README.md
+  copy Makefile mk helpers .clang-format .gitignore
   mkdir -p "$out/grader" "$out/tools"
   for f in grader/*; do
     case "$f" in *_test.sh) ;; *) cp "$f" "$out/grader/" ;; esac
   done
   for f in tools/*; do
-    case " $(echo $DEV_TOOLS) " in *" $(basename "$f") "*) ;; *) cp "$f" "$out/tools/" ;; esac
+    case " $(echo $DEV_TOOLS) $README " in *" $(basename "$f") "*) ;; *) cp "$f" "$out/tools/" ;; esac
   done
+}
+
+# The students' README (tools/handout-README.md, shipped as README.md only):
+# the repository's README is for instructors and contributors. Its first steps
+# use lab 00; a handout without it names its first lab there instead (the
+# example of a failing test stays lab 00's, and says so).
+copy_readme() {
+  local first
+  first=$(echo $labs | cut -d' ' -f1)
+  if [ "$first" = 00-the-loop ]; then
+    cp "tools/$README" "$out/README.md"
+  else
+    sed "s/LAB=00/LAB=${first%%-*}/g; s|labs/00-the-loop/|labs/$first/|g
+      s|book/00-the-loop\.html\`|book/$first.html\`|g" "tools/$README" > "$out/README.md"
+  fi
 }
 
 copy_lab() { # lab: public tests, starter, chapter
@@ -180,6 +197,7 @@ make_starters
 rm -rf "$out" "$out.tar.gz"
 mkdir -p "$out/labs"
 copy_grader
+copy_readme
 for lab in $labs; do copy_lab "$lab"; done
 copy_other_chapters
 copy_book
