@@ -168,6 +168,8 @@ check_leaks() {
   [ -z "$hits" ] || die "solution markers in the handout: $hits"
   hits=$(grep -rlE 'solutions/|SRC=solutions' "$out/book" "$out/chapters" || true)
   [ -z "$hits" ] || die "the book quotes or runs solutions/: $hits"
+  hits=$(grep -rlE 'solutions/|SRC=solutions' "$out/labs" || true)
+  [ -z "$hits" ] || die "the labs name or run solutions/, which the handout does not have: $hits"
 }
 
 pack() {

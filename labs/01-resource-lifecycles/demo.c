@@ -1,7 +1,6 @@
 /* demo.c — lab 01's demo: an exit stack whose third acquire fails half-way.
  *
  *   make run LAB=01                  your lab
- *   make run LAB=01 SRC=solutions    the reference solution
  *   demo --csv FILE                  also write the trace as CSV (the book's timeline)
  *
  * Three resources in one stack: #1 a connection to a live echo server, #2 a

@@ -4,7 +4,6 @@
  * server saw.
  *
  *   make run LAB=03                  your lab
- *   make run LAB=03 SRC=solutions    the reference solution
  *   demo --csv FILE                  also write the trace as CSV (the book's timeline)
  */
 #include <string.h>

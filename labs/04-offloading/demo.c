@@ -3,7 +3,6 @@
  * starved behind a limiter.
  *
  *   make run LAB=04                  your lab
- *   make run LAB=04 SRC=solutions    the reference solution
  *   demo --csv FILE                  also write part 1's trace (ticks, calls) as CSV
  *
  * The demo sets UV_THREADPOOL_SIZE=2 before anything uses the pool, so its

@@ -1,7 +1,6 @@
 /* demo.c — lab 00's demo: four naps gathered, shown as they happen.
  *
  *   make run LAB=00                  your lab
- *   make run LAB=00 SRC=solutions    the reference solution
  *   demo --csv FILE                  also write the trace as CSV (the book's timeline)
  */
 #include <stdlib.h>

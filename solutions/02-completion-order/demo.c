@@ -3,7 +3,6 @@
  * once more with a timeout that cancels the slow tail.
  *
  *   make run LAB=02                  your lab
- *   make run LAB=02 SRC=solutions    the reference solution
  *   demo --csv FILE                  also write the trace as CSV (the book's timeline)
  *
  * On a terminal the progress is a bar redrawn in place with '\r'; when the

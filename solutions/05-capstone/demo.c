@@ -2,7 +2,6 @@
  * this process on an ephemeral port of 127.0.0.1.
  *
  *   make run LAB=05                  your lab
- *   make run LAB=05 SRC=solutions    the reference solution
  *   demo [--n N] [--limit L] [--csv FILE] [--keep]
  *
  * The upstream serves at most 4 connections at once and answers after 40 ms.

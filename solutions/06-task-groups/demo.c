@@ -2,7 +2,6 @@
  * waits for the one it cannot stop.
  *
  *   make run LAB=06                  your lab
- *   make run LAB=06 SRC=solutions    the reference solution
  *   demo --csv FILE                  also write the trace as CSV (the book's timeline)
  *
  * The thread pool has one thread here, so job 1 runs and job 2 waits in the
