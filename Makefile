@@ -31,7 +31,8 @@ REPORT := build/tools/report
 
 .PHONY: help
 help: ## list the targets
-	@sed -n 's/^\([a-z_.-]*\):.*## \(.*\)/  make \1\t\2/p' $(MAKEFILE_LIST) | expand -t 28
+	@sed -n 's/^\([a-z_.-]*\):.*## \(.*\)/  make \1\t\2/p' $(MAKEFILE_LIST) | expand -t 28 \
+	  $(if $(FULL_REPO_GOALS),| grep -vE '^  make ($(subst $() ,|,$(strip $(FULL_REPO_GOALS)))) ')
 
 .PHONY: deps
 deps: ## install (as root) or name what grading needs

@@ -18,7 +18,7 @@ export GRADEBOOK
 
 ifeq ($(wildcard solutions/.),)
 FULL_REPO_GOALS := check starters stress handout gradebook gradebook-merge \
-	compile_commands.json book book-check book-html book-student bench bench-smoke
+	compile_commands.json book book-check book-html book-student bench bench-smoke bench-plots
 ifneq ($(filter $(FULL_REPO_GOALS),$(MAKECMDGOALS)),)
 $(error make $(filter $(FULL_REPO_GOALS),$(MAKECMDGOALS)) needs the full repository, \
 with solutions/: this is a student handout. Your work is in labs/; grade it with make grade; \
