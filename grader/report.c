@@ -25,6 +25,11 @@
  * (make watch); --progress prints one line per lab and the next step, and
  * writes no files (make progress).
  *
+ * The table is for a student at a terminal.  Messages, hints and the
+ * "Next:" line wrap at blanks to its width (COLUMNS, else the terminal's,
+ * else 100 columns), a few screen lines at most, then a pointer to
+ * results.json.
+ *
  * Rules this file lives by:
  *
  *  - Every string in a record came, in the end, from a student's program,
@@ -45,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,8 +68,15 @@
 #define DETAIL_COL 15      /* messages line up under the test name */
 #define TABLE_LINE_CAP 160 /* code points: one huge line, one row */
 #define LAB_MESSAGE_LINES 15
-#define TEST_MESSAGE_LINES 6
 #define OUTPUT_LINES 4
+/* Messages, hints and "Next:" wrap at blanks to the terminal's width (the
+ * table's width): COLUMNS, else the terminal's, else WRAP_DEFAULT. */
+#define WRAP_DEFAULT 100
+#define WRAP_MIN 40
+#define WRAP_MAX 400
+#define TEST_MESSAGE_LINES 8 /* screen lines, wrapped */
+#define HINT_LINES 6
+#define NEXT_LINES 6
 
 #define TEST_FIELDS 13        /* "test" plus twelve values */
 #define TAMPER_MAX 1000       /* entries kept from --tampered */
@@ -110,6 +123,7 @@ struct report {
   size_t ntampered, tampered_cap, tampered_more;
   bool brief, progress;
   struct palette pal;
+  size_t width; /* of the terminal: where messages and hints wrap */
 };
 
 /* ---- small utilities ---- */
@@ -1023,25 +1037,36 @@ static void write_summary_txt(FILE *f, const struct report *r)
 
 /* ---- the table on stdout ---- */
 
-/* At most TABLE_LINE_CAP code points, with nothing that moves the cursor. */
-static void term_line(const char *s, size_t len)
+/*
+ * At most cap code points, with nothing that moves the cursor; a tab shows
+ * as a space when the caller counts columns (wrapped text).
+ */
+static void term_text(const char *s, size_t len, size_t cap, bool tab_as_space)
 {
   const char *end = s + len, *start;
   size_t n = 0;
   uint32_t c;
 
   while (s < end) {
-    if (n++ == TABLE_LINE_CAP) {
+    if (n++ == cap) {
       fputs(ELLIPSIS, stdout);
       return;
     }
     start = s;
     c = next_cp(&s);
-    if (term_unsafe(c) || c == '\n')
+    if (c == '\t' && tab_as_space)
+      putchar(' ');
+    else if (term_unsafe(c) || c == '\n')
       fputs(REPLACEMENT, stdout);
     else
       fwrite(start, 1, (size_t) (s - start), stdout);
   }
+}
+
+/* One table line: a name, a path, a line of a compiler's message. */
+static void term_line(const char *s, size_t len)
+{
+  term_text(s, len, TABLE_LINE_CAP, false);
 }
 
 static size_t count_lines(const char *s, const char *end)
@@ -1077,6 +1102,89 @@ static void print_block(const char *s, const char *label, size_t max)
   }
   if (s < end)
     printf("%*s%*s" ELLIPSIS " %zu more lines\n", DETAIL_COL, "", pad, "", count_lines(s, end));
+}
+
+static bool is_blank(char c)
+{
+  return c == ' ' || c == '\t';
+}
+
+/*
+ * The first screen line of [s, end) in width code points: up to the last
+ * blank that fits, or all width code points of a word longer than a line.
+ * Returns its length in bytes without its trailing blanks; *next is where
+ * the following screen line starts, past the blanks at the break.
+ */
+static size_t wrap_at(const char *s, const char *end, size_t width, const char **next)
+{
+  const char *p = s, *brk = NULL;
+  size_t n = 0, len;
+  bool word = false; /* leading blanks are indentation, not a break */
+
+  for (; p < end && n < width; n++) {
+    if (!is_blank(*p))
+      word = true;
+    else if (word)
+      brk = p;
+    next_cp(&p);
+  }
+  if (p < end && !is_blank(*p) && brk)
+    p = brk;
+  for (len = (size_t) (p - s); len > 0 && is_blank(s[len - 1]); len--)
+    ;
+  while (p < end && is_blank(*p))
+    p++;
+  *next = p;
+  return len;
+}
+
+/* Said when a wrapped text had more lines than the table shows. */
+static void print_cut(const struct report *r, int indent)
+{
+  printf("%*s" ELLIPSIS, indent, "");
+  if (!r->progress) { /* --progress writes no results.json */
+    fputs(" more in ", stdout);
+    term_line(r->dir, strlen(r->dir));
+    fputs("/results.json", stdout);
+  }
+  putchar('\n');
+}
+
+/*
+ * Prints s from column margin, label (e.g. "hint: ") on its first line,
+ * wrapped at blanks to the terminal's width; a line of s that wraps goes on
+ * indented like it.  At most max screen lines: a huge message cannot flood
+ * the terminal, and the line after the last says where the rest is.
+ */
+static void print_wrapped(const struct report *r, int margin, const char *label, const char *s,
+                          size_t max)
+{
+  const char *end = s + strlen(s), *line_end, *next;
+  int pad = (int) strlen(label);
+  size_t used = (size_t) (margin + pad), shown = 0, lead, indent, len;
+  size_t width = r->width > used + WRAP_MIN / 2 ? r->width - used : WRAP_MIN / 2;
+
+  while (end > s && end[-1] == '\n') /* no empty last line */
+    end--;
+  while (s < end && shown < max) {
+    line_end = memchr(s, '\n', (size_t) (end - s));
+    line_end = line_end ? line_end : end;
+    for (lead = 0; s + lead < line_end && is_blank(s[lead]) && lead < width / 2; lead++)
+      ;
+    indent = 0;
+    do {
+      len = wrap_at(s, line_end, width - indent, &next);
+      printf("%*s%-*s%*s", margin, "", pad, shown ? "" : label, (int) indent, "");
+      term_text(s, len, NO_CAP, true);
+      putchar('\n');
+      s = next;
+      indent = lead;
+    } while (++shown < max && s < line_end);
+    if (s == line_end && line_end < end)
+      s = line_end + 1;
+  }
+  if (s < end)
+    print_cut(r, margin + pad);
 }
 
 /* "Lab 00-the-loop ........ 7/20", the score flush with TABLE_WIDTH. */
@@ -1138,12 +1246,12 @@ static void print_test(const struct report *r, const struct test *t)
   if (test_state(t) == PASS)
     return;
   if (r->brief && t != first_failing(r)) {
-    print_block(t->message, "", 1);
+    print_wrapped(r, DETAIL_COL, "", t->message, 1);
     return;
   }
-  print_block(t->message, "", TEST_MESSAGE_LINES);
+  print_wrapped(r, DETAIL_COL, "", t->message, TEST_MESSAGE_LINES);
   print_block(t->output, "output: ", OUTPUT_LINES);
-  print_block(t->hint, "hint: ", TEST_MESSAGE_LINES);
+  print_wrapped(r, DETAIL_COL, "hint: ", t->hint, HINT_LINES);
   if (*t->section)
     print_section(t->section);
 }
@@ -1168,22 +1276,26 @@ static void print_next(const struct report *r)
 {
   const struct lab *lab;
   const struct test *t = first_failing(r);
-  size_t i;
+  char *buf = NULL;
+  size_t size = 0, i;
+  FILE *f;
 
   if (!t)
     return;
   i = (size_t) (t - r->tests);
   for (lab = r->labs; i >= lab->first + lab->count; lab++)
     ;
-  printf("Next: ");
-  term_line(lab->id, strlen(lab->id));
-  fputs(": ", stdout);
-  term_line(t->id, strlen(t->id));
-  if (*t->hint) {
-    fputs(" " EM_DASH " ", stdout);
-    term_line(t->hint, first_line_len(t->hint, NO_CAP));
-  }
-  putchar('\n');
+  f = open_memstream(&buf, &size);
+  if (!f)
+    die("%s", "out of memory", errno);
+  fprintf(f, "%s: ", lab->id);
+  if (*t->hint)
+    fprintf(f, "%s " EM_DASH " %.*s", t->id, (int) first_line_len(t->hint, MESSAGE_CAP), t->hint);
+  else
+    fputs(t->id, f);
+  fclose(f);
+  print_wrapped(r, 0, "Next: ", buf, NEXT_LINES);
+  free(buf);
 }
 
 /* Shown first: a score earned with changed tests is no score. */
@@ -1565,6 +1677,20 @@ static void choose_palette(struct report *r)
   r->pal = isatty(STDOUT_FILENO) && !env_set("NO_COLOR") ? ansi : plain;
 }
 
+/* COLUMNS when set (as Python's shutil does), else the terminal's width. */
+static size_t terminal_width(void)
+{
+  const char *columns = getenv("COLUMNS");
+  uint64_t n = columns ? parse_count(columns) : 0;
+  struct winsize ws;
+
+  if (!n && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+    n = ws.ws_col;
+  if (!n)
+    n = WRAP_DEFAULT;
+  return n < WRAP_MIN ? WRAP_MIN : n > WRAP_MAX ? WRAP_MAX : (size_t) n;
+}
+
 static void test_free(struct test *t)
 {
   free(t->id);
@@ -1616,6 +1742,7 @@ int main(int argc, char **argv)
   load_tampered(&r);
   tally(&r);
   choose_palette(&r);
+  r.width = terminal_width();
   if (r.progress) {
     print_progress(&r);
     report_free(&r);

@@ -17,6 +17,7 @@ REPORT_ASAN=$PWD/build/tools/report-asan
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+unset COLUMNS  # the table's width: each test sets it when it matters
 failures=0
 
 pass() { printf 'ok   %s\n' "$*"; }
@@ -67,7 +68,7 @@ write_mixed() {  # a failing set: every kind of lab and test
     rec test 00-the-loop results_in_input_order pass 3 3 0 '00-the-loop#gathering' 'Keep order.' '' labs/00/test.c 12 ''
     rec test 00-the-loop done_after_every_close fail 0 2 0 '00-the-loop#the-close-protocol' \
       'Call done from the last close callback.' \
-      'expected done once after all 3 timers closed\nobserved done while 1 timer was open\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8' \
+      'expected done once after all 3 timers closed\nobserved done while 1 timer was open\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10' \
       labs/00/test.c 40 'tick\ntick\ntick\ntick\ntick\ntick'
     rec test 00-the-loop many_sleeps error 0 4 0 '00-the-loop#sleeping' '' \
       'the test crashed: SIGSEGV (segmentation fault)' labs/00/test.c 0 ''
@@ -149,8 +150,9 @@ test_mixed() {
   check "mixed: table total line" grep -q '^Total  *8/22  (1 hidden test included)$' "$d/stdout"
   check "mixed: table points at the chapter" \
     grep -q 'read: chapters/00-the-loop.md#the-close-protocol' "$d/stdout"
-  check "mixed: table shows 6 message lines at most" \
-    bash -c "! grep -q 'line 7' '$d/stdout'"
+  check "mixed: table shows 8 message lines at most, then where the rest is" \
+    bash -c "grep -q '^  *line 8$' '$d/stdout' && ! grep -q 'line 9' '$d/stdout' &&
+             grep -qxF '               … more in $d/results.json' '$d/stdout'"
   check "mixed: hidden tests marked" grep -q 'secret_case (hidden)' "$d/stdout"
   check "mixed: next step named" \
     grep -q '^Next: 00-the-loop: done_after_every_close — Call done' "$d/stdout"
@@ -257,6 +259,69 @@ test_classroom() {  # --tampered (hostile paths), --brief, --progress
   check "classroom: --progress writes no files" [ ! -e "$d/results.json" ]
 }
 
+# Lab 03's longest hints: cut at 160 code points they lost their point.
+LONG_HINT="fetch_all runs on the stream's slots: a slot holds one permit and runs one item at a time, \
+and a new slot is made only for a permit no slot holds. Check stream_reserve, stream_take and fetch_next."
+
+write_long() {  # long hints and messages, a huge one, one word longer than a line
+  mkdir -p "$1/raw"
+  {
+    rec lab 03-bounded-fan-out ok ''
+    rec test 03-bounded-fan-out fetch_in_flight_equals_the_limit fail 0 3 0 \
+      '03-bounded-fan-out#fetch-all' "$LONG_HINT" \
+      "operations in flight at once: expected 3, got 4 (the limit is 3; the fake server counted \
+every operation the fan-out started while another was still running)\n  expected: start 0, start 1, \
+start 2, end 0, start 3, end 1, start 4, end 2\n  observed: x" t.c 1 ''
+    rec test 03-bounded-fan-out huge fail 0 1 0 '03-bounded-fan-out#fetch-all' \
+      "$(printf 'x%.0s' {1..5000})" "$(yes 'many words' | head -n 20000 | tr '\n' ' ')" t.c 2 ''
+  } >"$1/raw/03.rec"
+}
+
+# Screen lines wider than $1 code points (C.UTF-8: "…" is one), but the
+# total's (62 columns and a remark) and the one that says where the rest
+# is (its path is as long as --results's).
+wider_than() { [ "$(grep -v -e '… more in ' -e '^Total ' "$2" | LC_ALL=C.UTF-8 wc -L)" -gt "$1" ]; }
+widest_between() { wider_than "$1" "$3" && ! wider_than "$2" "$3"; }  # MIN MAX FILE
+
+# The hint of test $2 as the table shows it, its screen lines joined.
+shown_hint() {  # file test
+  sed -n "/ $2\$/,/read: /p" "$1" | sed -n '/hint: /,/read: /p' | sed '$d' |
+    sed 's/^ *\(hint: \)\?//' | paste -sd ' '
+}
+# The "Next:" line and the lines it wraps onto, joined.
+shown_next() { sed -n '/^Next: /,/ passed, /p' "$1" | sed '$d' | sed 's/^Next: //; s/^ *//' | paste -sd ' '; }
+same() { [ "$1" = "$2" ]; }
+has_hint() { jq -e --arg h "$3" ".tests[$2].hint == \$h" "$1" >/dev/null; }  # FILE INDEX HINT
+line_after() { grep -A1 -m1 -- "$2" "$1" | tail -n1 | grep -q -- "$3"; }     # FILE FIRST NEXT
+# Test $2's part of the table: at most $3 lines of $4, then "… more in".
+cut_after() {  # file test lines text
+  local part
+  part=$(sed -n "/ $2\$/,/read: /p" "$1")
+  [ "$(grep -c -- "$4" <<<"$part")" -le "$3" ] && grep -q "^ *… more in $TMP/.*/results.json$" <<<"$part"
+}
+
+test_wrap() {
+  local d=$TMP/wrap
+  write_long "$d"
+  COLUMNS=80 run "$d"
+  check "wrap: no line wider than COLUMNS=80" widest_between 70 80 "$d/stdout"
+  check "wrap: a long hint is whole, broken only at blanks" \
+    same "$(shown_hint "$d/stdout" fetch_in_flight_equals_the_limit)" "$LONG_HINT"
+  check "wrap: a hint's next lines line up under its first" \
+    line_after "$d/stdout" 'hint: fetch_all' '^ \{21\}[a-z]'
+  check "wrap: an indented message line stays indented when it wraps" \
+    line_after "$d/stdout" '^ \{15\}  expected: start 0' '^ \{17\}[a-z].*end 2$'
+  check "wrap: a huge message is 8 lines at most, then where the rest is" \
+    cut_after "$d/stdout" huge 8 'many words'
+  check "wrap: a word longer than a line is split, 6 hint lines at most" \
+    cut_after "$d/stdout" huge 6 '^ *\(hint: \)\?xxxxxxxxxx'
+  check "wrap: Next: wraps, its hint whole" same "$(shown_next "$d/stdout")" \
+    "03-bounded-fan-out: fetch_in_flight_equals_the_limit — $LONG_HINT"
+  check "wrap: results.json keeps the whole hint" has_hint "$d/results.json" 0 "$LONG_HINT"
+  run "$d"
+  check "wrap: without COLUMNS or a terminal, 100 columns" widest_between 90 100 "$d/stdout"
+}
+
 test_usage() {
   local d=$TMP/empty
   mkdir -p "$d/raw"
@@ -276,13 +341,16 @@ test_usage() {
 }
 
 test_sanitizers() {
-  local d=$TMP/mixed rc=0
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$TMP/asan_summary \
-    "$REPORT_ASAN" --results "$d" --strict >"$TMP/asan.out" 2>"$TMP/asan.err" || rc=$?
-  check "asan+ubsan: hostile input, --strict exits 1" [ "$rc" -eq 1 ]
-  check "asan+ubsan: no reports" [ ! -s "$TMP/asan.err" ]
-  if [ -s "$TMP/asan.err" ]; then head -n 40 "$TMP/asan.err"; fi
+  local d rc=0
+  for d in "$TMP/mixed" "$TMP/wrap"; do
+    rc=0
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 COLUMNS=50 \
+      GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$TMP/asan_summary \
+      "$REPORT_ASAN" --results "$d" --strict >"$TMP/asan.out" 2>"$TMP/asan.err" || rc=$?
+    check "asan+ubsan: $(basename "$d"), --strict exits 1" [ "$rc" -eq 1 ]
+    check "asan+ubsan: $(basename "$d"), no reports" [ ! -s "$TMP/asan.err" ]
+    if [ -s "$TMP/asan.err" ]; then head -n 40 "$TMP/asan.err"; fi
+  done
   rc=0
   "$REPORT_ASAN" --results "$TMP/empty" >/dev/null 2>"$TMP/asan.err" || rc=$?
   check "asan+ubsan: empty dir exits 2" [ "$rc" -eq 2 ]
@@ -295,6 +363,7 @@ test_github
 test_allpass
 test_crashed
 test_classroom
+test_wrap
 test_usage
 test_sanitizers
 
