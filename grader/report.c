@@ -28,7 +28,8 @@
  * The table is for a student at a terminal.  Messages, hints and the
  * "Next:" line wrap at blanks to its width (COLUMNS, else the terminal's,
  * else 100 columns), a few screen lines at most, then a pointer to
- * results.json.
+ * results.json.  A test stopped by a starter's TODO stub shows no hint:
+ * "Next:" names the function to write and where it is.
  *
  * Rules this file lives by:
  *
@@ -1221,6 +1222,39 @@ static void print_section(const char *section)
   putchar('\n');
 }
 
+/*
+ * A test that stopped at a starter's stub fails with grader/child.c's
+ * message "not implemented yet: FUNC() at FILE:LINE still has its TODO
+ * stub" (AP_TODO, helpers/todo.c, says where it is).  Its hint is about
+ * what the test checks, not about that function: the next step is to
+ * write the function.  Fills the two spans; false for any other failure.
+ */
+struct stub {
+  const char *func, *where;
+  int func_len, where_len;
+};
+
+static bool todo_stub(const struct test *t, struct stub *st)
+{
+  static const char head[] = "not implemented yet: ", mid[] = "() at ",
+                    tail[] = " still has its TODO stub";
+  const char *s = t->message, *at, *end = s + strcspn(s, "\n");
+  size_t n = sizeof tail - 1;
+
+  if (test_state(t) != FAIL || strncmp(s, head, sizeof head - 1) != 0)
+    return false;
+  s += sizeof head - 1;
+  at = strstr(s, mid);
+  if (!at || at == s || at > end || (size_t) (end - at) <= sizeof mid - 1 + n ||
+      memcmp(end - n, tail, n) != 0)
+    return false;
+  st->func = s;
+  st->func_len = (int) (at - s);
+  st->where = at + sizeof mid - 1;
+  st->where_len = (int) (end - n - st->where);
+  return st->func_len < 200 && st->where_len < 4000;
+}
+
 /* The first test that did not pass, or NULL. */
 static const struct test *first_failing(const struct report *r)
 {
@@ -1234,6 +1268,7 @@ static const struct test *first_failing(const struct report *r)
 
 static void print_test(const struct report *r, const struct test *t)
 {
+  struct stub stub;
   char pts[48];
   int n;
 
@@ -1251,7 +1286,8 @@ static void print_test(const struct report *r, const struct test *t)
   }
   print_wrapped(r, DETAIL_COL, "", t->message, TEST_MESSAGE_LINES);
   print_block(t->output, "output: ", OUTPUT_LINES);
-  print_wrapped(r, DETAIL_COL, "hint: ", t->hint, HINT_LINES);
+  if (!todo_stub(t, &stub))
+    print_wrapped(r, DETAIL_COL, "hint: ", t->hint, HINT_LINES);
   if (*t->section)
     print_section(t->section);
 }
@@ -1271,11 +1307,15 @@ static void print_lab(const struct report *r, const struct lab *lab)
     print_test(r, &r->tests[lab->first + i]);
 }
 
-/* Work through the labs in order: the first failure is the next step. */
+/*
+ * Work through the labs in order: the first failure is the next step, and
+ * its hint says what to fix; a stub that still runs is written first.
+ */
 static void print_next(const struct report *r)
 {
   const struct lab *lab;
   const struct test *t = first_failing(r);
+  struct stub st;
   char *buf = NULL;
   size_t size = 0, i;
   FILE *f;
@@ -1289,7 +1329,10 @@ static void print_next(const struct report *r)
   if (!f)
     die("%s", "out of memory", errno);
   fprintf(f, "%s: ", lab->id);
-  if (*t->hint)
+  if (todo_stub(t, &st))
+    fprintf(f, "write %.*s() at %.*s " EM_DASH " %s stops at its TODO stub", st.func_len, st.func,
+            st.where_len, st.where, t->id);
+  else if (*t->hint)
     fprintf(f, "%s " EM_DASH " %.*s", t->id, (int) first_line_len(t->hint, MESSAGE_CAP), t->hint);
   else
     fputs(t->id, f);
@@ -1436,6 +1479,8 @@ static void gha_capped(const char *s, size_t cap)
 
 static void gha_test(const struct lab *lab, const struct test *t)
 {
+  struct stub stub;
+
   fputs("::error ", stdout);
   if (*t->file) {
     fputs("file=", stdout);
@@ -1450,7 +1495,7 @@ static void gha_test(const struct lab *lab, const struct test *t)
   gha_chars(t->id, strlen(t->id), true);
   fputs("::", stdout);
   gha_capped(*t->message ? t->message : state_name(test_state(t)), MESSAGE_CAP);
-  if (*t->hint) {
+  if (*t->hint && !todo_stub(t, &stub)) { /* a hint about another function */
     fputs("%0Ahint: ", stdout);
     gha_capped(t->hint, MESSAGE_CAP);
   }

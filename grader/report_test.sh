@@ -22,6 +22,7 @@ failures=0
 
 pass() { printf 'ok   %s\n' "$*"; }
 fail() { printf 'FAIL %s\n' "$*"; failures=$((failures + 1)); }
+not() { ! "$@"; }
 check() {  # check DESCRIPTION COMMAND...
   local what=$1; shift
   if "$@"; then pass "$what"; else fail "$what"; fi
@@ -322,6 +323,39 @@ test_wrap() {
   check "wrap: without COLUMNS or a terminal, 100 columns" widest_between 90 100 "$d/stdout"
 }
 
+# A starter's stub stopped the first failing test (grader/child.c's message).
+write_stub() {
+  mkdir -p "$1/raw"
+  {
+    rec lab 00-the-loop ok ''
+    rec test 00-the-loop starts_every_nap_before_returning fail 0 2 0 '00-the-loop#async-sleep' \
+      'naps_gather must start all n timers before it returns.' \
+      'not implemented yet: on_wake() at labs/00-the-loop/naps.c:40 still has its TODO stub' t.c 1 ''
+    rec test 00-the-loop results_follow_input_order fail 0 3 0 '00-the-loop#async-sleep' \
+      'Write each result at its index.' 'not implemented yet: this is no stub' t.c 2 ''
+    printf 'test\t00-the-loop\tlookalike\tfail\t0\t1\t0\t\tIts hint.\t'
+    printf 'not implemented yet: \x1b[2J() at \xc2\x9b1m:1 still has its TODO stub\tt.c\t3\t\n'
+  } >"$1/raw/00.rec"
+}
+
+test_stub() {
+  local d=$TMP/stub
+  write_stub "$d"
+  COLUMNS=200 run "$d"
+  check "stub: Next: names the function to write and where" grep -qxF \
+    'Next: 00-the-loop: write on_wake() at labs/00-the-loop/naps.c:40 — starts_every_nap_before_returning stops at its TODO stub' \
+    "$d/stdout"
+  check "stub: no hint about another function" not grep -q 'naps_gather must' "$d/stdout"
+  check "stub: other failures keep their hints" grep -q 'hint: Write each result at its index.' "$d/stdout"
+  check "stub: results.json keeps the hint" \
+    json_ok '.tests[0].hint == "naps_gather must start all n timers before it returns."' "$d/results.json"
+  check "stub: a stub's odd name reaches no terminal raw" no_controls "$d/stdout"
+  rc=0
+  GITHUB_ACTIONS=true "$REPORT" --results "$d" >"$d/gha" 2>&1 || rc=$?
+  check "stub: its annotation has no hint" not grep -q 'naps_gather must' "$d/gha"
+  check "stub: other annotations keep theirs" grep -q 'hint: Write each result' "$d/gha"
+}
+
 test_usage() {
   local d=$TMP/empty
   mkdir -p "$d/raw"
@@ -342,7 +376,7 @@ test_usage() {
 
 test_sanitizers() {
   local d rc=0
-  for d in "$TMP/mixed" "$TMP/wrap"; do
+  for d in "$TMP/mixed" "$TMP/wrap" "$TMP/stub"; do
     rc=0
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 COLUMNS=50 \
       GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$TMP/asan_summary \
@@ -364,6 +398,7 @@ test_allpass
 test_crashed
 test_classroom
 test_wrap
+test_stub
 test_usage
 test_sanitizers
 

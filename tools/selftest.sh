@@ -126,6 +126,13 @@ grade_starter() { # lab
   else
     not_ok "$1 starter: every graded test fails (passing: $passing)" "$(cat "$out.table")"
   fi
+  # Its first test stops at a stub: the reporter reads the grader's message
+  # (grader/child.c) and says which function to write, not the test's hint.
+  if tr -s ' \n' ' ' < "$out.table" | grep -q "Next: $1: write [A-Za-z_0-9]*() at labs/[^ ]*:[0-9]* — "; then
+    ok "$1 starter: Next: names the stub to write"
+  else
+    not_ok "$1 starter: Next: names the stub to write" "$(grep -A3 '^Next: ' "$out.table")"
+  fi
 }
 
 grade_mutant() { # lab patch
