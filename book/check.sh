@@ -8,7 +8,8 @@
 #  3. every chapter has its standard parts (the lab, what the grader checks,
 #     version notes, summary, questions, further reading), and every
 #     `.section = "NN-slug#anchor"` of the graded tests is an id on
-#     that chapter's page (the grader's hints point at it); every name the
+#     that chapter's page, in both editions (the grader's "read:" line
+#     links it); every name the
 #     prose quotes in inline code exists (book/prose-names.sh);
 #  4. every chapter page shows a timeline drawn from its lab's demo;
 #  5. the pages work offline (no http(s) stylesheet, script or image);
@@ -57,20 +58,24 @@ chapter_parts() {
   echo "${#chapters[@]} chapters: $CHAPTER_PARTS"
 }
 
+# The grader's "read:" line links NN-slug.html#anchor of the students'
+# edition (a handout's book/) or of this one: both pages must have the id.
 grader_anchors() {
-  local file section name anchor page bad="" n=0
+  local file section name anchor page dir bad="" n=0
   while IFS=: read -r file section; do
     section=${section#*\"}; section=${section%\"*}
     name=${section%%#*}; anchor=${section#*#}
     case "$name" in [0-9][0-9]-*) ;; *) continue ;; esac
     n=$((n + 1))
-    page=$book/$name.html
-    if [ ! -f "$page" ]; then
-      bad+="$file: .section \"$section\": chapters/$name.md is not in the book"$'\n'
-    elif ! grep -q "id=\"$anchor\"" "$page"; then
-      bad+="$file: .section \"$section\": no id \"$anchor\" in chapters/$name.md"$'\n'
-    fi
-  done < <(grep -Ho '\.section *= *"[^"]*"' tests/*/*.c | sort -u)
+    for dir in "$book" ${student:+"$student"}; do
+      page=$dir/$name.html
+      if [ ! -f "$page" ]; then
+        bad+="$file: .section \"$section\": chapters/$name.md is not in $dir/"$'\n'
+      elif ! grep -q "id=\"$anchor\"" "$page"; then
+        bad+="$file: .section \"$section\": no id \"$anchor\" in $page"$'\n'
+      fi
+    done
+  done < <(grep -Ho '\.section *= *"[^"]*"' tests/*/*.c tests/*/hidden/*.c | sort -u)
   [ -z "$bad" ] || { printf '%s' "$bad"; return 1; }
   echo "$n hint sections name existing ids"
 }

@@ -29,7 +29,9 @@
  * "Next:" line wrap at blanks to its width (COLUMNS, else the terminal's,
  * else 100 columns), a few screen lines at most, then a pointer to
  * results.json.  A test stopped by a starter's TODO stub shows no hint:
- * "Next:" names the function to write and where it is.
+ * "Next:" names the function to write and where it is.  "read:" points at
+ * the chapter's HTML page when the book is there (book/ in a handout,
+ * build/book-student/ or build/book/ in the repository), else at its .md.
  *
  * Rules this file lives by:
  *
@@ -1210,14 +1212,52 @@ static void print_status(const struct report *r, enum state s)
          (int) (7 - strlen(word)), "");
 }
 
-/* "00-the-loop#the-close-protocol" -> chapters/00-the-loop.md#the-close-... */
+/* "NN-slug": a name the book gives a chapter's page (book/book.lua). */
+static bool chapter_name(const char *s, size_t len)
+{
+  size_t i;
+
+  if (len < 4 || len > 100 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] != '-')
+    return false;
+  for (i = 3; i < len; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+      return false;
+  return true;
+}
+
+/*
+ * Where a chapter reads best: its HTML page, whose code blocks the build
+ * filled in (in chapters/NN-slug.md they are empty).  A handout ships the
+ * students' edition in book/; in the repository, make book-student and
+ * make book write build/book-student/ and build/book/.  The per-chapter
+ * pages keep the chapter's {#id}s as they are (the one-page book.html
+ * prefixes some).  Without a page: the chapter's source, chapters/.
+ */
+static const char *chapter_place(const char *name, size_t len, const char **ext)
+{
+  static const char *const pages[] = {"book/", "build/book-student/", "build/book/"};
+  char path[160];
+  size_t i;
+
+  *ext = ".html";
+  for (i = 0; chapter_name(name, len) && i < sizeof pages / sizeof *pages; i++) {
+    snprintf(path, sizeof path, "%s%.*s.html", pages[i], (int) len, name);
+    if (access(path, R_OK) == 0)
+      return pages[i];
+  }
+  *ext = ".md";
+  return "chapters/";
+}
+
+/* "00-the-loop#the-close-protocol" -> book/00-the-loop.html#the-close-... */
 static void print_section(const char *section)
 {
   size_t stem = strcspn(section, "#");
+  const char *ext, *dir = chapter_place(section, stem, &ext);
 
-  printf("%*sread: chapters/", DETAIL_COL, "");
+  printf("%*sread: %s", DETAIL_COL, "", dir);
   term_line(section, stem);
-  fputs(".md", stdout);
+  fputs(ext, stdout);
   term_line(section + stem, strlen(section + stem));
   putchar('\n');
 }

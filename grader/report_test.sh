@@ -17,6 +17,7 @@ REPORT_ASAN=$PWD/build/tools/report-asan
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+mkdir "$TMP/cwd"
 unset COLUMNS  # the table's width: each test sets it when it matters
 failures=0
 
@@ -28,11 +29,12 @@ check() {  # check DESCRIPTION COMMAND...
   if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
-# Runs the reporter with stdout/stderr captured; sets $rc.
+# Runs the reporter with stdout/stderr captured; sets $rc.  It runs in
+# $RUN_IN (default: an empty folder), where it looks for the book's pages.
 run() {  # run DIR [ARGS...]
   local dir=$1; shift
   rc=0
-  "$REPORT" --results "$dir" "$@" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
+  (cd "${RUN_IN:-$TMP/cwd}" && "$REPORT" --results "$dir" "$@") >"$dir/stdout" 2>"$dir/stderr" || rc=$?
 }
 
 # A record line from already-escaped fields (the caller escapes).
@@ -356,6 +358,28 @@ test_stub() {
   check "stub: other annotations keep theirs" grep -q 'hint: Write each result' "$d/gha"
 }
 
+# read: the chapter's HTML page when the book is there, else its .md.
+test_read() {
+  local d=$TMP/read w=$TMP/read-cwd dir
+  write_stub "$d"
+  mkdir -p "$w/book" "$w/build/book" "$w/build/book-student"
+  : >"$w/book/page.html"
+  printf 'test\t00-the-loop\todd_section\tfail\t0\t1\t0\tpage#x\t\tno\tt.c\t4\t\n' >>"$d/raw/00.rec"
+  RUN_IN=$w run "$d"
+  check "read: no book built: the chapter's .md" \
+    grep -q '^ *read: chapters/00-the-loop.md#async-sleep$' "$d/stdout"
+  for dir in build/book build/book-student book; do
+    : >"$w/$dir/00-the-loop.html"
+    RUN_IN=$w run "$d"
+    check "read: $dir/ built: its page" grep -q "^ *read: $dir/00-the-loop.html#async-sleep$" "$d/stdout"
+  done
+  check "read: only NN-slug names a page" grep -q '^ *read: chapters/page.md#x$' "$d/stdout"
+  rm -f "$d/results.json"
+  RUN_IN=$w run "$d" --progress
+  check "read: --progress points at the page too" \
+    grep -q '^ *read: book/00-the-loop.html#async-sleep$' "$d/stdout"
+}
+
 test_usage() {
   local d=$TMP/empty
   mkdir -p "$d/raw"
@@ -399,6 +423,7 @@ test_crashed
 test_classroom
 test_wrap
 test_stub
+test_read
 test_usage
 test_sanitizers
 

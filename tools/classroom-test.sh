@@ -243,8 +243,9 @@ handout_progress() { # dir: right after make grade, from its results
   local out
   out=$(cd "$1" && make -s progress 2>&1)
   if [ "$(grep -c '^not started ' <<< "$out")" -eq "$(ls -d "$1"/tests/[0-9][0-9]-*/ | wc -l)" ] &&
-     grep -q '^Next: 00-the-loop: ' <<< "$out" && ! grep -q 'progress: grading' <<< "$out"; then
-    ok "make progress in the handout: every lab not started, a next step, no re-grade"
+     grep -q '^Next: 00-the-loop: write naps_gather() at labs/00-the-loop/naps.c:' <<< "$out" &&
+     grep -q '^ *read: book/00-the-loop.html#' <<< "$out" && ! grep -q 'progress: grading' <<< "$out"; then
+    ok "make progress in the handout: every lab not started, the stub to write, the book's page, no re-grade"
   else
     not_ok "make progress in the handout" "$out"
   fi
