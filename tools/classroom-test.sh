@@ -404,8 +404,8 @@ watch_once() { # how (inotify|polling)
   echo '/* saved */' >> "$w/00-the-loop/naps.c"
   wait "$pid"
   if [ $? -eq 0 ] && [ "$(grep -c '^Total' "$out")" -eq 2 ] && grep -q "($1)" "$out" &&
-     grep -q 'hint: ' "$out"; then
-    ok "make watch ($1) re-grades after a save, showing the first failing test's hint"
+     grep -q 'read: ' "$out" && grep -q '^Next: 00-the-loop: write naps_gather() at' "$out"; then
+    ok "make watch ($1) re-grades after a save, showing the first failing test and the stub to write"
   else
     not_ok "make watch ($1) re-grades after a save" "$(tail -n 20 "$out")"
   fi
