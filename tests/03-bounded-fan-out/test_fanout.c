@@ -235,6 +235,24 @@ static void never_streamed(bf_stream_t *s, int status)
 
 /* ---- the semaphore -------------------------------------------------------------- */
 
+/* Needs only init, acquire and grant: the first semaphore test a student can pass. */
+GRADE_TEST(sem_grants_free_permits_on_a_later_turn, .points = 1,
+           .section = "03-bounded-fan-out#later-turns",
+           .hint = "bf_sem_acquire takes a free permit (grant marks the waiter and delivers its "
+                   "callback with ap_soon) or queues the waiter; it never calls back itself.")
+{
+  sem_start(2);
+  acquire(0);
+  acquire(1);
+  acquire(2);
+  EXPECT_EQ("callbacks run inside bf_sem_acquire()", 0, sem_calls);
+  grade_run();
+  EXPECT_STREQ("grants after the loop ran (limit 2, three waiters)", "grant:0 grant:1",
+               grade_trace_str(""));
+  EXPECT_EQ("permits free", 0, sem.available);
+  EXPECT_EQ("waiters queued (waiter 2)", 1, sem.waiting);
+}
+
 GRADE_TEST(sem_callbacks_run_on_a_later_turn, .points = 2,
            .section = "03-bounded-fan-out#later-turns",
            .hint = "acquire, release and cancel only move waiters and permits; every callback "
@@ -745,7 +763,8 @@ GRADE_TEST(fetch_over_tcp_stays_within_the_server_limit, .points = 3, .timeout =
            grade_err_name(results[i].status));
 }
 
-GRADE_LAB("03-bounded-fan-out", &sem_callbacks_run_on_a_later_turn, &sem_grants_in_fifo_order,
+GRADE_LAB("03-bounded-fan-out", &sem_grants_free_permits_on_a_later_turn,
+          &sem_callbacks_run_on_a_later_turn, &sem_grants_in_fifo_order,
           &sem_release_hands_off_without_barging, &sem_cancel_of_a_queued_waiter,
           &misuse_gets_clear_errors, &fetch_in_flight_equals_the_limit,
           &fetch_limit_one_runs_in_sequence, &fetch_limit_of_n_or_more_runs_all_at_once,
