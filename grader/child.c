@@ -18,6 +18,7 @@
 
 #include "grade.h"
 #include "grader.h"
+#include "stub.h"
 
 enum { OUTPUT_LIMIT_BYTES = 1 << 20 };
 
@@ -61,11 +62,10 @@ const char *grade_err_name(int err)
   return buf;
 }
 
-/* grader/report.c (todo_stub) reads this message to say which function to
- * write next: change both together. */
+/* grader/report.c reads this message (stub.h) to say which function to write next. */
 static void fail_not_implemented(const char *func, const char *file, int line)
 {
-  ck_abort_msg("not implemented yet: %s() at %s:%d still has its TODO stub", func, file, line);
+  ck_abort_msg(GRADE_STUB_HEAD "%s" GRADE_STUB_MID "%s:%d" GRADE_STUB_TAIL, func, file, line);
 }
 
 /* Sends stdout and stderr to the test's output file, capped so that a

@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stub.h"
+
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD, UTF-8 */
 #define ELLIPSIS "\xe2\x80\xa6"    /* U+2026 */
 #define EM_DASH "\xe2\x80\x94"     /* U+2014 */
@@ -1265,7 +1267,7 @@ static void print_section(const char *section)
 /*
  * A test that stopped at a starter's stub fails with grader/child.c's
  * message "not implemented yet: FUNC() at FILE:LINE still has its TODO
- * stub" (AP_TODO, helpers/todo.c, says where it is).  Its hint is about
+ * stub" (stub.h; AP_TODO, helpers/todo.c, says where it is).  Its hint is about
  * what the test checks, not about that function: the next step is to
  * write the function.  Fills the two spans; false for any other failure.
  */
@@ -1276,8 +1278,7 @@ struct stub {
 
 static bool todo_stub(const struct test *t, struct stub *st)
 {
-  static const char head[] = "not implemented yet: ", mid[] = "() at ",
-                    tail[] = " still has its TODO stub";
+  static const char head[] = GRADE_STUB_HEAD, mid[] = GRADE_STUB_MID, tail[] = GRADE_STUB_TAIL;
   const char *s = t->message, *at, *end = s + strcspn(s, "\n");
   size_t n = sizeof tail - 1;
 
