@@ -371,32 +371,21 @@ end
 
 ------------------------------------------------------------------ commands
 
--- The students' edition has no solutions/ to run. A shell line that runs
--- or grades the reference beside the student's own (`make run LAB=NN
--- SRC=solutions  # the reference`) is dropped; any other mention is of the
--- student's lab, which does the same once it passes. tools/handout.sh
--- applies the same two rules to the chapters' Markdown.
-local function own_lab(text)
-  return (text:gsub("(make %a+ LAB=%d+) SRC=solutions", "%1"))
+-- The students' edition has no solutions/ to run: its commands go through
+-- book/student-commands.sed, the rules tools/handout.sh applies to a
+-- handout's chapters too (only text that names SRC=solutions is piped).
+local function own_lab(el)
+  if el.text:find("SRC=solutions", 1, true) then
+    el.text = pandoc.pipe("sed", { "-E", "-f", "book/student-commands.sed" }, el.text)
+  end
+  return el
 end
 
 local function student_commands(blocks)
   if not student_edition then
     return blocks
   end
-  return pandoc.walk_block(pandoc.Div(blocks), {
-    CodeBlock = function(cb)
-      local lines = pandoc.List()
-      for line in (cb.text .. "\n"):gmatch("([^\n]*)\n") do
-        if not line:match("^make %a+ LAB=%d+ SRC=solutions +# the reference") then
-          lines:insert(own_lab(line))
-        end
-      end
-      cb.text = table.concat(lines, "\n")
-      return cb
-    end,
-    Code = function(c) c.text = own_lab(c.text) return c end,
-  }).content
+  return pandoc.walk_block(pandoc.Div(blocks), { CodeBlock = own_lab, Code = own_lab }).content
 end
 
 ------------------------------------------------------------------ chapters

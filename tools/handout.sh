@@ -129,8 +129,8 @@ copy_other_chapters() {
 # per selection, apart from make book-student's folder, so a second handout
 # reuses the same pictures (the tarball stays the same bytes); the pages are
 # made again from the fresh starters. The chapters' sources point into labs/
-# as well, and run the student's lab where they ran the reference (the same
-# two rules as book/book.lua's student_commands).
+# as well, and run the student's lab where they ran the reference
+# (book/student-commands.sed, as in the book).
 copy_book() {
   local chapters="" lab f dir=build/handout-book
   for lab in $labs; do
@@ -145,9 +145,8 @@ copy_book() {
   cp "$dir"/*.html "$dir/book.css" "$out/book/"
   cp -R "$dir/img" "$out/book/img"
   for f in "$out"/chapters/[0-9][0-9]-*.md; do
-    [ -f "$f" ] && sed -i -E 's/include="solutions\//include="labs\//
-      /^make [a-z]+ LAB=[0-9]+ SRC=solutions +# the reference/d
-      s/(make [a-z]+ LAB=[0-9]+) SRC=solutions/\1/g' "$f"
+    [ -f "$f" ] && sed -i -E -e 's/include="solutions\//include="labs\//' \
+      -f book/student-commands.sed "$f"
   done
   return 0
 }
