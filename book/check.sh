@@ -9,12 +9,12 @@
 #     version notes, summary, questions, further reading), and every
 #     `.section = "NN-slug#anchor"` of the graded tests is an id on
 #     that chapter's page, in both editions (the grader's "read:" line
-#     links it); every name the
-#     prose quotes in inline code exists (book/prose-names.sh);
+#     links it); every name the prose quotes in inline code exists
+#     (book/prose-names.sh);
 #  4. every chapter page shows a timeline drawn from its lab's demo;
 #  5. the pages work offline (no http(s) stylesheet, script or image);
-#  6. links and anchors: linkchecker from index.html (anchors checked), the
-#     one-page book's links and its internal anchors;
+#  6. links and anchors (book/links.sh): linkchecker from index.html
+#     (anchors checked), the one-page book's links and its internal anchors;
 #  7. the EPUB is valid (epubcheck);
 #  8. headless Chromium renders every page with its title and code and no
 #     console message, and
@@ -102,28 +102,6 @@ offline() {
   echo "no page loads anything from the network"
 }
 
-# Links, with anchors, of every page but the one-page book, whose ~N
-# anchors would make linkchecker reload the whole book N times.
-linkcheck_pages() {
-  printf '[checking]\nthreads=4\n[AnchorCheck]\n' > "$tmp/anchors.rc"
-  linkchecker --config="$tmp/anchors.rc" --no-status --ignore-url='/book\.html' \
-    "file://$PWD/$book/index.html" > "$tmp/lc.out" 2>&1 ||
-    { sed -n '/^Start checking/,$p' "$tmp/lc.out"; return 1; }
-  grep -o '[0-9]* links in [0-9]* URLs checked.*' "$tmp/lc.out"
-}
-
-# The one-page book: its links by linkchecker, its anchors here.
-linkcheck_single() {
-  printf '[checking]\nthreads=4\n' > "$tmp/plain.rc"
-  linkchecker --config="$tmp/plain.rc" --no-status "file://$PWD/$book/book.html" > "$tmp/lc1.out" 2>&1 ||
-    { sed -n '/^Start checking/,$p' "$tmp/lc1.out"; return 1; }
-  local missing
-  missing=$(comm -23 <(grep -o 'href="#[^"]*"' "$book/book.html" | sed 's/href="#//; s/"$//' | sort -u) \
-                     <(grep -o ' id="[^"]*"' "$book/book.html" | sed 's/ id="//; s/"$//' | sort -u))
-  [ -z "$missing" ] || { echo "book.html links to missing anchors: $missing"; return 1; }
-  echo "book.html: links and $(grep -o 'href="#' "$book/book.html" | wc -l) internal links resolve"
-}
-
 epub_check() {
   local epubcheck=(epubcheck)
   # Debian's epubcheck is a jar run through binfmt_misc, absent in containers.
@@ -190,8 +168,8 @@ check "names in the prose exist (functions, types, libuv 1.44)" book/prose-names
 check "grader hints name ids in the chapters" grader_anchors
 check "timelines" timelines
 check "works offline" offline
-check "links and anchors (linkchecker)" linkcheck_pages
-check "one-page book links (linkchecker) and anchors" linkcheck_single
+check "links and anchors (linkchecker)" book/links.sh pages "$book"
+check "one-page book links (linkchecker) and anchors" book/links.sh single "$book"
 check "EPUB (epubcheck)" epub_check
 check "pages in headless Chromium" browser_pages
 check "screenshots" screenshots

@@ -84,19 +84,11 @@ handout_book() { # dir
 }
 
 # The students' edition's links and anchors, as book-check reads the full
-# edition's: the pages with their anchors, the one-page book's links.
+# edition's (book/links.sh): the pages with their anchors, the one-page book.
 handout_book_links() { # dir
-  local h=$1 out missing
-  printf '[checking]\nthreads=4\n[AnchorCheck]\n' > "$CT/anchors.rc"
-  printf '[checking]\nthreads=4\n' > "$CT/plain.rc"
-  missing=$(comm -23 <(grep -o 'href="#[^"]*"' "$h/book/book.html" | sed 's/href="#//; s/"$//' | sort -u) \
-                     <(grep -o ' id="[^"]*"' "$h/book/book.html" | sed 's/ id="//; s/"$//' | sort -u))
-  if ! out=$(linkchecker --config="$CT/anchors.rc" --no-status --ignore-url='/book\.html' \
-               "file://$PWD/$h/book/index.html" 2>&1) ||
-     ! out=$(linkchecker --config="$CT/plain.rc" --no-status "file://$PWD/$h/book/book.html" 2>&1); then
-    not_ok "handout book/: every link and anchor resolves (linkchecker)" "$(sed -n '/^Start checking/,$p' <<< "$out")"
-  elif [ -n "$missing" ]; then
-    not_ok "handout book/book.html: every internal link resolves" "missing anchors: $missing"
+  local h=$1 out
+  if ! out=$(book/links.sh pages "$h/book" 2>&1) || ! out=$(book/links.sh single "$h/book" 2>&1); then
+    not_ok "handout book/: every link and anchor resolves (linkchecker)" "$out"
   else
     ok "handout book/: every link and anchor resolves within the handout (linkchecker)"
   fi
