@@ -62,15 +62,18 @@ $(OUT)/demo: $(OUT)/lab/demo.o $(LAB_OBJS) $(USE_OBJS) $(LIB_DIR)/libgrade.a $(L
 # the lab's objects are rebuilt when this file (their renaming) changes.
 .DELETE_ON_ERROR:
 
+# A lab's source, its own or a lab it uses: compiled, then renamed.
+define lab_object
+@mkdir -p $(@D)
+$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+$(OBJCOPY) $(LAB_REDEFINE) $@
+endef
+
 $(OUT)/lab/%.o: $(LAB_DIR)/%.c $(ROOT)/mk/lab.mk
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
-	$(OBJCOPY) $(LAB_REDEFINE) $@
+	$(lab_object)
 
 $(OUT)/uses/%.o: $(dir $(LAB_DIR))%.c $(ROOT)/mk/lab.mk
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
-	$(OBJCOPY) $(LAB_REDEFINE) $@
+	$(lab_object)
 
 $(OUT)/test/%.o: $(TEST_DIR)/%.c
 	@mkdir -p $(@D)
