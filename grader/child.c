@@ -8,7 +8,9 @@
  * and from the marker, never from the test's stdout.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,7 @@
 #include "grader.h"
 #include "stub.h"
 
-enum { OUTPUT_LIMIT_BYTES = 1 << 20 };
+enum { OUTPUT_LIMIT_BYTES = 1 << 20, MAX_TRACKED_FD = 4096 };
 
 static ap_rt_t test_rt;
 static ap_trace_t test_trace;
@@ -101,7 +103,52 @@ static void write_marker(const char *path, const char *token)
   close(fd);
 }
 
-static void check_leaks(void)
+/* ---- Descriptors: those open after the loop started, and those left --- */
+
+static unsigned char fd_was_open[MAX_TRACKED_FD];
+
+/* Calls fn for each descriptor this process has open (but the listing's own). */
+static void each_open_fd(void (*fn)(int fd, void *arg), void *arg)
+{
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+
+  if (d == NULL)
+    return; /* no /proc: descriptors are not checked */
+  while ((e = readdir(d)) != NULL) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] != '.' && fd != dirfd(d))
+      fn(fd, arg);
+  }
+  closedir(d);
+}
+
+static void mark_open(int fd, void *arg)
+{
+  (void) arg;
+  if (fd >= 0 && fd < MAX_TRACKED_FD)
+    fd_was_open[fd] = 1;
+}
+
+/* Appends "fd 7 (/tmp/x)" for a descriptor the test left open. */
+static void describe_new_fd(int fd, void *arg)
+{
+  char *text = arg, link[64], target[256];
+  size_t len = strlen(text);
+  ssize_t n;
+
+  if (fd >= 0 && fd < MAX_TRACKED_FD && fd_was_open[fd])
+    return;
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+  n = readlink(link, target, sizeof(target) - 1);
+  target[n > 0 ? n : 0] = '\0';
+  if (len < 900)
+    snprintf(text + len, 1024 - len, "%sfd %d (%s)", len > 0 ? ", " : "", fd, target);
+}
+
+/* ---- The checks every test ends with ---------------------------------------- */
+
+static void check_handles(void)
 {
   ap_leaks_t leaks;
 
@@ -110,6 +157,40 @@ static void check_leaks(void)
                  "closed with uv_close() and the loop run until its close "
                  "callback has run; every request must have completed.",
                  leaks.text);
+}
+
+/* Descriptors opened during the test: the loop's own were open before the
+ * body ran and closed with the loop, so whatever is new was the lab's. */
+static void check_descriptors(void)
+{
+  char text[1024] = "";
+
+  each_open_fd(describe_new_fd, text);
+  ck_assert_msg(text[0] == '\0',
+                "leak check: when the test ended, %s was still open. A file the lab "
+                "opens (uv_fs_open) must be closed (uv_fs_close), and a handle's "
+                "descriptor goes with uv_close().",
+                text);
+}
+
+static void check_memory(const char *lab)
+{
+  size_t bytes, blocks = grade_lab_live_blocks(&bytes);
+
+  ck_assert_msg(blocks == 0,
+                "leak check: when the test ended, %zu block%s (%zu bytes) that the lab "
+                "allocated %s never freed. Free what the lab allocates once nothing "
+                "refers to it (a handle's memory in its close callback). To see where "
+                "each was allocated, grade under AddressSanitizer: make grade LAB=%.2s "
+                "MODE=asan",
+                blocks, blocks == 1 ? "" : "s", bytes, blocks == 1 ? "was" : "were", lab);
+}
+
+static void check_leaks(const char *lab)
+{
+  check_handles();
+  check_descriptors();
+  check_memory(lab);
 }
 
 void grade__run_in_child(const grade_run_t *run, const grade_test_t *t)
@@ -123,10 +204,11 @@ void grade__run_in_child(const grade_run_t *run, const grade_test_t *t)
   err = ap_rt_init(&test_rt);
   ck_assert_msg(err == 0, "grader: uv_loop_init failed: %s", uv_strerror(err));
   ap_trace_init(&test_trace, &test_rt.loop);
+  each_open_fd(mark_open, NULL);
 
   t->body();
 
-  check_leaks();
+  check_leaks(run->lab);
   ap_trace_free(&test_trace);
   snprintf(path, sizeof(path), "%s/%s.done", run->out_dir, t->id);
   write_marker(path, run->token);

@@ -12,8 +12,10 @@
  *    empty event trace on it; both belong to the grader.
  *  - Use the EXPECT macros: they print what was expected and what was seen.
  *  - Return normally. After the body the grader runs the leak check (every
- *    handle closed, no pending request, no pending call-soon) and only then
- *    counts the test as reached its end. A process that ends any other way
+ *    handle closed, no pending request, no pending call-soon, no descriptor
+ *    opened during the test still open, every block the lab allocated
+ *    freed) and only then counts the test as reached its end. A block the
+ *    lab hands to the test may be freed by the test with free(). A process that ends any other way
  *    (exit(0) included) fails the test.
  */
 #ifndef GRADE_H
@@ -30,6 +32,7 @@ typedef struct grade_test {
   int points;
   const char *section; /* chapter anchor: "00-the-loop#the-close-protocol" */
   const char *hint;    /* one or two sentences: what to look at */
+  const char *clauses; /* the header's clauses it checks: "sem.3 sem.4" (tools/clauses.sh) */
   double timeout;      /* seconds before the test counts as hung; 0: 5 s */
   int hidden;          /* 1: stripped from student handouts */
   const char *file;
@@ -85,10 +88,11 @@ void grade_run(void);
 const char *grade_trace_str(const char *prefix);
 /* Out of memory in the lab's code only: from now on, the lab's next `after`
  * allocations succeed and every later one returns NULL (errno ENOMEM), until
- * grade_fail_alloc(-1). Counted: the calls to malloc, calloc, realloc and
- * strdup made by the lab's .c files (mk/lab.mk renames them; grader/alloc.c
- * says how). The tests, libuv, the helpers and the grader are never
- * affected; free is not counted. Each test starts with nothing failing. */
+ * grade_fail_alloc(-1). Counted: the calls to malloc, calloc, realloc,
+ * strdup and strndup made by the lab's .c files (mk/lab.mk renames them;
+ * grader/alloc.c says how). The tests, libuv, the helpers and the grader
+ * are never affected; free is not counted. Each test starts with nothing
+ * failing. */
 void grade_fail_alloc(long after);
 
 /* Typed expectations. what names the quantity in the student's terms. */

@@ -18,6 +18,10 @@ typedef struct grade_run {
   char token[40];      /* written by a test that reached its end */
 } grade_run_t;
 
+/* The blocks the lab allocated and has not freed (grader/alloc.c); their
+ * total size in *bytes when bytes is not NULL. */
+size_t grade_lab_live_blocks(size_t *bytes);
+
 void grade__run_in_child(const grade_run_t *run, const grade_test_t *t);
 
 #endif /* GRADER_H */

@@ -25,13 +25,13 @@ LIST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/list/%.o,$(TEST_SRCS))
 CFLAGS += -ffile-prefix-map=$(ROOT)/=
 INCLUDES := -I$(LAB_DIR) $(addprefix -I,$(USE_DIRS)) -I$(ROOT)/helpers -I$(ROOT)/grader
 
-# The lab's calls to malloc, calloc, realloc and strdup go to the grader's
-# counting versions (grader/alloc.c, which says why this way): renamed in
+# The lab's calls to malloc, calloc, realloc, strdup, strndup and free go to
+# the grader's counting versions (grader/alloc.c, which says why this way): renamed in
 # the lab's objects once compiled, so a test can make the lab's allocations
 # fail (grade_fail_alloc) and nothing else's. The demo links that one member
 # of libgrade.a for them.
 OBJCOPY ?= objcopy
-LAB_ALLOCS := malloc calloc realloc strdup
+LAB_ALLOCS := malloc calloc realloc strdup strndup free
 LAB_REDEFINE := $(foreach f,$(LAB_ALLOCS),--redefine-sym $(f)=grade_lab_$(f))
 
 # The table alone needs only declarations: when the lab's own headers are
@@ -75,9 +75,12 @@ $(OUT)/lab/%.o: $(LAB_DIR)/%.c $(ROOT)/mk/lab.mk
 $(OUT)/uses/%.o: $(dir $(LAB_DIR))%.c $(ROOT)/mk/lab.mk
 	$(lab_object)
 
-$(OUT)/test/%.o: $(TEST_DIR)/%.c
+# A test frees what the lab hands it (lab 04's text): its free is the
+# tracking one too, so that block counts as freed.
+$(OUT)/test/%.o: $(TEST_DIR)/%.c $(ROOT)/mk/lab.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(OBJCOPY) --redefine-sym free=grade_lab_free $@
 
 $(OUT)/list/%.o: $(TEST_DIR)/%.c
 	@mkdir -p $(@D)

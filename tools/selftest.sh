@@ -135,10 +135,13 @@ grade_starter() { # lab
   fi
 }
 
+# A mutant is graded under ASan+UBSan, unless its "Mode:" line says debug:
+# the plain grading mode must catch it alone (a leak, a descriptor left open).
 grade_mutant() { # lab patch
-  local lab=$1 patch=$2 name kills dir out survived
+  local lab=$1 patch=$2 name kills mode dir out survived
   name=$(basename "$patch" .patch)
   kills=$(sed -n 's/^Kills: *//p' "$patch")
+  mode=$(sed -n 's/^Mode: *//p' "$patch")
   dir=build/selftest/$lab/mutant-$name
   out=$dir/results
   rm -rf "$dir" && mkdir -p "$dir/src"
@@ -149,14 +152,14 @@ grade_mutant() { # lab patch
     not_ok "$lab mutant $name: applies and names its target tests" "$(cat "$dir/patch.log")"
     return
   fi
-  grade "$out" SRC="$dir/src" LAB="$lab" MODE=asan
+  grade "$out" SRC="$dir/src" LAB="$lab" MODE="${mode:-asan}"
   survived=""
   for t in $kills; do
     jq -e --arg t "$t" '.tests[] | select(.test == $t and .status != "pass")' "$out/results.json" \
       > /dev/null 2>&1 || survived="$survived $t"
   done
   if [ -z "$survived" ]; then
-    ok "$lab mutant $name: loses $(echo "$kills" | wc -w) targeted test(s)"
+    ok "$lab mutant $name: loses $(echo "$kills" | wc -w) targeted test(s) (${mode:-asan})"
   else
     not_ok "$lab mutant $name survived:$survived" "$(cat "$out.table")"
   fi
@@ -179,11 +182,27 @@ mutant_coverage() { # lab
   fi
 }
 
+# The lab's contract: every clause of its headers has a graded test, and
+# every test names clauses that exist (tools/clauses.sh). A lab whose headers
+# number no clause yet is listed, not failed.
+clause_coverage() { # lab
+  local lab=$1 out
+  if ! grep -qs '^ *\*  *\(- *\)\{0,1\}\[[a-z][a-z0-9_]*\.[0-9]' solutions/"$lab"/*.h; then
+    printf '  note  %s: its headers number no contract clause yet\n' "$lab"
+  elif out=$(tools/clauses.sh "$lab" --table 2>&1); then
+    ok "$lab: every contract clause has a test"
+    printf '%s\n' "$out"
+  else
+    not_ok "$lab: every contract clause has a test, every test names a clause" "$out"
+  fi
+}
+
 lab_tests() {
   local lab patch
   for lab in $(cd tests && ls -d [0-9][0-9]-*/ | tr -d /); do
     case "${LAB:-}" in "" | "$lab" | "${lab%%-*}") ;; *) continue ;; esac
     step "lab $lab"
+    clause_coverage "$lab"
     grade_solution "$lab" debug
     grade_solution "$lab" asan
     grade_starter "$lab"

@@ -4,12 +4,23 @@
  * The asyncio version:
  *     results = await asyncio.gather(*(nap(ms) for ms in delays))
  *
- * Usage rules:
- *  - naps_gather() starts every timer before it returns.
- *  - done runs exactly once, on a later loop turn, after every timer has been
- *    closed and the lab's own memory freed: done may free g and results.
- *  - If naps_gather() returns an error, done is never called and nothing is
- *    left open.
+ * Contract (each clause has a graded test that names it: tools/clauses.sh):
+ *  [naps.1] naps_gather() starts one timer per delay, in input order, before
+ *           it returns, and never runs the loop.
+ *  [naps.2] results[i] is the rank at which nap i woke, 0 first: timers fire
+ *           in delay order, equal delays in start order.
+ *  [naps.3] done runs exactly once, with status 0, on a later loop turn,
+ *           after every timer has been closed and the lab's own memory
+ *           freed: done may free g and results.
+ *  [naps.4] With n == 0 there is no timer, and done still runs on a later
+ *           turn, never inside naps_gather().
+ *  [naps.5] naps_gather() returns UV_EINVAL when done is NULL, or n > 0 with
+ *           delays_ms or results NULL; UV_ENOMEM when memory runs out. On an
+ *           error done is never called and nothing is left open or allocated.
+ *  [naps.6] The caller sets data and trace; naps_gather() sets every private
+ *           field, whatever they held (a g that already gathered once, once
+ *           its done ran, may gather again).
+ *  [naps.7] The trace events below, when g->trace is set.
  */
 #ifndef NAPS_H
 #define NAPS_H
@@ -47,8 +58,7 @@ struct naps {
  * and "done" right before done is called.
  *
  * Starts one timer per delay. results must hold n entries.
- * Returns 0, UV_EINVAL (done is NULL, or n > 0 with delays or results NULL)
- * or UV_ENOMEM. */
+ * Returns 0, UV_EINVAL or UV_ENOMEM ([naps.5]). */
 int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results, size_t n,
                 naps_done_cb done);
 

@@ -59,7 +59,7 @@ static void expect_ranks(const uint64_t *delays, const long *ranks, size_t n)
   free(results);
 }
 
-GRADE_TEST(starts_every_nap_before_returning, .points = 2,
+GRADE_TEST(starts_every_nap_before_returning, .points = 2, .clauses = "naps.1 naps.7",
            .section = "00-the-loop#handles-and-requests",
            .hint = "naps_gather must start all n timers (uv_timer_init, uv_timer_start), "
                    "tracing \"start\" for each, before it returns, and must not run the "
@@ -78,7 +78,7 @@ GRADE_TEST(starts_every_nap_before_returning, .points = 2,
   grade_run();
 }
 
-GRADE_TEST(results_follow_input_order, .points = 3,
+GRADE_TEST(results_follow_input_order, .points = 3, .clauses = "naps.2",
            .section = "00-the-loop#gathering-in-input-order",
            .hint = "Write each result at its nap's index (results[nap->index]), not at the "
                    "next free slot: gather's results follow the input, not the wake-up order.")
@@ -89,7 +89,8 @@ GRADE_TEST(results_follow_input_order, .points = 3,
   expect_ranks(delays, ranks, 4);
 }
 
-GRADE_TEST(equal_delays_wake_in_start_order, .points = 1, .section = "00-the-loop#async-sleep",
+GRADE_TEST(equal_delays_wake_in_start_order, .points = 1, .clauses = "naps.2",
+           .section = "00-the-loop#async-sleep",
            .hint = "Start the timers in input order: libuv fires timers with equal deadlines "
                    "in the order they were started.")
 {
@@ -100,7 +101,7 @@ GRADE_TEST(equal_delays_wake_in_start_order, .points = 1, .section = "00-the-loo
 }
 
 /* $begin test-done-after-close */
-GRADE_TEST(done_runs_once_after_every_close, .points = 3,
+GRADE_TEST(done_runs_once_after_every_close, .points = 3, .clauses = "naps.3 naps.7",
            .section = "00-the-loop#the-close-protocol",
            .hint = "Call done from the last close callback, not from the last timer callback: "
                    "until a handle's close callback has run, libuv still uses its memory.")
@@ -122,7 +123,7 @@ GRADE_TEST(done_runs_once_after_every_close, .points = 3,
 }
 /* $end test-done-after-close */
 
-GRADE_TEST(no_naps_done_on_a_later_turn, .points = 2,
+GRADE_TEST(no_naps_done_on_a_later_turn, .points = 2, .clauses = "naps.4",
            .section = "00-the-loop#gathering-in-input-order",
            .hint = "With n == 0 there is no timer to wait for, but done must still run later, "
                    "never inside naps_gather: queue it with ap_soon().")
@@ -135,7 +136,8 @@ GRADE_TEST(no_naps_done_on_a_later_turn, .points = 2,
   EXPECT_EQ("done calls after the loop ran", 1, done_calls);
 }
 
-GRADE_TEST(rejects_bad_arguments, .points = 2, .section = "00-the-loop#handles-and-requests",
+GRADE_TEST(rejects_bad_arguments, .points = 2, .clauses = "naps.5",
+           .section = "00-the-loop#handles-and-requests",
            .hint = "Check the arguments before creating any handle; on error return "
                    "UV_EINVAL and never call done.")
 {
@@ -153,7 +155,25 @@ GRADE_TEST(rejects_bad_arguments, .points = 2, .section = "00-the-loop#handles-a
   grade_run();
 }
 
-GRADE_TEST(ten_thousand_naps, .points = 2, .section = "00-the-loop#gathering-in-input-order",
+GRADE_TEST(out_of_memory_leaves_nothing_open, .points = 1, .clauses = "naps.5",
+           .section = "00-the-loop#handles-and-requests",
+           .hint = "Allocate the naps before creating any timer; when the allocation fails, "
+                   "return UV_ENOMEM with nothing started and never call done.")
+{
+  uint64_t delays[] = {1, 2, 3};
+  long results[3];
+  naps_t g = {0};
+
+  grade_fail_alloc(0);
+  EXPECT_ERR("naps_gather() when memory runs out", UV_ENOMEM,
+             naps_gather(grade_loop(), &g, delays, results, 3, never_done));
+  grade_fail_alloc(-1);
+  EXPECT_EQ("timers created by the failed call", 0, timers_alive());
+  grade_run();
+}
+
+GRADE_TEST(ten_thousand_naps, .points = 2, .clauses = "naps.2 naps.3",
+           .section = "00-the-loop#gathering-in-input-order",
            .hint = "Every nap needs its own timer and its own slot; free the naps only after "
                    "the last close callback.")
 {
@@ -174,4 +194,5 @@ GRADE_TEST(ten_thousand_naps, .points = 2, .section = "00-the-loop#gathering-in-
 
 GRADE_LAB("00-the-loop", &starts_every_nap_before_returning, &results_follow_input_order,
           &equal_delays_wake_in_start_order, &done_runs_once_after_every_close,
-          &no_naps_done_on_a_later_turn, &rejects_bad_arguments, &ten_thousand_naps)
+          &no_naps_done_on_a_later_turn, &rejects_bad_arguments, &out_of_memory_leaves_nothing_open,
+          &ten_thousand_naps)
