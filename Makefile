@@ -80,6 +80,10 @@ run: deps ## run a lab's demo (LAB=NN; SRC=solutions for the reference)
 check: deps-dev ## the project's own tests (LAB=NN: only that lab's part)
 	@LAB="$(LAB)" tools/selftest.sh
 
+.PHONY: check-perturb
+check-perturb: deps-dev ## solutions and every mutant graded under several loop perturbations: same verdicts
+	@tools/perturb.sh --mutants
+
 .PHONY: stress
 stress: deps ## grade the solutions N times (default 50) and compare the results
 	@$(MAKE) --no-print-directory -s libs

@@ -4,10 +4,51 @@
  * closes whatever is left and so hides leaks; here a leaked handle is named
  * first, then closed, so that the process (a grader, a demo) can go on.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ap.h"
 #include "internal.h"
+
+enum { PERTURB_MAX_STALLS = 64 };
+
+/* xorshift64: the same stalls for the same seed. */
+static uint64_t next_random(uint64_t *state)
+{
+  uint64_t x = *state;
+
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return *state = x;
+}
+
+/* Before the poll: now and then, stall the loop as a busy machine would.
+ * Bounded, so that a test of a million turns is not slowed down much. */
+static void perturb_cb(uv_prepare_t *prepare)
+{
+  ap_rt_t *rt = AP_CONTAINER_OF(prepare, ap_rt_t, perturb);
+  uint64_t r = next_random(&rt->perturb_seed);
+
+  if (rt->perturb_left > 0 && r % 4 == 0) {
+    rt->perturb_left--;
+    uv_sleep(1 + (unsigned int) (r >> 8) % 3);
+  }
+}
+
+static void perturb_init(ap_rt_t *rt)
+{
+  const char *seed = getenv("AP_PERTURB");
+  unsigned long long s = seed != NULL ? strtoull(seed, NULL, 10) : 0;
+
+  if (s == 0)
+    return;
+  rt->perturb_seed = s * 0x9e3779b97f4a7c15u | 1;
+  rt->perturb_left = PERTURB_MAX_STALLS;
+  uv_prepare_init(&rt->loop, &rt->perturb);
+  uv_prepare_start(&rt->perturb, perturb_cb);
+  uv_unref((uv_handle_t *) &rt->perturb);
+}
 
 int ap_rt_init(ap_rt_t *rt)
 {
@@ -23,6 +64,7 @@ int ap_rt_init(ap_rt_t *rt)
   uv_check_start(&rt->soon_check, ap__soon_check_cb);
   /* The check runs every turn but must not keep the loop alive by itself. */
   uv_unref((uv_handle_t *) &rt->soon_check);
+  perturb_init(rt);
   return 0;
 }
 
@@ -38,7 +80,8 @@ int ap_rt_run(ap_rt_t *rt)
 
 static int is_own_handle(ap_rt_t *rt, uv_handle_t *h)
 {
-  return h == (uv_handle_t *) &rt->soon_check || h == (uv_handle_t *) &rt->soon_idle;
+  return h == (uv_handle_t *) &rt->soon_check || h == (uv_handle_t *) &rt->soon_idle ||
+         h == (uv_handle_t *) &rt->perturb;
 }
 
 static void append(char *buf, size_t size, const char *text)

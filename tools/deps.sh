@@ -15,6 +15,9 @@ need_cmd() { command -v "$1" > /dev/null 2>&1 || missing+=("$2"); }
 need_pc() { pkg-config --exists "$1" 2> /dev/null || missing+=("$2"); }
 
 need_cmd cc gcc
+# A compiler without the C library's headers builds nothing (a minimal
+# Debian has gcc's recommends off): ask for them by what they provide.
+[ -e /usr/include/stdio.h ] || missing+=(libc6-dev)
 need_cmd make make
 need_cmd pkg-config pkg-config
 need_cmd timeout coreutils

@@ -8,6 +8,8 @@
 # 4. per lab: the solution gets full marks (plain and under ASan+UBSan), the
 #    starter fails every graded test, and every mutant loses the tests its
 #    patch names on its "Kills:" line, and every graded test is named by one;
+# 4b. the solutions graded under several seeds of the perturbation mode give
+#    the same verdicts (make check-perturb: every mutant too);
 # 5. the benchmarks run once with tiny sizes (make bench-smoke; speed is
 #    judged by make bench only);
 # 6. the book builds and its checks pass (when mk/book.mk exists);
@@ -144,11 +146,8 @@ grade_mutant() { # lab patch
   mode=$(sed -n 's/^Mode: *//p' "$patch")
   dir=build/selftest/$lab/mutant-$name
   out=$dir/results
-  rm -rf "$dir" && mkdir -p "$dir/src"
-  cp -r "solutions/$lab" "$dir/src/$lab"
-  # A lab that builds on earlier ones (its "uses" file) needs them beside it.
-  for dep in $(cat "solutions/$lab/uses" 2> /dev/null); do cp -r "solutions/$dep" "$dir/src/$dep"; done
-  if [ -z "$kills" ] || ! patch -s -p1 -d "$dir/src/$lab" < "$patch" > "$dir/patch.log" 2>&1; then
+  rm -rf "$dir" && mkdir -p "$dir"
+  if [ -z "$kills" ] || ! tools/mutant.sh "$lab" "$patch" "$dir/src" > "$dir/patch.log" 2>&1; then
     not_ok "$lab mutant $name: applies and names its target tests" "$(cat "$dir/patch.log")"
     return
   fi
@@ -213,6 +212,14 @@ lab_tests() {
   done
 }
 
+# The solutions' verdicts do not move with the perturbation mode's seeds
+# (tools/perturb.sh; make check-perturb does the same for every mutant).
+perturb_solutions() {
+  step "verdicts do not depend on timing (solutions, perturbed loop)"
+  local out
+  if out=$(tools/perturb.sh 2>&1); then ok "$(tail -n 1 <<< "$out")"; else not_ok "tools/perturb.sh" "$out"; fi
+}
+
 book_tests() {
   [ -f mk/book.mk ] || return 0
   step "the book"
@@ -249,6 +256,7 @@ reporter_tests
 drift_check
 format_check
 lab_tests
+perturb_solutions
 bench_smoke
 book_tests
 classroom_step

@@ -654,10 +654,41 @@ GRADE_TEST(defer_chains_reach_the_loop, .points = 1, .section = "helpers#soon",
   EXPECT(chain_depth_max < 64 * 1024, "stack grew to %zu bytes over the chain", chain_depth_max);
 }
 
-GRADE_LAB("helpers", &soon_runs_later_in_fifo_order, &soon_chains_do_not_grow_the_stack,
-          &sleeps_wake_in_delay_order_and_cancel, &fakes_complete_when_told, &probe_ticks,
-          &leak_report_names_open_handles, &server_echoes_a_round_trip,
-          &server_rejects_beyond_max_conns, &server_stop_closes_everything, &upstream_serves_items,
+static void perturbed_timer_cb(uv_timer_t *t)
+{
+  ap_trace_add(grade_trace(), "timer", (long) uv_timer_get_repeat(t), 0);
+  uv_close((uv_handle_t *) t, NULL);
+}
+
+/* With AP_PERTURB the loop stalls before some polls; its own handle is not
+ * a leak, and timers still fire in deadline order. */
+GRADE_TEST(perturbed_loop_keeps_order_and_closes, .points = 1, .section = "helpers#runtime",
+           .hint = "The perturbation handle must be unref'd, kept out of the leak report and "
+                   "closed by ap_rt_close.")
+{
+  ap_rt_t rt;
+  uv_timer_t timers[3];
+  ap_leaks_t leaks;
+
+  setenv("AP_PERTURB", "7", 1);
+  EXPECT_ERR("ap_rt_init() with AP_PERTURB=7", 0, ap_rt_init(&rt));
+  unsetenv("AP_PERTURB");
+  EXPECT(rt.perturb_seed != 0, "AP_PERTURB=7 did not turn the perturbation on");
+  for (int i = 0; i < 3; i++) {
+    uv_timer_init(&rt.loop, &timers[i]);
+    /* The repeat field only names the timer: each is stopped by its close. */
+    uv_timer_start(&timers[i], perturbed_timer_cb, (uint64_t) (3 - i), (uint64_t) (3 - i));
+  }
+  ap_rt_run(&rt);
+  EXPECT_STREQ("timers in deadline order", "timer:1 timer:2 timer:3", grade_trace_str("timer"));
+  EXPECT_ERR("ap_rt_close() of the perturbed loop", 0, ap_rt_close(&rt, &leaks));
+}
+
+GRADE_LAB("helpers", &perturbed_loop_keeps_order_and_closes, &soon_runs_later_in_fifo_order,
+          &soon_chains_do_not_grow_the_stack, &sleeps_wake_in_delay_order_and_cancel,
+          &fakes_complete_when_told, &probe_ticks, &leak_report_names_open_handles,
+          &server_echoes_a_round_trip, &server_rejects_beyond_max_conns,
+          &server_stop_closes_everything, &upstream_serves_items,
           &upstream_bodies_are_deterministic, &upstream_rejects_beyond_max_conns,
           &upstream_injects_faults, &upstream_stop_closes_everything,
           &defer_hands_off_in_the_same_drain_one_level_deep, &defer_chains_reach_the_loop)
