@@ -13,6 +13,8 @@ For every chapter this filter
   - numbers its headers (chapter 1, sections 1.1, 1.1.1; `.unnumbered` skips);
   - adds the lab box under the title (the lab's folder, `make grade LAB=NN`),
     when tests/NN-slug/ exists;
+  - turns `::: {.grader-table}` divs into the lab's contract clauses and
+    table of graded tests (tools/clauses.sh --markdown);
   - turns `::: {.timeline}` divs into the figure of the lab's demo trace
     (img/LAB-timeline.svg, drawn by book/timeline.awk from a real run); a
     chapter without one gets its own lab's timeline at the end of its lab
@@ -31,6 +33,7 @@ local img_dir = "build/book/img"
 local chapters = {} -- in book order: { name, path, number, title, sections, ids }
 local by_name = {}
 local owners = {} -- id -> list of chapter names defining it
+local current_chapter -- the chapter render_chapter is working on
 
 local function stringify(x)
   return pandoc.utils.stringify(x)
@@ -261,6 +264,30 @@ local function add_timelines(ch, blocks)
   return blocks
 end
 
+------------------------------------------------------------------ grader tables
+
+-- `::: {.grader-table}` (lab= another lab): the lab's contract clauses and
+-- its graded tests, made from the headers and the test declarations by
+-- tools/clauses.sh, so the table cannot drift from what the grader runs.
+local function grader_table(div, ch)
+  local lab = div.attributes["lab"] or ch.name
+  if not exists("tests/" .. lab) then
+    error("book: " .. ch.path .. " shows the grader table of lab " .. lab .. ", which has no tests/", 0)
+  end
+  local md = pandoc.pipe("tools/clauses.sh", { lab, "--markdown" }, "")
+  return pandoc.Div(pandoc.read(md, "markdown").blocks, { class = "grader-table" })
+end
+
+local function add_grader_tables(blocks)
+  return pandoc.walk_block(pandoc.Div(blocks), {
+    Div = function(div)
+      if div.classes:includes("grader-table") then
+        return grader_table(div, current_chapter)
+      end
+    end,
+  }).content
+end
+
 ------------------------------------------------------------------ links and ids
 
 -- The id a chapter's element gets in the output: in single mode, ids that
@@ -399,6 +426,8 @@ local function render_chapter(ch, blocks)
     blocks:insert(2, box)
   end
   blocks = add_timelines(ch, blocks)
+  current_chapter = ch
+  blocks = add_grader_tables(blocks)
   blocks = rewrite_links(blocks, ch.name)
   return rename_ids(blocks, ch.name)
 end

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clauses.sh LAB [--table] — a lab's contract clauses and the tests that name them.
+# clauses.sh LAB [--table|--markdown] — a lab's contract clauses and the tests that name them.
 #
 # A clause is one rule of a lab's headers (solutions/LAB/*.h), written as a
 # comment line that starts with its id in brackets:
@@ -11,6 +11,9 @@
 # Prints "clause<TAB>tests" per clause (with --table, for make check) and one
 # line per problem on stderr: a clause no test names, a test that names a
 # clause that does not exist, a test that names none. Exit 1 on a problem.
+# With --markdown, prints instead the chapter's table of graded tests (the
+# book's `::: {.grader-table}` div): each public test, its points and its
+# clauses, then how many hidden tests there are (never their names).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 lab=${1:?usage: clauses.sh LAB [--table]}
@@ -22,25 +25,58 @@ header_clauses() {
   sed -n 's/^ *\*  *\(- *\)\{0,1\}\[\([a-z][a-z0-9_]*\.[0-9][0-9]*\)\].*/\2/p' solutions/"$lab"/*.h
 }
 
-# "test<TAB>clause ids" per graded test (ids empty when it names none).
-test_clauses() {
+# "test<TAB>clause ids<TAB>points<TAB>hidden" per graded test (ids empty
+# when it names none; hidden 1 for tests/LAB/hidden/).
+test_declarations() {
   awk '
-    /GRADE_TEST\(/ { if (name != "") print name "\t" ids
-                     name = $0; sub(/.*GRADE_TEST\(/, "", name); sub(/[,)].*/, "", name); ids = ""; open = 1 }
+    function flush() { if (name != "") print name "\t" ids "\t" points "\t" (FILENAME ~ /\/hidden\//); name = "" }
+    FNR == 1 { flush() }
+    /GRADE_TEST\(/ { flush(); name = $0; sub(/.*GRADE_TEST\(/, "", name); sub(/[,)].*/, "", name)
+                     ids = ""; points = 0; open = 1 }
     open && /\.clauses *= *"/ { s = $0; sub(/.*\.clauses *= *"/, "", s); sub(/".*/, "", s); ids = s }
-    open && /^\{/ { print name "\t" ids; name = ""; open = 0 }
-    END { if (name != "") print name "\t" ids }
+    open && /\.points *= *[0-9]/ { s = $0; sub(/.*\.points *= */, "", s); points = s + 0 }
+    open && /^\{/ { flush(); open = 0 }
+    END { flush() }
   ' tests/"$lab"/*.c $(ls tests/"$lab"/hidden/*.c 2> /dev/null)
+}
+
+# The clauses as a list, "- **id** text", each clause's lines joined.
+clause_list() {
+  local h
+  for h in solutions/"$lab"/*.h; do
+    awk -v file="${h##*/}" '
+      function flush() { if (id != "") printf "- **%s** (`%s`) %s\n", id, file, text; id = "" }
+      /^ *\*  *(- *)?\[[a-z][a-z0-9_]*\.[0-9]+\]/ {
+        flush(); id = $0; sub(/^[^[]*\[/, "", id); sub(/\].*/, "", id)
+        text = $0; sub(/^[^]]*\] */, "", text); next }
+      id != "" && /^ *\*   +[^ ]/ { t = $0; sub(/^ *\* +/, "", t); text = text " " t; next }
+      { flush() }
+      END { flush() }' "$h"
+  done
+}
+
+# The chapter's table: public tests in declaration order, hidden ones counted.
+markdown_table() {
+  printf '| test | points | clauses it checks |\n|---|---|---|\n'
+  awk -F'\t' '$4 == 0 { printf "| `%s` | %s | %s |\n", $1, $3, $2 }
+               $4 == 1 { n++; p += $3 }
+               END { if (n) printf "\nAnd %d hidden test%s (%d point%s), run by the instructor'"'"'s grader only.\n", n, n == 1 ? "" : "s", p, p == 1 ? "" : "s" }'
 }
 
 problems=0
 problem() { echo "clauses: $lab: $*" >&2; problems=$((problems + 1)); }
 
+if [ "$table" = --markdown ]; then
+  clause_list
+  printf '\n'
+  test_declarations | markdown_table
+  exit 0
+fi
 declared=$(header_clauses)
 [ -n "$(printf '%s' "$declared" | sort | uniq -d)" ] &&
   problem "a clause id is used twice in the headers: $(printf '%s\n' "$declared" | sort | uniq -d | tr '\n' ' ')"
-named=$(test_clauses)
-while IFS=$'\t' read -r test ids; do
+named=$(test_declarations)
+while IFS=$'\t' read -r test ids _; do
   [ -n "$test" ] || continue
   [ -n "$ids" ] || problem "test $test names no clause (.clauses = \"...\")"
   for id in $ids; do
