@@ -13,6 +13,8 @@ For every chapter this filter
   - numbers its headers (chapter 1, sections 1.1, 1.1.1; `.unnumbered` skips);
   - adds the lab box under the title (the lab's folder, `make grade LAB=NN`),
     when tests/NN-slug/ exists;
+  - keeps `::: solution` divs (a labelled box) in the full edition and
+    drops them from the students' edition;
   - turns `::: {.grader-table}` divs into the lab's contract clauses and
     table of graded tests (tools/clauses.sh --markdown);
   - turns `::: {.timeline}` divs into the figure of the lab's demo trace
@@ -264,6 +266,29 @@ local function add_timelines(ch, blocks)
   return blocks
 end
 
+------------------------------------------------------------------ solution notes
+
+-- `::: solution` divs hold what explains the reference code: walkthroughs,
+-- why this line, the design choices a student should make on their own.
+-- The full edition shows them in a labelled box; the students' edition
+-- leaves them out (book/check.sh checks that it names nothing of theirs).
+local function solution_notes(blocks)
+  return pandoc.walk_block(pandoc.Div(blocks), {
+    Div = function(div)
+      if not div.classes:includes("solution") then
+        return nil
+      end
+      if student_edition then
+        return {}
+      end
+      local label = pandoc.Para({ pandoc.Strong({ pandoc.Str("Solution notes") }),
+        pandoc.Str(" (full edition only)") })
+      div.content:insert(1, label)
+      return div
+    end,
+  }).content
+end
+
 ------------------------------------------------------------------ grader tables
 
 -- `::: {.grader-table}` (lab= another lab): the lab's contract clauses and
@@ -419,7 +444,8 @@ end
 
 -- One chapter's blocks, ready for the page or the book.
 local function render_chapter(ch, blocks)
-  blocks = student_commands(pandoc.List(blocks))
+  blocks = solution_notes(pandoc.List(blocks))
+  blocks = student_commands(blocks)
   number_headers(ch, blocks)
   local box = lab_box(ch)
   if box then

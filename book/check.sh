@@ -162,7 +162,27 @@ student_edition() {
   fi
   BOOK_EDITION=student book/verify-snippets.sh "$student" "${chapters[@]}"
 }
+# It teaches the contract, never the solution: no solution notes, and no
+# name that only the reference solution of the chapter's lab (or of a lab
+# it uses) has (book/solution-names.sh).
+solution_free() {
+  local ch lab page names found bad=0
+  for ch in "${chapters[@]}"; do
+    lab=$(basename "$ch" .md)
+    page=$student/$lab.html
+    [ -f "$page" ] || continue
+    if grep -q 'class="solution"' "$page"; then
+      echo "$page shows solution notes"; bad=1
+    fi
+    names=$(for l in "$lab" $(cat "solutions/$lab/uses" 2> /dev/null); do book/solution-names.sh "$l"; done)
+    [ -n "$names" ] || continue
+    found=$(sed -e 's/<[^>]*>/ /g' "$page" | grep -owF -f <(printf '%s\n' "$names") | sort -u | tr '\n' ' ')
+    [ -z "$found" ] || { echo "$page names what only the solution has: $found"; bad=1; }
+  done
+  [ "$bad" -eq 0 ] && echo "${#chapters[@]} chapters: no solution notes, no solution-only name"
+}
 [ -z "$student" ] || check "students' edition: code blocks match labs/, never solutions/" student_edition
+[ -z "$student" ] || check "students' edition: teaches the contract, not the solution" solution_free
 check "every chapter has its parts" chapter_parts
 check "names in the prose exist (functions, types, libuv 1.44)" book/prose-names.sh "${chapters[@]}"
 check "grader hints name ids in the chapters" grader_anchors
