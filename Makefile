@@ -80,6 +80,11 @@ run: deps ## run a lab's demo (LAB=NN; SRC=solutions for the reference)
 check: deps-dev ## the project's own tests (LAB=NN: only that lab's part)
 	@LAB="$(LAB)" tools/selftest.sh
 
+.PHONY: check-fresh
+check-fresh: ## the README's make grade and make check on a fresh minimal Debian 12 (root; slow)
+	@tools/deps.sh fresh
+	@tools/check-fresh.sh
+
 .PHONY: check-perturb
 check-perturb: deps-dev ## solutions and every mutant graded under several loop perturbations: same verdicts
 	@tools/perturb.sh --mutants

@@ -4,6 +4,7 @@
 # grade: a C compiler, make, pkg-config, libuv 1.44 and Check (students).
 # pages: also pandoc, for the book's HTML pages (make book-html).
 # dev:   also what `make check` and the book use (clang-format: make format-check).
+# fresh: what `make check-fresh` uses to build a fresh Debian 12 (debootstrap).
 # Missing packages are installed with apt-get when running as root;
 # otherwise the exact install line is printed and the script fails.
 set -euo pipefail
@@ -25,6 +26,11 @@ need_cmd objcopy binutils # mk/lab.mk renames the lab's allocation calls
 need_pc libuv libuv1-dev
 need_pc check check
 [ "$profile" = pages ] && need_cmd pandoc pandoc
+if [ "$profile" = fresh ]; then # make check-fresh
+  need_cmd debootstrap debootstrap
+  need_cmd bwrap bubblewrap
+  need_cmd git git
+fi
 if [ "$profile" = dev ]; then
   need_cmd patch patch
   need_cmd jq jq

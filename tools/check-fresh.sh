@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# check-fresh.sh — `make check-fresh`: the README's two commands on a fresh Debian 12.
+#
+# Builds a minimal Debian 12 (debootstrap --variant=minbase, plus git and
+# make: nothing else), clones this repository's HEAD into it and runs, in a
+# container of its own (bubblewrap: its own root, /proc and /dev, the host's
+# network for apt-get):
+#   1. as a non-root user: `make grade` must stop and print the exact
+#      `sudo apt-get install -y ...` line, having installed nothing;
+#   2. as root: `make grade` installs what grading needs and grades;
+#   3. as root: `make check` installs the rest and passes.
+# A package the deps step forgets (say libc6-dev) fails step 2 or 3 here,
+# however complete the developer's own machine is. The base system is kept
+# as a tarball in build/fresh/ (FRESH_MIRROR: the Debian mirror); each run
+# unpacks it afresh. Root only (debootstrap, and bwrap for the container).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+MIRROR=${FRESH_MIRROR:-http://deb.debian.org/debian}
+work=$root/build/fresh
+base=$work/bookworm-minbase.tar.gz
+sys=$work/root
+log=$work/log
+
+die() { echo "check-fresh: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "needs root (debootstrap and a container)"
+for c in debootstrap bwrap git; do command -v "$c" > /dev/null || die "needs $c (make deps-dev)"; done
+mkdir -p "$work" "$log"
+
+if [ ! -s "$base" ]; then
+  echo "check-fresh: debootstrap a minimal Debian 12 (once; kept in $base)"
+  rm -rf "$work/dl" && mkdir -p "$work/dl"
+  debootstrap --variant=minbase --include=git,make,ca-certificates --make-tarball="$base.tmp" \
+    bookworm "$work/dl" "$MIRROR" > "$log/debootstrap.log" 2>&1 || die "debootstrap failed: $log/debootstrap.log"
+  mv "$base.tmp" "$base"
+  rm -rf "$work/dl"
+fi
+rm -rf "$sys" && mkdir -p "$sys"
+debootstrap --variant=minbase --include=git,make,ca-certificates --unpack-tarball="$base" \
+  bookworm "$sys" "$MIRROR" > "$log/unpack.log" 2>&1 || die "unpacking the base failed: $log/unpack.log"
+cp /etc/resolv.conf "$sys/etc/resolv.conf"
+git clone -q --no-hardlinks "$root" "$sys/srv/workbook"
+chroot_run() { # user command: runs in the fresh system, in the clone
+  bwrap --bind "$sys" / --proc /proc --dev /dev --perms 1777 --tmpfs /tmp --perms 1777 --tmpfs /dev/shm \
+    --unshare-pid --unshare-ipc --unshare-uts --die-with-parent \
+    --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --setenv HOME "$2" \
+    --setenv LANG C.UTF-8 --chdir /srv/workbook \
+    -- setpriv --reuid "$1" --regid "$1" --init-groups bash -c "$3"
+}
+chroot_run 0 /root 'useradd -m student && chown -R student: /srv/workbook'
+
+step() { printf '== %s\n' "$1"; }
+start=$(date +%s)
+step "as a user: make grade names what to install"
+if chroot_run student /home/student 'make grade' > "$log/user-grade.log" 2>&1; then
+  die "make grade as a user with nothing installed succeeded: $log/user-grade.log"
+fi
+grep -q '^  sudo apt-get install -y .*libuv1-dev' "$log/user-grade.log" ||
+  die "make grade as a user did not print the install line: $(tail -n 5 "$log/user-grade.log")"
+grep '^  sudo apt-get' "$log/user-grade.log"
+
+step "as root: make grade"
+chroot_run 0 /root 'make grade' > "$log/root-grade.log" 2>&1 || die "make grade as root failed: $(tail -n 20 "$log/root-grade.log")"
+grep -q '^Total ' "$log/root-grade.log" || die "make grade as root printed no total: $(tail -n 20 "$log/root-grade.log")"
+tail -n 3 "$log/root-grade.log"
+
+step "as root: make check"
+chroot_run 0 /root 'make check' > "$log/root-check.log" 2>&1 || die "make check as root failed: $(tail -n 30 "$log/root-check.log")"
+tail -n 1 "$log/root-check.log"
+echo "check-fresh: passed in $(($(date +%s) - start)) s after the base system (logs: $log)"
