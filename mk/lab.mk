@@ -11,13 +11,14 @@
 #                         the course's headers over the student's
 #   STAGE/uses/NN-slug/   the same for each lab it uses (not their demos)
 #   STAGE/inc/            what the tests see: grade.h, ap.h, the course's headers
+# (LAB_NAME, not LAB: a LAB given to the top-level make reaches this one.)
 # GRADE_SRC (environment) is the lab folder's parent as the student names it:
 # the lab's file names in messages (__FILE__) are shown under it.
 
 include mk/flags.mk
 
 LIB_DIR := build/$(MODE)/lib
-LAB := $(notdir $(TEST_DIR))
+LAB_NAME := $(notdir $(TEST_DIR))
 USES := $(notdir $(wildcard $(STAGE)/uses/*))
 LAB_SRCS := $(filter-out %/demo.c,$(wildcard $(STAGE)/lab/*.c))
 USE_SRCS := $(filter-out %/demo.c,$(foreach u,$(USES),$(wildcard $(STAGE)/uses/$(u)/*.c)))
@@ -30,7 +31,7 @@ LIST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/list/%.o,$(TEST_SRCS))
 TEST_INCLUDES := -I$(STAGE)/inc
 LAB_INCLUDES := -I$(STAGE)/lab $(addprefix -I$(STAGE)/uses/,$(USES)) -I$(STAGE)/inc
 # Quoted: the student's folder may have any name; the shell expands it, never make.
-LAB_PREFIX_MAP := "-ffile-prefix-map=$(STAGE)/lab=$${GRADE_SRC:-labs}/$(LAB)" \
+LAB_PREFIX_MAP := "-ffile-prefix-map=$(STAGE)/lab=$${GRADE_SRC:-labs}/$(LAB_NAME)" \
                   "-ffile-prefix-map=$(STAGE)/uses=$${GRADE_SRC:-labs}"
 
 # The lab's calls to malloc, calloc, realloc, strdup, strndup and free go to
