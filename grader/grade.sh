@@ -122,16 +122,25 @@ stage() { # lab log
   done <<< "$findings"
 }
 
+# The compiler's messages name the staged copies: the student's names instead.
+unstage_log() { # lab log
+  local stage="build/$MODE/labs/$tag/$1/stage" text
+  text=$(cat "$2")
+  text=${text//"$stage/lab/"/"$SRC/$1/"}
+  text=${text//"$stage/uses/"/"$SRC/"}
+  printf '%s\n' "${text//"$stage/inc/"/}" > "$2"
+}
+
 # The lab's code as built, refused (not run) or linked; the reason in log.
 build_tests() { # lab out log
   local refused
-  lab_make "$1" objects >> "$3" 2>&1 || return 1
+  lab_make "$1" objects >> "$3" 2>&1 || { unstage_log "$1" "$3"; return 1; }
   if ! refused=$(GRADE_SRC=$SRC grader/objcheck.sh "$2" "$2/stage" "$1" "$MODE"); then
     printf '%s\n' "$refused" >> "$RESULTS/tampered.txt"
     printf '%s\n' "$refused" | sed 's/\t/ /' > "$3"
     return 2
   fi
-  lab_make "$1" tests >> "$3" 2>&1 || return 1
+  lab_make "$1" tests >> "$3" 2>&1 || { unstage_log "$1" "$3"; return 1; }
   check_symbols "$1" "$2"
 }
 
