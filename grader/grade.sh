@@ -6,7 +6,7 @@
 # RESULTS (output folder), STRICT (1: exit 1 below full marks),
 # TIMEOUT_SCALE (multiplies each test's timeout), REPORT_VIEW (--brief for
 # make watch).
-# With --demo, builds and runs the demo of LAB instead.
+# With --demo [ARG...], builds and runs the demo of LAB instead (with ARGs).
 #
 # The set of labs comes from tests/: a lab missing from SRC is graded as a
 # lab that did not build, so a broken submission still gets every row.
@@ -165,7 +165,7 @@ grade_lab() {
   fi
 }
 
-run_demo() {
+run_demo() { # demo's arguments...
   local labs
   labs=$(select_labs)
   [ -n "$LAB" ] && [ "$(echo "$labs" | wc -w)" -eq 1 ] ||
@@ -173,12 +173,12 @@ run_demo() {
   grader/stage.sh "$SRC" "$labs" "build/$MODE/labs/$tag/$labs/stage" > /dev/null &&
     lab_make "$labs" demo || die "the demo of $labs did not compile (see above)"
   echo "== demo of $SRC/$labs =="
-  exec "build/$MODE/labs/$tag/$labs/demo"
+  exec "build/$MODE/labs/$tag/$labs/demo" "$@"
 }
 
 if [ "${1:-}" = --demo ]; then
   [ -n "$LAB" ] || die "make run needs one lab: make run LAB=00"
-  run_demo
+  run_demo "${@:2}"
 fi
 
 labs=$(select_labs)

@@ -224,9 +224,8 @@ static int make_dirs(const char *path)
 
 static void usage(void)
 {
-  fprintf(stderr,
-          "usage: harness --tests PROGRAM --out RESULTS_DIR [--note TEXT]\n"
-          "       harness --not-run build-failed|refused LOG\n");
+  fprintf(stderr, "usage: harness --tests PROGRAM --out RESULTS_DIR [--note TEXT]\n"
+                  "       harness --not-run build-failed|refused LOG\n");
   exit(2);
 }
 
