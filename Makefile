@@ -22,9 +22,13 @@ include mk/book.mk
 
 LIB_DIR := build/$(MODE)/lib
 HELPER_SRCS := $(wildcard helpers/*.c)
-GRADER_SRCS := $(filter-out grader/report.c,$(wildcard grader/*.c))
+# The grader's two programs (grader/grader.h): the harness, which never
+# links lab code, and the test program; table.c is in both.
+HARNESS_SRCS := grader/runner.c grader/spawn.c grader/table.c
+GRADER_SRCS := grader/child.c grader/alloc.c grader/table.c
 HELPER_OBJS := $(patsubst %.c,build/$(MODE)/obj/%.o,$(HELPER_SRCS))
 GRADER_OBJS := $(patsubst %.c,build/$(MODE)/obj/%.o,$(GRADER_SRCS))
+HARNESS_OBJS := $(patsubst %.c,build/$(MODE)/obj/%.o,$(HARNESS_SRCS))
 REPORT := build/tools/report
 
 .DEFAULT_GOAL := help
@@ -47,15 +51,19 @@ deps-dev: ## install (as root) or name what make check and the book need
 	@tools/deps.sh dev
 
 .PHONY: libs
-libs: $(LIB_DIR)/libap.a $(LIB_DIR)/libgrade.a $(REPORT)
+libs: $(LIB_DIR)/libap.a $(LIB_DIR)/libgrade.a $(LIB_DIR)/libharness.a $(REPORT)
 
 $(LIB_DIR)/libap.a: $(HELPER_OBJS)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIB_DIR)/libgrade.a: $(GRADER_OBJS)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIB_DIR)/libharness.a: $(HARNESS_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
 
 build/$(MODE)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -2,26 +2,19 @@
 # demo-csv.sh LAB OUT.csv — runs lab LAB's reference demo once and keeps its
 # trace, for the book's timeline picture.
 #
-# Builds solutions/LAB/demo.c (MODE=debug, after `make libs`), runs it with
-# --csv, and fails, naming the lab, if the demo does not build, exits
+# Builds solutions/LAB/demo.c (MODE=debug, after `make libs`; grader/grade.sh
+# --demo), runs it with --csv, and fails, naming the lab, if the demo does not build, exits
 # non-zero (the leak check included), or writes no events.
 # The demo's terminal output is kept next to the CSV as LAB.log.
 set -euo pipefail
 
 lab=$1 out=$2
-root=$(pwd)
 log=${out%.csv}.log
-demo=$root/build/debug/labs/solutions/$lab/demo
 mkdir -p "$(dirname "$out")"
 
-if ! make -s --no-print-directory -f mk/lab.mk MODE=debug LAB_DIR="$root/solutions/$lab" \
-     TEST_DIR="$root/tests/$lab" OUT="$root/build/debug/labs/solutions/$lab" demo > "$log" 2>&1; then
-  echo "book: the demo of lab $lab does not build:" >&2
-  tail -n 20 "$log" >&2
-  exit 1
-fi
-if ! timeout 60 "$demo" --csv "$out.tmp" > "$log" 2>&1; then
-  echo "book: the demo of lab $lab failed (solutions/$lab/demo.c --csv):" >&2
+if ! SRC=solutions LAB=$lab MODE=debug timeout 120 grader/grade.sh --demo --csv "$out.tmp" \
+     > "$log" 2>&1; then
+  echo "book: the demo of lab $lab did not build or failed (solutions/$lab/demo.c --csv):" >&2
   tail -n 20 "$log" >&2
   exit 1
 fi

@@ -1,28 +1,32 @@
-/* child.c — what runs inside each test's own process.
+/* child.c — the test program: runs one test when the harness starts it.
  *
- * Check forks one process per test and calls grade__run_in_child() there.
- * It isolates the test (its output goes to a file, its file size is capped,
- * stdin is empty), gives it a fresh loop, runs the body, runs the leak check,
- * and only then writes the "reached the end" marker. Nothing the lab prints
- * can stand in for that marker: the parent reads results from Check's pipe
- * and from the marker, never from the test's stdout.
+ *   <lab>/tests --test ID      (started by the harness, grader/spawn.c)
+ *
+ * It gives the test a fresh loop, runs the body, runs the leak check, and
+ * only then says so on the report descriptor and echoes the nonce the
+ * harness sends in return (grader.h). It also stands in for Check's two
+ * assertion entry points: a failed EXPECT sends its message to the harness
+ * and ends the process; a passed one records where it was (the checkpoint
+ * page), so that a crash can say how far the test got. The harness, not
+ * this process, decides and writes the result.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "grade.h"
 #include "grader.h"
 #include "stub.h"
 
-enum { OUTPUT_LIMIT_BYTES = 1 << 20, MAX_TRACKED_FD = 4096 };
+enum { MAX_TRACKED_FD = 4096 };
 
 static ap_rt_t test_rt;
 static ap_trace_t test_trace;
@@ -68,39 +72,6 @@ const char *grade_err_name(int err)
 static void fail_not_implemented(const char *func, const char *file, int line)
 {
   ck_abort_msg(GRADE_STUB_HEAD "%s" GRADE_STUB_MID "%s:%d" GRADE_STUB_TAIL, func, file, line);
-}
-
-/* Sends stdout and stderr to the test's output file, capped so that a
- * runaway print loop cannot fill the disk before the timeout. */
-static void isolate_output(const char *path)
-{
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int devnull = open("/dev/null", O_RDONLY);
-  struct rlimit cap = {OUTPUT_LIMIT_BYTES, OUTPUT_LIMIT_BYTES};
-
-  if (fd >= 0) {
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    close(fd);
-  }
-  if (devnull >= 0) {
-    dup2(devnull, STDIN_FILENO);
-    close(devnull);
-  }
-  signal(SIGXFSZ, SIG_IGN); /* past the cap, writes fail instead of killing */
-  setrlimit(RLIMIT_FSIZE, &cap);
-  setvbuf(stdout, NULL, _IOLBF, 0);
-}
-
-static void write_marker(const char *path, const char *token)
-{
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-  if (fd < 0)
-    return; /* the parent will report the test as not finished */
-  if (write(fd, token, strlen(token)) < 0)
-    (void) 0;
-  close(fd);
 }
 
 /* ---- Descriptors: those open after the loop started, and those left --- */
@@ -193,23 +164,114 @@ static void check_leaks(const char *lab)
   check_memory(lab);
 }
 
-void grade__run_in_child(const grade_run_t *run, const grade_test_t *t)
+/* ---- Talking to the harness ----------------------------------------------- */
+
+static char *checkpoint; /* the shared page, else a private one (run by hand) */
+
+static void send_report(const char *buf, size_t len)
 {
-  char path[4096];
+  while (len > 0) {
+    ssize_t n = write(GRADE_FD_REPORT, buf, len);
+    if (n <= 0) {
+      fprintf(stderr, "%.*s\n", (int) len, buf); /* run by hand: say it here */
+      return;
+    }
+    buf += n;
+    len -= (size_t) n;
+  }
+}
+
+/* Check's: every passed assertion (and mark_point) comes here. */
+void _mark_point(const char *file, int line)
+{
+  snprintf(checkpoint, GRADE_CHECKPOINT_SIZE, "%s:%d", file, line);
+}
+
+/* Check's: a failed assertion. The first one ends the process; another
+ * thread failing meanwhile waits for that end. */
+void _ck_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
+{
+  static atomic_flag failing = ATOMIC_FLAG_INIT;
+  char buf[GRADE_MESSAGE_MAX] = {GRADE_REPORT_FAIL};
+  va_list ap;
+
+  while (atomic_flag_test_and_set(&failing))
+    pause();
+  _mark_point(file, line);
+  if (msg != NULL) {
+    va_start(ap, msg);
+    vsnprintf(buf + 1, sizeof(buf) - 1, msg, ap);
+    va_end(ap);
+  } else {
+    snprintf(buf + 1, sizeof(buf) - 1, "%s", expr);
+  }
+  send_report(buf, strlen(buf));
+  _exit(1);
+}
+
+/* The body and the leak check ended: 'E', then the nonce back. */
+static void report_end(void)
+{
+  char nonce[1 + GRADE_NONCE_LEN] = {GRADE_REPORT_END};
+  size_t got = 0;
+
+  send_report(nonce, 1);
+  while (got < GRADE_NONCE_LEN) {
+    ssize_t n = read(GRADE_FD_NONCE, nonce + got, GRADE_NONCE_LEN - got);
+    if (n <= 0)
+      return; /* no nonce, no pass */
+    got += (size_t) n;
+  }
+  send_report(nonce, GRADE_NONCE_LEN);
+  close(GRADE_FD_REPORT);
+}
+
+/* The harness's descriptors: kept from what the test starts (close-on-exec),
+ * the page mapped and its descriptor closed. */
+static void claim_descriptors(void)
+{
+  static char private_page[GRADE_CHECKPOINT_SIZE];
+  void *page = mmap(NULL, GRADE_CHECKPOINT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    GRADE_FD_CHECKPOINT, 0);
+
+  checkpoint = page != MAP_FAILED ? page : private_page;
+  close(GRADE_FD_CHECKPOINT);
+  fcntl(GRADE_FD_REPORT, F_SETFD, FD_CLOEXEC);
+  fcntl(GRADE_FD_NONCE, F_SETFD, FD_CLOEXEC);
+}
+
+static void run_test(const char *lab, const grade_test_t *t)
+{
   int err;
 
-  snprintf(path, sizeof(path), "%s/%s.out", run->out_dir, t->id);
-  isolate_output(path);
+  setvbuf(stdout, NULL, _IOLBF, 0);
   ap_todo_hook = fail_not_implemented;
   err = ap_rt_init(&test_rt);
   ck_assert_msg(err == 0, "grader: uv_loop_init failed: %s", uv_strerror(err));
   ap_trace_init(&test_trace, &test_rt.loop);
   each_open_fd(mark_open, NULL);
+  _mark_point(t->file, t->line); /* a crash before any assertion: the test's start */
 
   t->body();
 
-  check_leaks(run->lab);
+  check_leaks(lab);
   ap_trace_free(&test_trace);
-  snprintf(path, sizeof(path), "%s/%s.done", run->out_dir, t->id);
-  write_marker(path, run->token);
+}
+
+int grade_test_main(const char *lab, const grade_test_t *const *tests, size_t n, int argc,
+                    char **argv)
+{
+  static grade_tests_t all; /* reachable to the end: LeakSanitizer runs at exit */
+  const grade_test_t *t = NULL;
+
+  if (argc == 3 && strcmp(argv[1], "--test") == 0 && grade__collect_tests(&all, lab, tests, n) == 0)
+    t = grade__find_test(&all, argv[2]);
+  if (t == NULL) {
+    fprintf(stderr, "usage: %s --test ID (the grader's harness starts it)\n", argv[0]);
+    return 2;
+  }
+  claim_descriptors();
+  run_test(lab, t);
+  report_end();
+  return 0;
 }

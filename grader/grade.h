@@ -3,9 +3,15 @@
  * A test file declares its tests with GRADE_TEST (points, hint and chapter
  * section next to the body) and lists them once with GRADE_LAB, the table
  * the grader reads. Hidden tests go in tests/NN-slug/hidden/ with their own
- * GRADE_HIDDEN table (below). Each test runs in its own process (Check's fork mode)
- * with a timeout; a crash, hang, early exit or failed leak check fails that
- * test only.
+ * GRADE_HIDDEN table (below). Each test runs in its own process with a
+ * timeout; a crash, hang, early exit or failed leak check fails that test
+ * only.
+ *
+ * A test file is compiled twice. The grader's harness is built from the
+ * tables alone (GRADE_LIST_ONLY: no bodies, so no lab code): it runs every
+ * test under Check's fork mode and writes the results. The test program
+ * (tests + lab) runs one test's body when the harness starts it, and
+ * reports back over a pipe (grader/child.c).
  *
  * Inside a test body:
  *  - grade_loop() is a fresh loop (an ap_rt_t runtime) and grade_trace() an
@@ -40,13 +46,16 @@ typedef struct grade_test {
 } grade_test_t;
 
 #ifdef GRADE_LIST_ONLY
-/* Built when the lab does not compile: the table is kept, the bodies (and
- * their calls into the lab) are dropped by the optimiser. */
+/* The harness: the table is kept, the bodies (and their calls into the lab)
+ * are dropped by the optimiser; main is the harness's (grader/runner.c). */
 #define GRADE_BODY_REF(name) NULL
 #define GRADE_BODY_ATTR __attribute__((unused))
+#define GRADE_MAIN grade_harness_main
 #else
+/* The test program: main runs the one test named on its command line. */
 #define GRADE_BODY_REF(name) name##_body
 #define GRADE_BODY_ATTR
+#define GRADE_MAIN grade_test_main
 #endif
 
 #define GRADE_TEST(name, ...)                                                                      \
@@ -59,10 +68,13 @@ typedef struct grade_test {
   int main(int argc, char **argv)                                                                  \
   {                                                                                                \
     static const grade_test_t *const tests[] = {__VA_ARGS__};                                      \
-    return grade_main(lab_id, tests, AP_COUNT_OF(tests), argc, argv);                              \
+    return GRADE_MAIN(lab_id, tests, AP_COUNT_OF(tests), argc, argv);                              \
   }
 
-int grade_main(const char *lab, const grade_test_t *const *tests, size_t n, int argc, char **argv);
+int grade_harness_main(const char *lab, const grade_test_t *const *tests, size_t n, int argc,
+                       char **argv);
+int grade_test_main(const char *lab, const grade_test_t *const *tests, size_t n, int argc,
+                    char **argv);
 
 /* Hidden tests live in the folder tests/NN-slug/hidden/, with one
  * GRADE_HIDDEN table per lab. Student handouts do not ship that folder, so

@@ -6,15 +6,22 @@
 # RESULTS (output folder), STRICT (1: exit 1 below full marks),
 # TIMEOUT_SCALE (multiplies each test's timeout), REPORT_VIEW (--brief for
 # make watch).
-# With --demo, builds and runs the demo of LAB instead.
+# With --demo [ARG...], builds and runs the demo of LAB instead (with ARGs).
 #
 # The set of labs comes from tests/: a lab missing from SRC is graded as a
 # lab that did not build, so a broken submission still gets every row.
 #
+# Per lab: its files are staged (grader/stage.sh: names checked, the
+# course's headers), the harness is built from the tests alone, the lab's
+# objects are compiled and checked (grader/objcheck.sh) before the test
+# program is linked, and the harness runs the tests; its record (stdout)
+# is stored here as $RESULTS/raw/<lab>.rec.
+#
 # Tamper evidence, in $RESULTS/tampered.txt for the reporter: in a handout
 # (MANIFEST.sha256 present), grader files that differ from the manifest; in
-# any tree, lab code that defines a name the grader or its libraries use
-# (its own grade_main, say, would replace the grader's).
+# any tree, a submitted header that differs from the course's, lab code
+# that objcheck.sh refuses (that lab is not run), and lab code that defines
+# a name the grader or its libraries use.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,11 +36,11 @@ die() { echo "grade: $*" >&2; exit 2; }
 
 [ -d "$SRC" ] || die "SRC=$SRC is not a folder (expected a folder laid out like labs/)"
 src_abs=$(cd "$SRC" && pwd)
-case "$src_abs" in
-  "$root"/*) tag=${src_abs#"$root"/} ;;
-  *) tag=ext${src_abs} ;;
-esac
-tag=${tag//\//_}
+# The build folder of this tree: its last folder's name, letters, digits,
+# _ . - only, then a hash of its path, so that two trees never share one and
+# no name reaches make or a shell.
+tag=$(printf '%s' "${src_abs##*/}" | tr -c 'A-Za-z0-9_.-' '_' | cut -c1-32)-$(printf '%s' "$src_abs" |
+  sha256sum | cut -c1-12)
 
 if [ -n "${TIMEOUT_SCALE:-}" ]; then
   export CK_TIMEOUT_MULTIPLIER=$TIMEOUT_SCALE
@@ -54,10 +61,12 @@ select_labs() {
   done
 }
 
+# make on the lab's staged copy; the student's names reach make only
+# checked (stage.sh), SRC only through the environment.
 lab_make() { # lab target
-  make -s --no-print-directory -f mk/lab.mk MODE="$MODE" \
-    LAB_DIR="$src_abs/$1" TEST_DIR="$root/tests/$1" \
-    OUT="$root/build/$MODE/labs/$tag/$1" "$2"
+  GRADE_SRC=$SRC make -s --no-print-directory -f mk/lab.mk MODE="$MODE" \
+    STAGE="build/$MODE/labs/$tag/$1/stage" TEST_DIR="tests/$1" \
+    OUT="build/$MODE/labs/$tag/$1" "$2"
 }
 
 escape() { sed -e 's/\\/\\\\/g' -e 's/\t/\\t/g' | awk 'BEGIN{ORS="\\n"} {print}'; }
@@ -65,13 +74,13 @@ escape() { sed -e 's/\\/\\\\/g' -e 's/\t/\\t/g' | awk 'BEGIN{ORS="\\n"} {print}'
 # Global names the lab's objects define that the grader's side also has:
 # what the grader's and helpers' archives define or call and what the test
 # objects define (the lab is linked before the archives, so its copy would
-# win), and whatever the runner exports to shared libraries (a lab's fork
-# would serve Check).
+# win), and whatever the test program exports to shared libraries (a lab's
+# write would serve libuv's).
 check_symbols() { # lab out
   local lab=$1 out=$2 obj sym
   [ -d "$out/lab" ] || return 0
-  local libs=("$root/build/$MODE/lib/libgrade.a" "$root/build/$MODE/lib/libap.a")
-  { nm -D --defined-only "$out/runner"
+  local libs=("build/$MODE/lib/libgrade.a" "build/$MODE/lib/libap.a")
+  { nm -D --defined-only "$out/tests"
     nm -g "${libs[@]}" # defined and used: a lab's uv_run would serve the helpers
     nm -g --defined-only "$out"/test/*.o "$out"/test/hidden/*.o
   } 2> /dev/null | awk 'NF >= 2 { print $NF }' | sort -u > "$out/grader.syms"
@@ -79,10 +88,12 @@ check_symbols() { # lab out
     awk 'NF == 3 { sub(/:[0-9a-f]*$/, "", $1); print $1, $3 }' |
     while read -r obj sym; do
       obj=$(basename "$obj" .o)
-      [ "$obj" != demo ] && grep -qxF -- "$sym" "$out/grader.syms" || continue
-      printf '%s/%s/%s.c\tdefines %s, a name the grader uses\n' "$SRC" "$lab" "$obj" "$sym"
+      [ "$obj" != demo ] && [ -f "$out/stage/lab/$obj.c" ] && grep -qxF -- "$sym" "$out/grader.syms" || continue
+      printf '%s/%s/%s.c\tdefines %s, a name the grader uses\n' "$(escaped "$SRC")" "$lab" "$obj" "$sym"
     done >> "$RESULTS/tampered.txt"
 }
+
+escaped() { printf '%s' "$1" | escape | sed 's/\\n$//'; }
 
 # In a handout: the grader's files against the manifest it shipped with.
 check_manifest() {
@@ -92,44 +103,82 @@ check_manifest() {
     printf 'MANIFEST.sha256\tunreadable\n' >> "$RESULTS/tampered.txt"
 }
 
-# The runner itself died (it should not): keep a row for the lab.
+# The harness itself failed (it should not): keep a row for the lab.
 record_crash() { # lab message
   printf 'lab\t%s\trunner-crashed\t%s\n' "$1" "$(printf '%s' "$2" | escape)" \
     > "$RESULTS/raw/$1.rec"
 }
 
-grade_lab() {
-  local lab=$1 out="build/$MODE/labs/$tag/$1" log="$RESULTS/build/$1.log" status
-  if [ ! -d "$src_abs/$lab" ]; then
-    printf 'the folder %s/%s is missing\n' "$SRC" "$lab" > "$log"
-  elif lab_make "$lab" runner > "$log" 2>&1; then
-    check_symbols "$lab" "$out"
-    timeout --kill-after=10 900 "$out/runner" --out "$RESULTS"
-    status=$?
-    [ $status -eq 0 ] && [ -s "$RESULTS/raw/$lab.rec" ] && return 0
-    record_crash "$lab" "the grader's runner stopped with status $status before writing results"
-    return 0
-  fi
-  if lab_make "$lab" runner-list >> "$log" 2>&1 &&
-     "$out/runner-list" --out "$RESULTS" --build-failed "$log"; then
-    return 0
-  fi
-  record_crash "$lab" "the lab and its tests did not compile: $(head -c 4000 "$log")"
+# Stages the lab: tampering to tampered.txt, skipped files to the note (the
+# lab's line in the table). Fails when the lab cannot be built.
+stage() { # lab log
+  local kind path what findings
+  findings=$(grader/stage.sh "$SRC" "$1" "build/$MODE/labs/$tag/$1/stage" 2>> "$2") || return 1
+  while IFS=$'\t' read -r kind path what; do
+    case "$kind" in
+      tampered) printf '%s\t%s\n' "$path" "$what" >> "$RESULTS/tampered.txt" ;;
+      skipped) note+="${note:+; }skipped $path: $what" ;;
+    esac
+  done <<< "$findings"
 }
 
-run_demo() {
+# The compiler's messages name the staged copies: the student's names instead.
+unstage_log() { # lab log
+  local stage="build/$MODE/labs/$tag/$1/stage" text
+  text=$(cat "$2")
+  text=${text//"$stage/lab/"/"$SRC/$1/"}
+  text=${text//"$stage/uses/"/"$SRC/"}
+  printf '%s\n' "${text//"$stage/inc/"/}" > "$2"
+}
+
+# The lab's code as built, refused (not run) or linked; the reason in log.
+build_tests() { # lab out log
+  local refused
+  lab_make "$1" objects >> "$3" 2>&1 || { unstage_log "$1" "$3"; return 1; }
+  if ! refused=$(GRADE_SRC=$SRC grader/objcheck.sh "$2" "$2/stage" "$1" "$MODE"); then
+    printf '%s\n' "$refused" >> "$RESULTS/tampered.txt"
+    printf '%s\n' "$refused" | sed 's/\t/ /' > "$3"
+    return 2
+  fi
+  lab_make "$1" tests >> "$3" 2>&1 || { unstage_log "$1" "$3"; return 1; }
+  check_symbols "$1" "$2"
+}
+
+grade_lab() {
+  local lab=$1 out="build/$MODE/labs/$tag/$1" log="$RESULTS/build/$1.log" status note="" staged=0
+  : > "$log"
+  stage "$lab" "$log" || staged=$? # the tests' headers are staged even so
+  if ! lab_make "$lab" harness >> "$log" 2>&1; then
+    record_crash "$lab" "the lab's tests did not compile: $(head -c 4000 "$log")"
+    return 0
+  fi
+  if [ $staged -eq 0 ] && build_tests "$lab" "$out" "$log"; then
+    timeout --kill-after=10 900 "$out/harness" --tests "$out/tests" --out "$RESULTS" \
+      ${note:+--note "$note"} > "$RESULTS/raw/$lab.rec"
+    status=$?
+    [ $status -eq 0 ] && [ -s "$RESULTS/raw/$lab.rec" ] && return 0
+    record_crash "$lab" "the grader's harness stopped with status $status before writing results"
+  elif [ $? -eq 2 ]; then
+    "$out/harness" --not-run refused "$log" > "$RESULTS/raw/$lab.rec"
+  else
+    "$out/harness" --not-run build-failed "$log" > "$RESULTS/raw/$lab.rec"
+  fi
+}
+
+run_demo() { # demo's arguments...
   local labs
   labs=$(select_labs)
   [ -n "$LAB" ] && [ "$(echo "$labs" | wc -w)" -eq 1 ] ||
     die "make run needs one lab: make run LAB=00 (labs: $(select_labs | tr '\n' ' '))"
-  lab_make "$labs" demo || die "the demo of $labs did not compile (see above)"
+  grader/stage.sh "$SRC" "$labs" "build/$MODE/labs/$tag/$labs/stage" > /dev/null &&
+    lab_make "$labs" demo || die "the demo of $labs did not compile (see above)"
   echo "== demo of $SRC/$labs =="
-  exec "build/$MODE/labs/$tag/$labs/demo"
+  exec "build/$MODE/labs/$tag/$labs/demo" "$@"
 }
 
 if [ "${1:-}" = --demo ]; then
   [ -n "$LAB" ] || die "make run needs one lab: make run LAB=00"
-  run_demo
+  run_demo "${@:2}"
 fi
 
 labs=$(select_labs)

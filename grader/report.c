@@ -647,6 +647,8 @@ static const char *lab_problem(const struct lab *lab)
     return "build failed";
   if (strcmp(lab->status, "runner-crashed") == 0)
     return "the grader's runner crashed";
+  if (strcmp(lab->status, "refused") == 0)
+    return "not run: the lab's code does what lab code may not";
   return "unknown lab status";
 }
 

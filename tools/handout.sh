@@ -26,7 +26,7 @@ LABS=${LABS:-}
 
 # Contributors' tools that need the full repository.
 DEV_TOOLS="selftest.sh stress.sh build-all.sh mkstarter.sh mkstarter.awk handout.sh
-gradebook.sh gradebook-one.sh gradebook-merge.sh classroom-test.sh bench.sh remutate.sh"
+gradebook.sh gradebook-one.sh gradebook-merge.sh classroom-test.sh bench.sh remutate.sh hostile.sh"
 # The handout's README.md, kept in tools/ (copy_readme), not shipped there.
 README=handout-README.md
 
@@ -101,11 +101,17 @@ copy_readme() {
   fi
 }
 
-copy_lab() { # lab: public tests, starter, chapter
+# The course's headers (and uses) go in tests/NN-slug/include/: the grader
+# compiles the tests against them, never against the student's copies
+# (grader/stage.sh), and the manifest covers them.
+copy_lab() { # lab: public tests, course headers, starter, chapter
   local lab=$1 f
-  mkdir -p "$out/tests/$lab"
+  mkdir -p "$out/tests/$lab/include"
   for f in "tests/$lab"/*; do
     case "$(basename "$f")" in mutants | hidden) ;; *) cp -R "$f" "$out/tests/$lab/" ;; esac
+  done
+  for f in "solutions/$lab"/*.h "solutions/$lab/uses"; do
+    [ -f "$f" ] && cp "$f" "$out/tests/$lab/include/"
   done
   cp -R "$gen/labs/$lab" "$out/labs/$lab"
   for f in chapters/"${lab%%-*}"-*.md; do

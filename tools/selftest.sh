@@ -10,13 +10,15 @@
 #    patch names on its "Kills:" line, and every graded test is named by one;
 # 4b. the solutions graded under several seeds of the perturbation mode give
 #    the same verdicts (make check-perturb: every mutant too);
+# 4c. the hostile submissions (tests/hostile) are refused or get their
+#    honest score (tools/hostile.sh);
 # 5. the benchmarks run once with tiny sizes (make bench-smoke; speed is
 #    judged by make bench only);
 # 6. the book builds and its checks pass (when mk/book.mk exists);
 # 7. the classroom tools: the handout builds and grades on its own, the
 #    gradebook's CSV over good, wrong, broken and hung submissions, the CI
 #    templates parse, make watch re-grades (tools/classroom-test.sh).
-# LAB=NN limits step 4 to one lab and skips step 7.
+# LAB=NN limits step 4 to one lab and skips steps 4c and 7.
 # Ends with "N passed, M failed"; exits 1 if anything failed.
 set -uo pipefail
 
@@ -68,15 +70,16 @@ full_marks() { # dir label
 
 helper_tests() {
   step "helper layer unit tests (ASan+UBSan)"
-  local out=build/selftest/helpers mode=asan
-  rm -rf "$out" && mkdir -p "$out"
+  local out=build/selftest/helpers mode=asan bin=build/asan/helpers-tests
+  rm -rf "$out" && mkdir -p "$out/raw"
   if ! make -s --no-print-directory MODE=$mode libs > "$out/build.log" 2>&1 ||
-     ! make -s --no-print-directory -f mk/lab.mk MODE=$mode LAB_DIR="$root/tests/helpers/no-lab" \
-       TEST_DIR="$root/tests/helpers" OUT="$root/build/$mode/helpers-tests" runner >> "$out/build.log" 2>&1; then
+     ! grader/stage.sh - helpers "$bin/stage" >> "$out/build.log" 2>&1 ||
+     ! make -s --no-print-directory -f mk/lab.mk MODE=$mode STAGE="$bin/stage" \
+       TEST_DIR=tests/helpers OUT="$bin" runner >> "$out/build.log" 2>&1; then
     not_ok "helper tests build" "$(cat "$out/build.log")"
     return
   fi
-  CK_TIMEOUT_MULTIPLIER=3 "build/$mode/helpers-tests/runner" --out "$out" &&
+  CK_TIMEOUT_MULTIPLIER=3 "$bin/harness" --tests "$bin/tests" --out "$out" > "$out/raw/helpers.rec" &&
     build/tools/report --results "$out" --strict > "$out.table" 2>&1
   full_marks "$out" "helper layer"
 }
@@ -220,6 +223,20 @@ perturb_solutions() {
   if out=$(tools/perturb.sh 2>&1); then ok "$(tail -n 1 <<< "$out")"; else not_ok "tools/perturb.sh" "$out"; fi
 }
 
+# Submissions that attack the grader get their honest score or are refused
+# (tests/hostile/README.md).
+hostile_tests() {
+  [ -z "${LAB:-}" ] || return 0
+  step "hostile submissions (tests/hostile)"
+  local line
+  while IFS= read -r line; do
+    case "$line" in
+      "  ok "*) ok "${line#  ok    }" ;;
+      *) not_ok "${line#  FAIL  }" ;;
+    esac
+  done < <(tools/hostile.sh 2>&1)
+}
+
 book_tests() {
   [ -f mk/book.mk ] || return 0
   step "the book"
@@ -257,6 +274,7 @@ drift_check
 format_check
 lab_tests
 perturb_solutions
+hostile_tests
 bench_smoke
 book_tests
 classroom_step

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# hostile.sh [NAME...] — grades the hostile fixtures (tests/hostile/NAME, default all)
+# and checks each against its EXPECT line (tests/hostile/README.md says what it holds).
+# Prints "ok"/"FAIL" per fixture; exits 1 if one failed. MODE as for make grade.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+failed=0
+
+fail() { printf '  FAIL  hostile %s: %s\n' "$name" "$1"; failed=1; }
+
+# The record's lab status, the score, and every text the student and the
+# instructor see: findings, the lab's message, the tests' messages.
+check() { # dir lab status score text
+  local out=$1 got score
+  got=$(awk -F'\t' '$1 == "lab" { print $3; exit }' "$out/raw/$2.rec" 2> /dev/null)
+  score=$(jq -r '.score' "$out/results.json" 2> /dev/null)
+  if [ "$got" != "$3" ]; then
+    fail "lab status $got, expected $3"
+  elif [ "$score" != "$4" ]; then
+    fail "score $score, expected $4"
+  elif [ "$5" != - ] && ! cat "$out/tampered.txt" "$out/raw/$2.rec" | grep -qF -- "$5"; then
+    fail "no \"$5\" in its findings or messages"
+  elif compgen -G "P" > /dev/null || [ -n "$(find build tests/hostile -name P -print -quit)" ]; then
+    fail "a file named P was created: a name reached a shell"
+  else
+    printf '  ok    hostile %s: %s, %s points %s\n' "$name" "$3" "$4" "${5/#-/}"
+  fi
+}
+
+for dir in ${@:-tests/hostile/*/}; do
+  dir=tests/hostile/$(basename "$dir")
+  name=$(basename "$dir")
+  read -r lab status score text < "$dir/EXPECT" || { fail "no EXPECT line"; continue; }
+  out=build/hostile/$name
+  rm -rf "$out"
+  SRC="$dir" LAB="$lab" RESULTS="$out" grader/grade.sh > "$out.table" 2>&1 || true
+  check "$out" "$lab" "$status" "$score" "$text"
+done
+exit $failed
