@@ -75,8 +75,12 @@ GRADE_TEST(sleeps_wake_in_delay_order_and_cancel, .points = 1, .section = "helpe
   EXPECT_ERR("start c", 0, ap_sleep_start(grade_loop(), &c, 10, sleep_done));
   EXPECT_ERR("cancel c", 0, ap_sleep_cancel(&c));
   EXPECT_ERR("cancel c again", UV_EALREADY, ap_sleep_cancel(&c));
+  EXPECT_EQ("callbacks inside start and cancel", 0, grade_trace()->count);
   grade_run();
-  EXPECT_STREQ("order", "cancelled:3 woke:2 woke:1", grade_trace_str(""));
+  /* When the cancel is delivered relative to b's wake-up depends on how
+   * late the loop first runs: only the wake-ups have an order. */
+  EXPECT_STREQ("wake-ups", "woke:2 woke:1", grade_trace_str("woke"));
+  EXPECT_STREQ("cancellations", "cancelled:3", grade_trace_str("cancelled"));
 }
 
 static void fake_done(ap_fake_t *op, int status, long value)
