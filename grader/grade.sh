@@ -5,7 +5,8 @@
 # (a number like 00, or a full name; empty: every lab), MODE (debug|asan),
 # RESULTS (output folder), STRICT (1: exit 1 below full marks),
 # TIMEOUT_SCALE (multiplies each test's timeout), REPORT_VIEW (--brief for
-# make watch).
+# make watch), SANDBOX and SANDBOX_HIDE (grader/sandbox.sh), FRESH_BUILD
+# (1: the tree's build folder is removed before and after: the gradebook).
 # With --demo [ARG...], builds and runs the demo of LAB instead (with ARGs).
 #
 # The set of labs comes from tests/: a lab missing from SRC is graded as a
@@ -63,10 +64,24 @@ select_labs() {
 
 # make on the lab's staged copy; the student's names reach make only
 # checked (stage.sh), SRC only through the environment.
+lab_make_command() { # lab target: the command, each word ended by a NUL
+  printf '%s\0' env "GRADE_SRC=$SRC" make -s --no-print-directory -f mk/lab.mk MODE="$MODE" \
+    STAGE="build/$MODE/labs/$tag/$1/stage" TEST_DIR="tests/$1" OUT="build/$MODE/labs/$tag/$1" "$2"
+}
+
 lab_make() { # lab target
-  GRADE_SRC=$SRC make -s --no-print-directory -f mk/lab.mk MODE="$MODE" \
-    STAGE="build/$MODE/labs/$tag/$1/stage" TEST_DIR="tests/$1" \
-    OUT="build/$MODE/labs/$tag/$1" "$2"
+  local cmd
+  mapfile -d '' -t cmd < <(lab_make_command "$1" "$2")
+  "${cmd[@]}"
+}
+
+# The lab's own code compiled in the sandbox (grader/sandbox.sh): it sees
+# mk/ and its build folder, writes its objects' folders only.
+lab_compile() { # lab out
+  local cmd
+  mapfile -d '' -t cmd < <(lab_make_command "$1" lab-objects)
+  mkdir -p "$2/lab" "$2/uses"
+  sandboxed compile "$2" "$root/$2/lab" "$root/$2/uses" -- timeout --kill-after=10 300 "${cmd[@]}"
 }
 
 escape() { sed -e 's/\\/\\\\/g' -e 's/\t/\\t/g' | awk 'BEGIN{ORS="\\n"} {print}'; }
@@ -134,7 +149,7 @@ unstage_log() { # lab log
 # The lab's code as built, refused (not run) or linked; the reason in log.
 build_tests() { # lab out log
   local refused
-  lab_make "$1" objects >> "$3" 2>&1 || { unstage_log "$1" "$3"; return 1; }
+  { lab_make "$1" test-objects && lab_compile "$1" "$2"; } >> "$3" 2>&1 || { unstage_log "$1" "$3"; return 1; }
   if ! refused=$(GRADE_SRC=$SRC grader/objcheck.sh "$2" "$2/stage" "$1" "$MODE"); then
     printf '%s\n' "$refused" >> "$RESULTS/tampered.txt"
     printf '%s\n' "$refused" | sed 's/\t/ /' > "$3"
@@ -153,8 +168,10 @@ grade_lab() {
     return 0
   fi
   if [ $staged -eq 0 ] && build_tests "$lab" "$out" "$log"; then
-    timeout --kill-after=10 900 "$out/harness" --tests "$out/tests" --out "$RESULTS" \
-      ${note:+--note "$note"} > "$RESULTS/raw/$lab.rec"
+    mkdir -p "$RESULTS/output/$lab"
+    sandboxed run "$out" "$results_abs/output/$lab" -- timeout --kill-after=10 900 \
+      "$out/harness" --tests "$out/tests" --out "$results_abs" ${note:+--note "$note"} \
+      > "$RESULTS/raw/$lab.rec"
     status=$?
     [ $status -eq 0 ] && [ -s "$RESULTS/raw/$lab.rec" ] && return 0
     record_crash "$lab" "the grader's harness stopped with status $status before writing results"
@@ -183,12 +200,20 @@ fi
 
 labs=$(select_labs)
 [ -n "$labs" ] || die "no lab matches LAB=$LAB (labs: $(LAB= select_labs | tr '\n' ' '))"
+# shellcheck source=grader/sandbox.sh
+. grader/sandbox.sh
+sandbox_setup || exit 2
+[ "$sandbox_on" = 1 ] || [ "${SANDBOX:-auto}" = 0 ] ||
+  echo "grade: graded without a sandbox (bubblewrap cannot run here; see README, Grading)" >&2
 rm -rf "$RESULTS/raw" "$RESULTS/output"
+[ "${FRESH_BUILD:-}" != 1 ] || rm -rf "build/$MODE/labs/$tag"
 mkdir -p "$RESULTS/raw" "$RESULTS/build"
+results_abs=$(cd "$RESULTS" && pwd)
 check_manifest
 for lab in $labs; do
   grade_lab "$lab"
 done
 echo "$src_abs" > "$RESULTS/source.txt" # which tree raw/ graded (make progress)
+[ "${FRESH_BUILD:-}" != 1 ] || rm -rf "build/$MODE/labs/$tag"
 build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "Grading $SRC/" \
   --tampered "$RESULTS/tampered.txt" ${REPORT_VIEW:+"$REPORT_VIEW"}

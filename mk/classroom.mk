@@ -31,8 +31,9 @@ handout: deps-dev ## the student handout: build/handout/ and build/handout.tar.g
 	@LABS="$(LABS)" tools/handout.sh build/handout
 
 .PHONY: gradebook
-gradebook: deps ## grade a folder of submissions (SUBMISSIONS=dir, SHARD=k/n, JOBS=n)
-	@SUBMISSIONS="$(SUBMISSIONS)" SHARD="$(SHARD)" LAB="$(LAB)" JOBS="$(JOBS)" tools/gradebook.sh
+gradebook: deps ## grade a folder of submissions in the sandbox (SUBMISSIONS=dir, SHARD=k/n, JOBS=n)
+	@[ "$(SANDBOX)" = 0 ] || tools/deps.sh gradebook
+	@SANDBOX="$(SANDBOX)" SUBMISSIONS="$(SUBMISSIONS)" SHARD="$(SHARD)" LAB="$(LAB)" JOBS="$(JOBS)" tools/gradebook.sh
 
 .PHONY: gradebook-merge
 gradebook-merge: ## join gradebook slices (PARTS="dir1 dir2 ...") into build/gradebook/

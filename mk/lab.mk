@@ -3,7 +3,7 @@
 # Called by grader/grade.sh from the repository's root, never by hand:
 #   make -f mk/lab.mk STAGE=build/debug/labs/<tag>/00-the-loop/stage \
 #        TEST_DIR=tests/00-the-loop OUT=build/debug/labs/<tag>/00-the-loop MODE=debug \
-#        harness|objects|tests|demo
+#        harness|objects|lab-objects|test-objects|tests|demo
 # Nothing is read from the submission itself: grader/stage.sh copied what
 # may be built into STAGE, every name checked (make and the shell only see
 # names of letters, digits, _ . -):
@@ -43,9 +43,13 @@ OBJCOPY ?= objcopy
 LAB_ALLOCS := malloc calloc realloc strdup strndup free
 LAB_REDEFINE := $(foreach f,$(LAB_ALLOCS),--redefine-sym $(f)=grade_lab_$(f))
 
-.PHONY: harness objects tests demo runner
+.PHONY: harness objects lab-objects test-objects tests demo runner
 harness: $(OUT)/harness
-objects: $(TEST_OBJS) $(LAB_OBJS) $(USE_OBJS)
+objects: test-objects lab-objects
+# The lab's code is compiled apart (grade.sh does it in the sandbox, where
+# the tests' sources, hidden ones included, cannot be read).
+lab-objects: $(LAB_OBJS) $(USE_OBJS)
+test-objects: $(TEST_OBJS)
 tests: $(OUT)/tests
 demo: $(OUT)/demo
 runner: harness tests

@@ -280,19 +280,30 @@ make_submissions() { # dir
   cp "tests/$lab/test_naps.c" "$s/clone/tests/$lab/"
   echo '/* easier */' >> "$s/clone/tests/$lab/test_naps.c"
   tar -czf "$s/packed.tar.gz" -C solutions "$lab"
+  # Names are data: an LMS's full names, quotes, a newline, make syntax.
+  for d in "Jane O'Doe (2)" $'new\nline' 'f9$(shell touch P)'; do mkdir -p "$s/$d" && cp -R "solutions/$lab" "$s/$d/"; done
+  # A tarball with a link in it is refused before anything is unpacked.
+  mkdir -p "$CT/linked/$lab" && cp "solutions/$lab"/* "$CT/linked/$lab/"
+  ln -sf /etc/passwd "$CT/linked/$lab/evil.c"
+  tar -czf "$s/linked.tar.gz" -C "$CT/linked" "$lab"
   echo 'not gzip' > "$s/garbled.tar.gz"
   echo 'my lab is in the mail' > "$s/readme.txt"
 }
 
+# The CSV line of an entry, found by its exact (quoted) name.
+line_of() { # csv entry
+  awk -v e="\"$2\"," 'index($0, e) == 1' "$1"
+}
+
 # One row of the CSV (one lab column) as "status total max tampered".
 row() { # csv entry
-  sed -nE "s/^\"$2\",\"([^\"]*)\",[0-9]*,([0-9]*),([0-9]*),([0-9]*),\".*\"$/\1 \2 \3 \4/p" "$1"
+  line_of "$1" "$2" | sed -nE 's/^"([^"]|"")*","([^"]*)",[0-9]*,([0-9]*),([0-9]*),([0-9]*),".*"$/\2 \3 \4 \5/p'
 }
 
 expect_row() { # csv entry expected-status-total-max-tampered notes-pattern label
   local got notes
   got=$(row "$1" "$2")
-  notes=$(grep "^\"$2\"" "$1" | sed 's/.*,"//')
+  notes=$(line_of "$1" "$2" | sed 's/.*,"//')
   if [ "$got" = "$3" ] && grep -qE -- "$4" <<< "$notes"; then
     ok "gradebook row $2: $5"
   else
@@ -306,7 +317,7 @@ expect_partial() { # csv entry max label: graded, some points but not all
   if [ "${total:-0}" -gt 0 ] && [ "$total" -lt "$3" ]; then
     expect_row "$1" "$2" "ok $total $3 0" '' "$4"
   else
-    not_ok "gradebook row $2: $4" "$(grep "^\"$2\"" "$1")"
+    not_ok "gradebook row $2: $4" "$(line_of "$1" "$2")"
   fi
 }
 
@@ -322,6 +333,10 @@ gradebook_rows() { # csv
   expect_row "$csv" clone "ok $max $max 1" 'tampered: tests/00-the-loop/test_naps.c \(changed\)' \
     "graded with the instructor's tests, its changed copy flagged"
   expect_row "$csv" packed.tar.gz "ok $max $max 0" '' "a tarball of a lab folder"
+  expect_row "$csv" "Jane O'Doe (2)" "ok $max $max 0" '' "a name with a blank, a quote and parentheses"
+  expect_row "$csv" 'new line' "ok $max $max 0" '' "a name with a newline (a blank in the CSV)"
+  expect_row "$csv" 'f9$(shell touch P)' "ok $max $max 0" '' "a name in make's syntax runs nothing"
+  expect_row "$csv" linked.tar.gz "invalid 0  0" 'not a file or a folder' "a tarball holding a link"
   expect_row "$csv" garbled.tar.gz "invalid 0  0" 'bad tarball' "a bad tarball"
   expect_row "$csv" readme.txt "invalid 0  0" 'not a folder or a .tar.gz' "not a submission"
   expect_row "$csv" empty "invalid 0  0" 'no lab folders' "no lab folders"
@@ -336,6 +351,7 @@ gradebook_files() { # gradebook dir, submission count
     jq -e '.version == 3' "$g/results/$e/results.json" > /dev/null 2>&1 || bad="$bad; no results for $e"
   done
   [ -z "$(pgrep -f selftest_classroom_subs 2> /dev/null)" ] || bad="$bad; processes left running"
+  [ -z "$(find . "$CT" -name P -print -quit 2> /dev/null)" ] || bad="$bad; a file named P: a name reached make or a shell"
   if [ -z "$bad" ]; then ok "gradebook: one row per submission, results kept, nothing left running"; else not_ok "gradebook files" "$bad"; fi
 }
 
@@ -376,7 +392,7 @@ gradebook_tests() {
     not_ok "make gradebook writes gradebook.csv" "$(cat "$CT/gradebook.log")"
     return
   fi
-  gradebook_files "$g" 11
+  gradebook_files "$g" 15
   gradebook_rows "$g/gradebook.csv"
   gradebook_shards
 }

@@ -5,6 +5,7 @@
 # pages: also pandoc, for the book's HTML pages (make book-html).
 # dev:   also what `make check` and the book use (clang-format: make format-check).
 # fresh: what `make check-fresh` uses to build a fresh Debian 12 (debootstrap).
+# gradebook: also bubblewrap, the grading sandbox (grader/sandbox.sh).
 # Missing packages are installed with apt-get when running as root;
 # otherwise the exact install line is printed and the script fails.
 set -euo pipefail
@@ -26,6 +27,8 @@ need_cmd objcopy binutils # mk/lab.mk renames the lab's allocation calls
 need_pc libuv libuv1-dev
 need_pc check check
 [ "$profile" = pages ] && need_cmd pandoc pandoc
+# The gradebook and make check grade strangers' code in a sandbox.
+[ "$profile" = gradebook ] || [ "$profile" = dev ] && need_cmd bwrap bubblewrap
 if [ "$profile" = fresh ]; then # make check-fresh
   need_cmd debootstrap debootstrap
   need_cmd bwrap bubblewrap

@@ -84,15 +84,43 @@ find_labs() { # dir depth
   fi
 }
 
+# Tarballs: only folders and regular files (no links, devices or FIFOs),
+# listed before anything is unpacked, at most UNPACK_LIMIT bytes in all
+# (the listing's sizes, and a cap on what tar may write), dates reset, no
+# owners or modes kept.
+UNPACK_LIMIT=$((64 << 20))
+check_listing() { # tarball
+  local listing
+  listing=$(timeout 60 tar -tvzf "$1" 2>&1) || { printf 'bad tarball: %s' "$(grep -m 1 . <<< "$listing" | cut -c1-200)"; return 1; }
+  awk -v limit="$UNPACK_LIMIT" '
+    substr($0, 1, 1) != "-" && substr($0, 1, 1) != "d" { bad = "holds something that is not a file or a folder: " $0; exit }
+    { total += $3 }
+    END { if (bad != "") { print bad; exit 1 }
+          if (total > limit) { printf "unpacks to %d bytes, more than %d\n", total, limit; exit 1 } }' <<< "$listing"
+}
+
 unpack() { # sets top to where the tarball was unpacked
   local err
   top=$work/src
   mkdir -p "$top"
-  if ! err=$(cd "$top" && ulimit -f 1048576 &&
-             timeout 120 tar -xzf "$SUBMISSIONS/$entry" --no-same-owner \
+  err=$(check_listing "$SUBMISSIONS/$entry") || give_up invalid "$(printf '%s' "$err" | cut -c1-200)"
+  if ! err=$(cd "$top" && ulimit -f $((UNPACK_LIMIT / 1024)) &&
+             timeout 120 tar -xzf "$SUBMISSIONS/$entry" -m --no-same-owner \
                --no-same-permissions 2>&1); then
     give_up invalid "bad tarball: $(printf '%s\n' "$err" | grep -m 1 . | cut -c1-200)"
   fi
+  chmod -R u+rwX "$top" 2> /dev/null
+}
+
+# A folder submission is graded from a copy (never in place): its regular
+# files and folders, nothing it links to, at most UNPACK_LIMIT bytes.
+copy_folder() { # sets top
+  top=$work/src
+  mkdir -p "$top"
+  [ "$(du -0sb --apparent-size -- "$SUBMISSIONS/$entry" 2> /dev/null | head -z -n 1 | cut -f1 -z | tr -d '\0')" -le "$UNPACK_LIMIT" ] ||
+    give_up invalid "holds more than $UNPACK_LIMIT bytes"
+  (cd "$SUBMISSIONS/$entry" && find . \( -type d -o -type f \) -print0 |
+     tar --null --no-recursion -T - -cf - | tar -C "$top" -xmf - --no-same-owner) 2> /dev/null
   chmod -R u+rwX "$top" 2> /dev/null
 }
 
@@ -141,7 +169,8 @@ grader_findings() {
 # included; every file it writes capped at 256 MiB.
 run_grader() { # labs_dir
   ( ulimit -f 262144
-    exec timeout --kill-after=10 "$limit" env GRADEBOOK_JOB="$token" SRC="$1" LAB="${LAB:-}" \
+    exec timeout --kill-after=10 "$limit" env -u SUBMISSIONS GRADEBOOK_JOB="$token" SRC="$1" LAB="${LAB:-}" \
+      SANDBOX="${SANDBOX:-1}" SANDBOX_HIDE="$SUBMISSIONS:$GRADEBOOK" FRESH_BUILD=1 \
       MODE=debug RESULTS="$res" STRICT= NO_COLOR=1 GITHUB_ACTIONS= grader/grade.sh
   ) > "$res/table.txt" 2>&1
 }
@@ -162,8 +191,8 @@ sweep() {
 [ -z "$lost" ] || give_up error "its grading stopped without a result (see results/$entry/)"
 rm -rf "$work" "$res"
 mkdir -p "$work" "$res" "$(dirname "$row")"
-if [ -d "$SUBMISSIONS/$entry" ]; then
-  top=$(cd "$SUBMISSIONS/$entry" && pwd)
+if [ -d "$SUBMISSIONS/$entry" ] && [ ! -L "$SUBMISSIONS/$entry" ]; then
+  copy_folder
 elif [[ "$entry" == *.tar.gz || "$entry" == *.tgz ]]; then
   unpack
 else

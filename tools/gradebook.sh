@@ -44,6 +44,11 @@ replaceable() { # dir
 shard_k=${BASH_REMATCH[1]}
 shard_n=${BASH_REMATCH[2]}
 [ -d solutions ] || die "the gradebook needs the full repository (solutions/, hidden tests)"
+# Every submission's code runs in the sandbox (grader/sandbox.sh), unless
+# the instructor says SANDBOX=0.
+if [ "${SANDBOX:-1}" != 0 ]; then
+  (. grader/sandbox.sh && SANDBOX=1 sandbox_setup) || die "refusing to grade strangers' code without the sandbox"
+fi
 command -v jq > /dev/null || die "needs jq: sudo apt-get install -y jq"
 
 # The labs of the CSV, as the grader will see them.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hostile.sh [NAME...] — grades the hostile fixtures (tests/hostile/NAME, default all)
-# and checks each against its EXPECT line (tests/hostile/README.md says what it holds).
+# and checks each against its EXPECT line (tests/hostile/README.md says what it holds),
+# in the sandbox (grader/sandbox.sh): the outcomes are those of a gradebook.
 # Prints "ok"/"FAIL" per fixture; exits 1 if one failed. MODE as for make grade.
 set -uo pipefail
 
@@ -20,7 +21,10 @@ check() { # dir lab status score text
     fail "lab status $got, expected $3"
   elif [ "$score" != "$4" ]; then
     fail "score $score, expected $4"
-  elif [ "$5" != - ] && ! cat "$out/tampered.txt" "$out/raw/$2.rec" | grep -qF -- "$5"; then
+  elif [ "${5#!}" != "$5" ] && cat "$out/tampered.txt" "$out/raw/$2.rec" "$out/results.json" \
+         "$out"/output/*/* 2> /dev/null | grep -qF -- "${5#!}"; then
+    fail "\"${5#!}\" appears in what it left (results, outputs)"
+  elif [ "$5" != - ] && [ "${5#!}" = "$5" ] && ! cat "$out/tampered.txt" "$out/raw/$2.rec" | grep -qF -- "$5"; then
     fail "no \"$5\" in its findings or messages"
   elif compgen -G "P" > /dev/null || [ -n "$(find build tests/hostile -name P -print -quit)" ]; then
     fail "a file named P was created: a name reached a shell"
@@ -34,8 +38,9 @@ for dir in ${@:-tests/hostile/*/}; do
   name=$(basename "$dir")
   read -r lab status score text < "$dir/EXPECT" || { fail "no EXPECT line"; continue; }
   out=build/hostile/$name
+  mkdir -p build/hostile
   rm -rf "$out"
-  SRC="$dir" LAB="$lab" RESULTS="$out" grader/grade.sh > "$out.table" 2>&1 || true
+  SANDBOX=1 SRC="$dir" LAB="$lab" RESULTS="$out" grader/grade.sh > "$out.table" 2>&1 || true
   check "$out" "$lab" "$status" "$score" "$text"
 done
 exit $failed
