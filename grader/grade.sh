@@ -5,8 +5,9 @@
 # (a number like 00, or a full name; empty: every lab), MODE (debug|asan),
 # RESULTS (output folder), STRICT (1: exit 1 below full marks),
 # TIMEOUT_SCALE (multiplies each test's timeout), REPORT_VIEW (--brief for
-# make watch), SANDBOX and SANDBOX_HIDE (grader/sandbox.sh), FRESH_BUILD
-# (1: the tree's build folder is removed before and after: the gradebook).
+# make watch), SANDBOX and SANDBOX_HIDE (grader/sandbox.sh), CLEAN_BUILD
+# (before: the tree's build folder is removed first, a cold build; always:
+# removed after too, as the gradebook does).
 # With --demo [ARG...], builds and runs the demo of LAB instead (with ARGs).
 #
 # The set of labs comes from tests/: a lab missing from SRC is graded as a
@@ -206,7 +207,7 @@ sandbox_setup || exit 2
 [ "$sandbox_on" = 1 ] || [ "${SANDBOX:-auto}" = 0 ] ||
   echo "grade: graded without a sandbox (bubblewrap cannot run here; see README, Grading)" >&2
 rm -rf "$RESULTS/raw" "$RESULTS/output"
-[ "${FRESH_BUILD:-}" != 1 ] || rm -rf "build/$MODE/labs/$tag"
+[ -z "${CLEAN_BUILD:-}" ] || rm -rf "build/$MODE/labs/$tag"
 mkdir -p "$RESULTS/raw" "$RESULTS/build"
 results_abs=$(cd "$RESULTS" && pwd)
 check_manifest
@@ -214,6 +215,6 @@ for lab in $labs; do
   grade_lab "$lab"
 done
 echo "$src_abs" > "$RESULTS/source.txt" # which tree raw/ graded (make progress)
-[ "${FRESH_BUILD:-}" != 1 ] || rm -rf "build/$MODE/labs/$tag"
+[ "${CLEAN_BUILD:-}" != always ] || rm -rf "build/$MODE/labs/$tag"
 build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "Grading $SRC/" \
   --tampered "$RESULTS/tampered.txt" ${REPORT_VIEW:+"$REPORT_VIEW"}

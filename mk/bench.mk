@@ -1,5 +1,5 @@
-# bench.mk — the benchmarks: the workbook's patterns against raw libuv and
-# Python's asyncio (tools/bench.sh runs them; bench/*.c are the programs).
+# bench.mk — the benchmarks: the workbook's patterns against raw libuv,
+# Python's asyncio and uvloop, and Node.js (tools/bench.sh runs them; bench/*.c are the programs).
 #
 #   make bench              every benchmark, BENCH_RUNS times (default 5), the
 #                           median of each: build/bench/*.csv, *.svg (gnuplot),
@@ -32,9 +32,13 @@ bench_lab_objs = $(patsubst %.c,$(BENCH)/obj/%.o,$(filter-out %/demo.c,$(wildcar
 BENCH_HELPER_OBJS := $(patsubst %.c,$(BENCH)/obj/%.o,$(wildcard helpers/*.c))
 
 .PHONY: bench
-bench: deps-dev ## benchmarks vs raw libuv and asyncio: build/bench/ (slow; BENCH_RUNS=5)
+bench: deps-bench ## benchmarks vs raw libuv, asyncio, uvloop, Node.js: build/bench/ (slow; BENCH_RUNS=5, PEERS=)
 	@$(MAKE) --no-print-directory -s bench-bins
-	@BENCH_RUNS=$(BENCH_RUNS) tools/bench.sh full $(BENCH)
+	@BENCH_RUNS=$(BENCH_RUNS) $(if $(filter undefined,$(origin PEERS)),,PEERS="$(PEERS)") tools/bench.sh full $(BENCH)
+
+.PHONY: deps-bench
+deps-bench: ## install (as root) or name what make bench needs (the peers too)
+	@tools/deps.sh bench
 
 .PHONY: bench-plots
 bench-plots: ## redraw the benchmark plots and summary from build/bench/*.csv

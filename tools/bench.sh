@@ -17,9 +17,9 @@
 # Medians are taken column by column over the runs. Times are reported twice:
 # wall, and the CPU time of the process (user + system, all threads); the
 # per-job targets are judged on CPU time, because on a shared machine the wall
-# time also counts the time spent waiting for a core. Python (asyncio, and
-# uvloop when it imports) is optional: without it those rows are left out,
-# with a note. The grader's timing grades a copy of solutions/ (in OUT), so
+# time also counts the time spent waiting for a core. The peers (asyncio and
+# uvloop on Debian's python3, Node.js) are required by the full run unless
+# PEERS= names fewer; the smoke run uses those it finds. The grader's timing grades a copy of solutions/ (in OUT), so
 # its "cold" run removes only that copy's build folder, never one that
 # someone else's `make grade` is using.
 set -uo pipefail
@@ -79,11 +79,35 @@ note() { printf 'bench: %s\n' "$*"; echo "$*" >> "$OUT/notes.txt"; }
 
 # ---- the machine ------------------------------------------------------------------
 
-PY=$(command -v python3 || true)
+# The peers: what a reader would pick instead. Python runs as Debian's own
+# interpreter, the one python3-uvloop is installed for (another python3 may
+# come first on PATH); asyncio and uvloop rows then come from the same one.
+# PEERS names the peers to measure (default all three); in make bench a
+# named peer that cannot run is a failure, not a row left out. The smoke
+# run (make check) takes the peers it finds.
+PY=$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3 || true)
 UVPY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" > /dev/null 2>&1 && "$p" -c 'import uvloop' 2> /dev/null; then UVPY=$(command -v "$p"); break; fi
+[ -n "$PY" ] && "$PY" -c 'import uvloop' 2> /dev/null && UVPY=$PY
+NODE=$(command -v node || command -v nodejs || true)
+peer_path() { case "$1" in asyncio) echo "$PY" ;; uvloop) echo "$UVPY" ;; node) echo "$NODE" ;; esac; }
+peer_missing() {
+  case "$1" in
+    asyncio) echo "python3 not found (Debian: python3)" ;;
+    uvloop) echo "uvloop does not import in $PY (Debian: python3-uvloop)" ;;
+    node) echo "node not found (Debian: nodejs)" ;;
+    *) echo "unknown peer $1 (peers: asyncio uvloop node)" ;;
+  esac
+}
+PEERS=${PEERS-asyncio uvloop node}
+for p in $PEERS; do
+  [ -n "$(peer_path "$p")" ] && continue
+  [ "$mode" = smoke ] || [ -n "$REPLOT" ] || { echo "bench: peer $(peer_missing "$p"): install it (make deps-bench) or leave it out with PEERS=" >&2; exit 2; }
+  PEERS=$(printf '%s\n' $PEERS | grep -vx "$p" | tr '\n' ' ')
 done
+wants() { case " $PEERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+wants asyncio || PY=""
+wants uvloop || UVPY=""
+wants node || NODE=""
 
 # The single-threaded benchmarks (fan-out, completion order, the sweep) run
 # pinned to one CPU. Unpinned, the scheduler moves a process between cores
@@ -107,6 +131,12 @@ describe_machine() {
   else
     echo "uvloop: none"
   fi
+  if [ -n "$NODE" ]; then
+    echo "node: $("$NODE" --version) ($NODE, libuv $("$NODE" -p process.versions.uv))"
+  else
+    echo "node: none"
+  fi
+  echo "peers measured: ${PEERS:-none}"
   echo "load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
   echo "single-threaded benchmarks pinned: ${PIN:-no (taskset not found)}"
   echo "runs: $RUNS (median of each column)"
@@ -114,8 +144,7 @@ describe_machine() {
 }
 if [ -z "$REPLOT" ]; then
   describe_machine > "$OUT/machine.txt"
-  [ -n "$PY" ] || note "python3 not found: the asyncio rows are left out"
-  [ -n "$UVPY" ] || note "uvloop does not import (Debian: python3-uvloop): the uvloop rows are left out"
+  for p in asyncio uvloop node; do wants "$p" || note "peer $p not measured: $(peer_missing "$p")"; done
 fi
 sed 's/^/  /' "$OUT/machine.txt"
 
@@ -187,6 +216,7 @@ measure_all() {
   for v in raw fetch_all stream eager; do cmds+=("$PIN $BIN/fanout $v $FAN_N $FAN_LIMIT"); done
   [ -n "$PY" ] && cmds+=("$PIN $PY bench/asyncio_bench.py fanout $FAN_N $FAN_LIMIT")
   [ -n "$UVPY" ] && cmds+=("$PIN $UVPY bench/asyncio_bench.py --uvloop fanout $FAN_N $FAN_LIMIT")
+  [ -n "$NODE" ] && cmds+=("$PIN $NODE bench/node_bench.js fanout $FAN_N $FAN_LIMIT")
   measure fanout "${cmds[@]}"
   write_csv fanout "$COLUMNS_C"
 
@@ -198,6 +228,7 @@ measure_all() {
   for v in gather as_completed; do
     [ -n "$PY" ] && cmds+=("$PIN $PY bench/asyncio_bench.py order $v $ORDER_N")
     [ -n "$UVPY" ] && cmds+=("$PIN $UVPY bench/asyncio_bench.py --uvloop order $v $ORDER_N")
+    [ -n "$NODE" ] && cmds+=("$PIN $NODE bench/node_bench.js order $v $ORDER_N")
   done
   measure order "${cmds[@]}"
   write_csv order "$COLUMNS_C"
@@ -210,6 +241,7 @@ measure_all() {
     for v in raw to_thread; do cmds+=("$BIN/offload $v $OFF_N $d"); done
     [ -n "$PY" ] && cmds+=("$PY bench/asyncio_bench.py offload $OFF_N $d")
     [ -n "$UVPY" ] && cmds+=("$UVPY bench/asyncio_bench.py --uvloop offload $OFF_N $d")
+    [ -n "$NODE" ] && cmds+=("$NODE bench/node_bench.js offload $OFF_N $d")
   done
   measure offload "${cmds[@]}"
   write_csv offload "$COLUMNS_C"
@@ -232,7 +264,7 @@ measure_all() {
   grade_once() {
     local label=$1 t0 t1 score
     t0=$(date +%s%N)
-    make -s --no-print-directory grade SRC="$OUT/grade-src" LAB="$GRADE_LAB" \
+    CLEAN_BUILD=${CLEAN_BUILD:-} make -s --no-print-directory grade SRC="$OUT/grade-src" LAB="$GRADE_LAB" \
       RESULTS="$OUT/grade-results" > "$OUT/runs/grade-$label.log" 2>&1 || return 1
     t1=$(date +%s%N)
     score=$(jq -r '"\(.score)/\(.max_score)"' "$OUT/grade-results/results.json" 2> /dev/null)
@@ -242,12 +274,8 @@ measure_all() {
 # 5. The grader: its own rounds (cold, then warm), a line each in runs/grade.csv.
 echo "bench: 5. make grade SRC=solutions${GRADE_LAB:+ LAB=$GRADE_LAB}: cold, then warm"
 rm -rf "$OUT/grade-src" && cp -r solutions "$OUT/grade-src"
-grade_abs=$(cd "$OUT/grade-src" && pwd)
-case "$grade_abs" in "$root"/*) grade_tag=${grade_abs#"$root"/} ;; *) grade_tag=ext$grade_abs ;; esac
-grade_build="build/${MODE:-debug}/labs/${grade_tag//\//_}"
 for ((i = 1; i <= RUNS; i++)); do
-  rm -rf "$grade_build"
-  grade_once cold && grade_once warm || { failures+=("grade (see $OUT/runs/grade-*.log)"); break; }
+  CLEAN_BUILD=before grade_once cold && grade_once warm || { failures+=("grade (see $OUT/runs/grade-*.log)"); break; }
 done
 write_csv grade "$COLUMNS_C,score"
 echo
@@ -280,6 +308,18 @@ target "fetch_all per job vs raw libuv (CPU)" "$(ratio "$fa" "$raw")" "<=" 1.5 "
 target "bounded stream per job vs raw libuv (CPU)" "$(ratio "$st" "$raw")" "<=" 1.5 "×" "$st ns vs $raw ns"
 target "asyncio per job vs fetch_all (CPU)" "$(ratio "$py" "$fa")" ">=" 100 "×" "$py ns vs $fa ns"
 target "asyncio per job vs bounded stream (CPU)" "$(ratio "$py" "$st")" ">=" 100 "×" "$py ns vs $st ns"
+# The peers a reader would pick instead: the reference is at least ten times
+# faster per job, and holds a tenth of their memory at the same size.
+for peer in uvloop node; do
+  pj=$(cpu "$peer")
+  target "$peer per job vs fetch_all (CPU)" "$(ratio "$pj" "$fa")" ">=" 10 "×" "${pj:-n/a} ns vs $fa ns"
+  og=$(value order "$peer-gather" cpu_per_op_ns) cg=$(value order gather cpu_per_op_ns)
+  target "$peer gather per operation vs gather (CPU)" "$(ratio "$og" "$cg")" ">=" 10 "×" "${og:-n/a} ns vs $cg ns"
+  oc=$(value order "$peer-as_completed" cpu_per_op_ns) cc=$(value order as_completed cpu_per_op_ns)
+  target "$peer as_completed per operation vs as_completed (CPU)" "$(ratio "$oc" "$cc")" ">=" 10 "×" "${oc:-n/a} ns vs $cc ns"
+  pr=$(value fanout "$peer" maxrss_kb) fr=$(value fanout fetch_all maxrss_kb)
+  target "fetch_all peak RSS vs $peer's, $FAN_N jobs" "$(ratio "$fr" "$pr")" "<=" 0.1 "×" "${fr:-n/a} kB vs ${pr:-n/a} kB"
+done
 rss=$(value fanout stream maxrss_kb)
 target "bounded stream, $FAN_N jobs: peak RSS" "$(awk -v k="$rss" 'BEGIN { if (k == "") print "n/a"; else printf "%.4f", k / 1024 }')" "<=" 16 " MB" "ru_maxrss $rss kB"
 gw=$(value grade warm wall_ns) gc=$(value grade cold wall_ns)
@@ -299,7 +339,7 @@ table() {
 }
 
 {
-  echo "# Benchmarks: the workbook's patterns, raw libuv, asyncio"
+  echo "# Benchmarks: the workbook's patterns, raw libuv, asyncio, uvloop and Node.js"
   echo
   echo "Mode: $mode. Made by \`make bench\` (tools/bench.sh); medians of $RUNS run(s)."
   echo

@@ -5,6 +5,7 @@
 # pages: also pandoc, for the book's HTML pages (make book-html).
 # dev:   also what `make check` and the book use (clang-format: make format-check).
 # fresh: what `make check-fresh` uses to build a fresh Debian 12 (debootstrap).
+# bench: also the benchmark peers: Node.js, and uvloop for Debian's python3.
 # gradebook: also bubblewrap, the grading sandbox (grader/sandbox.sh).
 # Missing packages are installed with apt-get when running as root;
 # otherwise the exact install line is printed and the script fails.
@@ -29,12 +30,16 @@ need_pc check check
 [ "$profile" = pages ] && need_cmd pandoc pandoc
 # The gradebook and make check grade strangers' code in a sandbox.
 [ "$profile" = gradebook ] || [ "$profile" = dev ] && need_cmd bwrap bubblewrap
+if [ "$profile" = bench ]; then # make bench: the peers
+  need_cmd node nodejs
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import uvloop' 2> /dev/null || missing+=(python3-uvloop)
+fi
 if [ "$profile" = fresh ]; then # make check-fresh
   need_cmd debootstrap debootstrap
   need_cmd bwrap bubblewrap
   need_cmd git git
 fi
-if [ "$profile" = dev ]; then
+if [ "$profile" = dev ] || [ "$profile" = bench ]; then
   need_cmd patch patch
   need_cmd jq jq
   need_cmd xmllint libxml2-utils

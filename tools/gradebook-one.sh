@@ -170,7 +170,7 @@ grader_findings() {
 run_grader() { # labs_dir
   ( ulimit -f 262144
     exec timeout --kill-after=10 "$limit" env -u SUBMISSIONS GRADEBOOK_JOB="$token" SRC="$1" LAB="${LAB:-}" \
-      SANDBOX="${SANDBOX:-1}" SANDBOX_HIDE="$SUBMISSIONS:$GRADEBOOK" FRESH_BUILD=1 \
+      SANDBOX="${SANDBOX:-1}" SANDBOX_HIDE="$SUBMISSIONS:$GRADEBOOK" CLEAN_BUILD=always \
       MODE=debug RESULTS="$res" STRICT= NO_COLOR=1 GITHUB_ACTIONS= grader/grade.sh
   ) > "$res/table.txt" 2>&1
 }
