@@ -6,7 +6,8 @@ Metadata (set by mk/book.mk):
                   single: the whole book in one document, for book.html,
                   EPUB and PDF (input book/intro.md, chapters appended here).
   book-chapters   every chapter file, in order, separated by spaces.
-  book-img-dir    where the timeline SVGs are (build/book/img).
+  book-img-dir    where the timeline SVGs are (build/book/img); each demo's
+                  terminal output is beside it, in ../csv/LAB.log.
 
 For every chapter this filter
   - checks it opens with `# Title {#NN-slug}`, NN-slug being its file name;
@@ -17,6 +18,12 @@ For every chapter this filter
     drops them from the students' edition;
   - turns `::: {.grader-table}` divs into the lab's contract clauses and
     table of graded tests (tools/clauses.sh --markdown);
+  - turns `::: {.demo-output lab=LAB}` divs into lines of the output of
+    that lab's demo, from the run the timelines are drawn from, and
+    `[text]{.run key=KEY}` spans into the value KEY has in that run
+    (book/run-values.txt says where to read it); with min= or max=, the
+    text stays and the value must lie in the range. A missing log, line
+    or key, or a value out of its range, stops the build;
   - turns `::: {.timeline}` divs into the figure of the lab's demo trace
     (img/LAB-timeline.svg, drawn by book/timeline.awk from a real run); a
     chapter without one gets its own lab's timeline at the end of its lab
@@ -266,6 +273,137 @@ local function add_timelines(ch, blocks)
   return blocks
 end
 
+------------------------------------------------------------------ figures from a run
+
+-- Numbers a chapter shows from running code are never typed by hand: they
+-- come from the demo's run that draws the timelines (book/demo-csv.sh keeps
+-- its output as csv/LAB.log), so a page cannot show a stale figure.
+local run_logs = {} -- lab -> its output, one string per line
+
+local function run_log(lab)
+  if run_logs[lab] == nil then
+    local path = img_dir:gsub("/img$", "/csv") .. "/" .. lab .. ".log"
+    if not exists(path) then
+      error("book: " .. current_chapter.path .. " quotes the demo of lab " .. lab .. ", but " .. path
+            .. " was not made: solutions/" .. lab .. "/demo.c must exist and write --csv FILE", 0)
+    end
+    local lines = pandoc.List()
+    for line in (read_file(path) .. "\n"):gmatch("([^\n]*)\n") do
+      -- grade.sh's banner names solutions/: not part of the demo's output.
+      if not line:match("^== demo of ") then
+        lines:insert(line)
+      end
+    end
+    run_logs[lab] = lines
+  end
+  return run_logs[lab]
+end
+
+-- The first line at or after index `first` that matches the Lua pattern.
+local function find_line(lines, pattern, first, what)
+  for i = first, #lines do
+    if lines[i]:match(pattern) then
+      return i
+    end
+  end
+  error("book: " .. current_chapter.path .. ": " .. what .. ": no line of the demo's output matches `"
+        .. pattern .. "`", 0)
+end
+
+-- book/run-values.txt: KEY LAB[:N] FIELD PATTERN. KEY's value is the
+-- FIELD-th blank-separated word of the first (N-th) line of LAB's output
+-- matching PATTERN (FIELD "-": the pattern's first capture).
+local run_keys
+
+local function run_value(key)
+  if run_keys == nil then
+    run_keys = {}
+    for line in read_file("book/run-values.txt"):gmatch("[^\n]+") do
+      local k, lab, field, pattern = line:match("^(%S+)%s+(%S+)%s+(%S+)%s+(.-)%s*$")
+      if k and k:sub(1, 1) ~= "#" then
+        run_keys[k] = { lab = lab, field = field, pattern = pattern }
+      end
+    end
+  end
+  local def = run_keys[key]
+  if def == nil then
+    error("book: " .. current_chapter.path .. ": [" .. key .. "]{.run}: no such key in book/run-values.txt", 0)
+  end
+  local lab, nth = def.lab:match("^([^:]+):?(%d*)$")
+  local lines = run_log(lab)
+  local at = 0
+  for _ = 1, tonumber(nth) or 1 do
+    at = find_line(lines, def.pattern, at + 1, "run value " .. key)
+  end
+  local line = lines[at]
+  local value
+  if def.field == "-" then
+    value = line:match(def.pattern)
+  else
+    local words = pandoc.List()
+    for w in line:gmatch("%S+") do
+      words:insert(w)
+    end
+    value = words[tonumber(def.field)]
+  end
+  if value == nil then
+    error("book: " .. current_chapter.path .. ": run value " .. key .. ": no field " .. def.field
+          .. " in `" .. line .. "`", 0)
+  end
+  return value
+end
+
+local function run_span(span)
+  local key = span.attributes["key"]
+  local value = run_value(key)
+  local lo, hi = tonumber(span.attributes["min"]), tonumber(span.attributes["max"])
+  if lo == nil and hi == nil then
+    return pandoc.Span({ pandoc.Str(value) }, { class = "run" })
+  end
+  local n = tonumber((value:gsub(",", "")))
+  if n == nil or (lo and n < lo) or (hi and n > hi) then
+    error("book: " .. current_chapter.path .. ": \"" .. stringify(span.content) .. "\" says "
+          .. key .. " is in [" .. tostring(lo or "") .. ", " .. tostring(hi or "") .. "], but this run gave "
+          .. value .. ": the prose is stale", 0)
+  end
+  return pandoc.Span(span.content, { class = "run" })
+end
+
+-- `::: {.demo-output lab=LAB from=PATTERN to=PATTERN}`: the lines of LAB's
+-- output from the first that matches `from` to the next that matches `to`
+-- (default: all of it).
+local function demo_output(div)
+  local lab = div.attributes["lab"] or current_chapter.name
+  local lines = run_log(lab)
+  local from, to = 1, #lines
+  if div.attributes["from"] then
+    from = find_line(lines, div.attributes["from"], 1, "demo-output from=")
+  end
+  if div.attributes["to"] then
+    to = find_line(lines, div.attributes["to"], from, "demo-output to=")
+  end
+  while to > from and lines[to]:match("^%s*$") do
+    to = to - 1
+  end
+  local text = table.concat({ table.unpack(lines, from, to) }, "\n")
+  return pandoc.CodeBlock(text, { class = "demo-output" })
+end
+
+local function run_figures(blocks)
+  return pandoc.walk_block(pandoc.Div(blocks), {
+    Span = function(span)
+      if span.classes:includes("run") then
+        return run_span(span)
+      end
+    end,
+    Div = function(div)
+      if div.classes:includes("demo-output") then
+        return demo_output(div)
+      end
+    end,
+  }).content
+end
+
 ------------------------------------------------------------------ solution notes
 
 -- `::: solution` divs hold what explains the reference code: walkthroughs,
@@ -444,7 +582,9 @@ end
 
 -- One chapter's blocks, ready for the page or the book.
 local function render_chapter(ch, blocks)
+  current_chapter = ch
   blocks = solution_notes(pandoc.List(blocks))
+  blocks = run_figures(blocks)
   blocks = student_commands(blocks)
   number_headers(ch, blocks)
   local box = lab_box(ch)
