@@ -11,7 +11,8 @@ Metadata (set by mk/book.mk):
 
 For every chapter this filter
   - checks it opens with `# Title {#NN-slug}`, NN-slug being its file name;
-  - numbers its headers (chapter 1, sections 1.1, 1.1.1; `.unnumbered` skips);
+  - numbers its headers (chapter 1, sections 1.1, 1.1.1; `.unnumbered` skips;
+    chapters 90 and up are appendices A, B, ...);
   - adds the lab box under the title (the lab's folder, `make grade LAB=NN`),
     when tests/NN-slug/ exists;
   - keeps `::: solution` divs (a labelled box) in the full edition and
@@ -139,7 +140,9 @@ local function load_chapter(path)
   if not (h1 and h1.t == "Header" and h1.level == 1 and h1.identifier == name) then
     error("book: " .. path .. " must begin with `# Title {#" .. name .. "}`", 0)
   end
-  local ch = { name = name, path = path, number = tonumber(name:sub(1, 2)),
+  -- Chapters 90 and up are appendices, lettered A, B, ...: no lab, no grader.
+  local nn = tonumber(name:sub(1, 2))
+  local ch = { name = name, path = path, number = nn >= 90 and string.char(65 + nn - 90) or tostring(nn),
                blocks = doc.blocks, ids = {}, sections = {} }
   each_id_element(doc.blocks, function(el)
     if not ch.ids[el.identifier] then
@@ -371,7 +374,7 @@ end
 
 -- `::: {.demo-output lab=LAB from=PATTERN to=PATTERN}`: the lines of LAB's
 -- output from the first that matches `from` to the next that matches `to`
--- (default: all of it).
+-- (or `lines=N` lines; default: all of it).
 local function demo_output(div)
   local lab = div.attributes["lab"] or current_chapter.name
   local lines = run_log(lab)
@@ -381,6 +384,8 @@ local function demo_output(div)
   end
   if div.attributes["to"] then
     to = find_line(lines, div.attributes["to"], from, "demo-output to=")
+  elseif div.attributes["lines"] then
+    to = math.min(#lines, from + tonumber(div.attributes["lines"]) - 1)
   end
   while to > from and lines[to]:match("^%s*$") do
     to = to - 1
