@@ -374,7 +374,8 @@ end
 
 -- `::: {.demo-output lab=LAB from=PATTERN to=PATTERN}`: the lines of LAB's
 -- output from the first that matches `from` to the next that matches `to`
--- (or `lines=N` lines; default: all of it).
+-- (or `lines=N` lines; default: all of it); `match=PATTERN` keeps only the
+-- lines of those that match.
 local function demo_output(div)
   local lab = div.attributes["lab"] or current_chapter.name
   local lines = run_log(lab)
@@ -390,7 +391,11 @@ local function demo_output(div)
   while to > from and lines[to]:match("^%s*$") do
     to = to - 1
   end
-  local text = table.concat({ table.unpack(lines, from, to) }, "\n")
+  local shown = pandoc.List({ table.unpack(lines, from, to) })
+  if div.attributes["match"] then
+    shown = shown:filter(function(line) return line:match(div.attributes["match"]) end)
+  end
+  local text = table.concat(shown, "\n")
   return pandoc.CodeBlock(text, { class = "demo-output" })
 end
 

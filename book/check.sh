@@ -6,7 +6,9 @@
 #  2. every included code block is its source's lines (no drift), no C is
 #     written by hand, every chapter page shows included code;
 #  3. every chapter has its standard parts (the lab, what the grader checks,
-#     version notes, summary, questions, further reading), and every
+#     version notes, summary, questions, further reading; appendices,
+#     chapters 9N, none), at most BOOK_MAX_WORDS (3,500) words of prose in
+#     the students' edition (book/prose-words.sh), and every
 #     `.section = "NN-slug#anchor"` of the graded tests is an id on
 #     that chapter's page, in both editions (the grader's "read:" line
 #     links it); every name the prose quotes in inline code exists
@@ -186,9 +188,21 @@ solution_free() {
   done
   [ "$bad" -eq 0 ] && echo "${#chapters[@]} chapters: no solution notes, no solution-only name"
 }
+# A chapter a student finishes: its prose in the students' edition (no code,
+# tables, solution notes or generated divs) is at most BOOK_MAX_WORDS words.
+BOOK_MAX_WORDS=${BOOK_MAX_WORDS:-3500}
+prose_length() {
+  local words ch long=""
+  while read -r words ch; do
+    [ "$words" -le "$BOOK_MAX_WORDS" ] || long+="$ch: $words words of prose in the students' edition, more than $BOOK_MAX_WORDS"$'\n'
+  done < <(book/prose-words.sh "${chapters[@]}")
+  [ -z "$long" ] || { printf '%s' "$long"; return 1; }
+  echo "${#chapters[@]} chapters of at most $BOOK_MAX_WORDS words of prose"
+}
 [ -z "$student" ] || check "students' edition: code blocks match labs/, never solutions/" student_edition
 [ -z "$student" ] || check "students' edition: teaches the contract, not the solution" solution_free
 check "every chapter has its parts" chapter_parts
+check "chapters a student finishes (book/prose-words.sh)" prose_length
 check "names in the prose exist (functions, types, libuv 1.44)" book/prose-names.sh "${chapters[@]}"
 check "grader hints name ids in the chapters" grader_anchors
 check "timelines" timelines
