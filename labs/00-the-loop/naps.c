@@ -22,8 +22,8 @@ static void on_closed(uv_handle_t *handle)
   naps_t *g = nap->owner;
 
   trace(g, "closed", (long) nap->index, 0);
-  // TODO: count this close; after the last one free g->naps, then trace
-  // "done" (id 0, value 0) and call done.
+  // TODO: after the last close, and only then: free what naps_gather made, trace
+  // "done", then done ([naps.3], naps.h; read #the-close-protocol).
   AP_TODO();
 }
 /* $end naps-on-closed */
@@ -35,9 +35,8 @@ static void on_wake(uv_timer_t *timer)
   naps_t *g = nap->owner;
 
   trace(g, "wake", (long) nap->index, (long) g->woken);
-  // TODO: record this nap's rank at its input index, then close its timer
-  // with on_closed as its close callback.
-  (void) on_closed;
+  // TODO: [naps.2]: the nap's rank at its input index; its timer must then be closed
+  // (#async-sleep, #the-close-protocol).
   AP_TODO();
 }
 /* $end naps-on-wake */
@@ -54,10 +53,8 @@ static void deliver_empty(ap_soon_t *soon)
 int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *results, size_t n,
                 naps_done_cb done)
 {
-  // TODO: check the arguments, then start one timer per delay, in input order,
-  // tracing "start" (id i, value the delay) for each (see naps.h).
-  (void) loop, (void) g, (void) delays_ms, (void) results, (void) n, (void) done;
-  (void) on_wake, (void) deliver_empty;
+  // TODO: naps_gather's contract in naps.h: [naps.1], [naps.4] to [naps.7]
+  // (#gathering-in-input-order).
   return AP_TODO();
 }
 /* $end naps-gather */

@@ -15,9 +15,8 @@ static void on_tcp_closed(uv_handle_t *handle)
 {
   res_conn_t *c = handle->data;
 
-  // TODO: free the handle, forget it (c->tcp = NULL), record "tcp-closed",
-  // then report c->status through c->done.
-  (void) c;
+  // TODO: the handle is closed: only now may it be freed; then exit or the failed
+  // enter reports (conn.h; #close-protocol).
   AP_TODO();
 }
 /* $end conn-closed */
@@ -35,9 +34,8 @@ static void on_connected(uv_connect_t *req, int status)
 {
   res_conn_t *c = AP_CONTAINER_OF(req, res_conn_t, connect);
 
-  // TODO: report 0 through c->done when connected; on error, close the
-  // handle first (close_then_report): no exit will run for a failed enter.
-  (void) c, (void) status;
+  // TODO: conn.h, enter: connected is 0; a refused connect holds nothing afterwards,
+  // since no exit runs for a failed enter (#tcp-connection).
   AP_TODO();
 }
 
@@ -48,11 +46,9 @@ static void conn_enter(res_t *r, res_cb done)
   int err;
 
   c->done = done;
-  // TODO: allocate c->tcp, uv_tcp_init it (set c->tcp->data = c), record
-  // "tcp-open", then uv_tcp_connect to 127.0.0.1:c->port with on_connected.
-  // If uv_tcp_connect fails at once, on_connected never runs: close the
-  // handle and report the error from there.
-  (void) addr, (void) err, (void) on_connected, (void) close_then_report;
+  // TODO: conn.h, enter: connect to 127.0.0.1:c->port; every failure, at once or
+  // later, leaves no handle behind and is reported once (#tcp-connection, version
+  // notes).
   res_report_later(r, done, AP_TODO());
 }
 /* $end conn-enter */
@@ -62,8 +58,7 @@ static void conn_exit(res_t *r, int status, res_cb done)
 {
   res_conn_t *c = AP_CONTAINER_OF(r, res_conn_t, res);
 
-  // TODO: close the handle; once closed, report the status received.
-  (void) c, (void) status;
+  // TODO: conn.h, exit: reports only once the handle is closed (#close-protocol).
   res_report_later(r, done, AP_TODO());
 }
 /* $end conn-exit */

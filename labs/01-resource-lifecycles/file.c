@@ -39,9 +39,8 @@ static void on_file_closed(uv_fs_t *req)
 {
   res_file_t *f = AP_CONTAINER_OF(req, res_file_t, req);
 
-  // TODO: keep close's error (failed()), clean the request up, then report
-  // forget_file()'s outcome through f->done.
-  (void) f;
+  // TODO: file.h, exit: the last step; an error of any step is reported, the first
+  // one (#file-writer).
   AP_TODO();
 }
 /* $end file-closed */
@@ -59,9 +58,8 @@ static void on_synced(uv_fs_t *req)
 {
   res_file_t *f = AP_CONTAINER_OF(req, res_file_t, req);
 
-  // TODO: keep fsync's error (failed()), clean the request up, and close the
-  // file whatever fsync reported.
-  (void) f;
+  // TODO: file.h, exit: an fsync error is reported, and the file is closed anyway
+  // (#file-writer).
   AP_TODO();
 }
 /* $end file-synced */
@@ -109,9 +107,8 @@ static void file_exit(res_t *r, int status, res_cb done)
 {
   res_file_t *f = AP_CONTAINER_OF(r, res_file_t, res);
 
-  // TODO: remember done and the status received, clear f->error, then start
-  // the chain write -> fsync -> close with flush().
-  (void) f, (void) status, (void) flush, (void) on_synced;
+  // TODO: file.h, exit: the bytes reach the disk before exit reports, also after a
+  // failed body (#file-writer, #errors-through-exit).
   res_report_later(r, done, AP_TODO());
 }
 /* $end file-exit */
@@ -123,9 +120,7 @@ static void on_opened(uv_fs_t *req)
   int result = (int) req->result;
 
   uv_fs_req_cleanup(req);
-  // TODO: on error report it through f->done (there is nothing to release);
-  // otherwise keep the descriptor in f->fd and report 0.
-  (void) f, (void) result;
+  // TODO: file.h, enter: a failed open holds nothing to release (#file-writer).
   AP_TODO();
 }
 

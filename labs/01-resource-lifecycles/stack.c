@@ -18,17 +18,15 @@ static void on_released(res_t *item, int status)
 {
   res_stack_t *s = item->owner;
 
-  // TODO: one fewer item is held; its outcome goes to the next release.
-  (void) s, (void) status;
+  // TODO: res.h, the exit stack: each release sees the outcome the one above left
+  // (#exit-stack).
   AP_TODO();
 }
 
 static void release_next(res_stack_t *s)
 {
-  // TODO: release the last item still held (res_exit with s->status and
-  // on_released); when none is left, report s->status through s->done,
-  // never 0 after a failed enter (s->enter_error).
-  (void) s, (void) on_released;
+  // TODO: res.h, the exit stack: release in reverse order, the status threaded
+  // through; a stack whose enter failed never reports 0 (#exit-stack).
   AP_TODO();
 }
 /* $end stack-release */
@@ -38,16 +36,14 @@ static void on_acquired(res_t *item, int status)
 {
   res_stack_t *s = item->owner;
 
-  // TODO: on success, count the item as held and acquire the next one;
-  // on error, release what is held, handing it the error.
-  (void) s, (void) status;
+  // TODO: res.h, the exit stack: a failed enter releases exactly what was acquired
+  // before it (#exit-stack).
   AP_TODO();
 }
 
 static void acquire_next(res_stack_t *s)
 {
-  // TODO: enter the next item with on_acquired, or report 0 when all are held.
-  (void) s, (void) on_acquired;
+  // TODO: res.h, the exit stack: acquire the items in order (#exit-stack).
   AP_TODO();
 }
 /* $end stack-acquire */

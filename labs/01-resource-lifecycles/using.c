@@ -16,8 +16,7 @@ static void on_exited(res_t *r, int status)
 {
   res_using_t *u = r->owner;
 
-  // TODO: the block is over: report exit's outcome to final.
-  (void) u, (void) status;
+  // TODO: res.h, res_using: final gets exit's outcome, once (#errors-through-exit).
   AP_TODO();
 }
 /* $end using-on-exited */
@@ -25,8 +24,8 @@ static void on_exited(res_t *r, int status)
 /* $begin using-on-body-done */
 static void on_body_done(res_using_t *u, int status)
 {
-  // TODO: release the resource with res_exit(), handing it the body's status.
-  (void) u, (void) status, (void) on_exited;
+  // TODO: res.h, res_using: exit runs exactly once after a successful enter,
+  // whatever the body reported (#using-block).
   AP_TODO();
 }
 /* $end using-on-body-done */
@@ -36,9 +35,7 @@ static void on_entered(res_t *r, int status)
 {
   res_using_t *u = r->owner;
 
-  // TODO: on error, report it to final (and release nothing);
-  // otherwise run the body with on_body_done as its completion.
-  (void) u, (void) status, (void) on_body_done;
+  // TODO: res.h, res_using: a failed enter means no body and no exit (#using-block).
   AP_TODO();
 }
 /* $end using-on-entered */
@@ -46,9 +43,8 @@ static void on_entered(res_t *r, int status)
 /* $begin using-start */
 int res_using(res_using_t *u, res_t *r, res_body_fn body, res_final_cb final)
 {
-  // TODO: check the arguments, remember body and final, make u the owner
-  // of r, then start the enter step with res_enter().
-  (void) u, (void) r, (void) body, (void) final, (void) on_entered;
+  // TODO: res.h, res_using: its arguments, and the steps through res_enter()/
+  // res_exit() (res.c) (#using-block).
   return AP_TODO();
 }
 /* $end using-start */

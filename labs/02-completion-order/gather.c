@@ -24,9 +24,8 @@ static void gather_on_end(co_batch_t *b, co_completion_t *c, int status, long va
 {
   co_gather_t *g = AP_CONTAINER_OF(b, co_gather_t, batch);
 
-  // TODO: store the result at the operation's input index, count failures,
-  // and once all n have ended queue deliver with ap_soon (see co.h).
-  (void) g, (void) c, (void) status, (void) value, (void) deliver;
+  // TODO: co.h, co_gather: results aligned with the input, failures counted, done
+  // later and never inside co_complete (#gather, #failures).
   AP_TODO();
 }
 /* $end gather-on-end */
@@ -35,10 +34,8 @@ static void gather_on_end(co_batch_t *b, co_completion_t *c, int status, long va
 int co_gather(uv_loop_t *loop, co_gather_t *g, const co_kind_t *kind, size_t n,
               co_result_t *results, co_gather_cb done)
 {
-  // TODO: check the arguments, set up the batch with gather_on_end, start it;
-  // with n == 0, queue deliver instead (see co.h for the contract).
-  (void) loop, (void) g, (void) kind, (void) n, (void) results, (void) done;
-  (void) gather_on_end;
+  // TODO: co.h, co_gather: its arguments, n == 0, and done on a later turn
+  // (#gather).
   return AP_TODO();
 }
 /* $end co-gather */

@@ -82,11 +82,9 @@ static void queue_on_end(co_batch_t *b, co_completion_t *c, int status, long val
 {
   co_queue_t *q = AP_CONTAINER_OF(b, co_queue_t, batch);
 
-  // TODO: unless c was already reported (timed out), record status and value,
-  // report it, and close the timer once all n are reported. In both cases
-  // schedule a drain: consume must never run inside co_complete.
-  (void) q, (void) c, (void) status, (void) value, (void) report;
-  (void) close_timer, (void) schedule_drain;
+  // TODO: co.h, co_as_completed: one report per operation, never overwritten by a
+  // late result; consume never runs inside co_complete (#completion-queue,
+  // #timeouts).
   AP_TODO();
 }
 /* $end queue-on-end */
@@ -98,9 +96,8 @@ static void drain(ap_soon_t *soon)
   co_completion_t *c;
 
   q->drain_pending = 0;
-  // TODO: hand every queued report to consume, oldest first, with its progress
-  // (k of n); then see whether everything is finished.
-  (void) c, (void) pop, (void) maybe_finish;
+  // TODO: co.h, co_report_t: reports in completion order, k counting 1 to n
+  // (#progress).
   AP_TODO();
 }
 /* $end queue-drain */
@@ -108,9 +105,8 @@ static void drain(ap_soon_t *soon)
 /* $begin queue-finish */
 static void maybe_finish(co_queue_t *q)
 {
-  // TODO: call done once, when every operation has ended, every report was
-  // consumed, no drain is queued and the timer is closed; free the batch first.
-  (void) q;
+  // TODO: co.h, co_as_completed: done comes once, after everything that points into
+  // the queue is finished (#all-done).
   AP_TODO();
 }
 /* $end queue-finish */
@@ -129,9 +125,8 @@ static void on_timeout(uv_timer_t *timer)
 {
   co_queue_t *q = AP_CONTAINER_OF(timer, co_queue_t, timer);
 
-  // TODO: report every operation not yet reported as UV_ETIMEDOUT (in input order),
-  // close the timer, apply the policy, and schedule a drain.
-  (void) q, (void) cancel_pending;
+  // TODO: co.h, the timeout: every pending operation's report, in input order, and
+  // the policy (#timeouts).
   AP_TODO();
 }
 /* $end queue-on-timeout */
@@ -166,12 +161,8 @@ static void queue_reset(co_queue_t *q, co_consume_cb consume, co_queue_cb done)
 int co_as_completed(uv_loop_t *loop, co_queue_t *q, const co_kind_t *kind, size_t n,
                     const co_timeout_t *timeout, co_consume_cb consume, co_queue_cb done)
 {
-  // TODO: check the arguments (check_args), set up the batch with queue_on_end,
-  // reset the queue, create the timeout timer if asked, start the operations,
-  // then start the timer (or close it if every operation is already reported).
-  (void) loop, (void) q, (void) kind, (void) n, (void) timeout, (void) consume;
-  (void) done, (void) check_args, (void) queue_reset, (void) queue_on_end;
-  (void) on_timeout;
+  // TODO: co.h, co_as_completed: its arguments, the timeout and its timer
+  // (#timeouts, #all-done).
   return AP_TODO();
 }
 /* $end co-as-completed */

@@ -98,11 +98,8 @@ static void stream_op_done(bf_op_t *op, int status, long value)
   stream_outcome(s, op, status, value);
   stream_fail(s, status);
   s->finished++;
-  // TODO: after the end of the source, give the permit back and free the slot;
-  // else keep the permit (whatever the status) and take the next item: on a
-  // hand-off (ap_defer with stream_again) if this runs inside start
-  // (slot->starting), else right here.
-  (void) stream_again;
+  // TODO: fanout.h, the stream: an item's end never costs its slot the permit, and
+  // never runs the next item inside start (#limiting-creation, #later-turns).
   AP_TODO();
 }
 /* $end stream-op-done */
@@ -114,10 +111,8 @@ static void stream_on_permit(bf_waiter_t *w, int status);
  * the source only once the slot holds one. */
 static int stream_reserve(bf_stream_t *s)
 {
-  // TODO: allocate a slot; set waiter.data and the op's ctx, loop and done
-  // (stream_op_done); count it, and let it acquire the semaphore with
-  // stream_on_permit. No item yet!
-  (void) s, (void) stream_op_done, (void) stream_on_permit;
+  // TODO: fanout.h, the stream: a slot takes an item only once it holds a permit
+  // (#limiting-creation); allocation failures as in fanout.h.
   return AP_TODO();
 }
 /* $end stream-reserve */
@@ -131,14 +126,8 @@ static inline void stream_take(bf_stream_t *s, struct bf_slot *slot)
   bf_op_t *op = &slot->op;
   int err;
 
-  // TODO: take the next item from the source. At its end, give the permit
-  // back and free the slot; else number it (op->index = s->started, then count
-  // it in s->started), start the operation with slot->starting set around the
-  // call, then reserve a new slot if a permit is still free (if that fails, end
-  // the stream with its error: stream_end).
-  (void) s, (void) slot, (void) op, (void) err;
-  (void) stream_end, (void) stream_next;
-  (void) stream_free_slot, (void) stream_reserve;
+  // TODO: fanout.h, the stream: at most limit items alive, each numbered in the
+  // order taken; new slots only while permits are free (#limiting-creation).
   AP_TODO();
 }
 /* $end stream-take */
@@ -175,10 +164,8 @@ static int fetch_next(bf_stream_t *s, long *item)
 {
   bf_fetch_t *f = AP_CONTAINER_OF(s, bf_fetch_t, stream);
 
-  // TODO: hand out the items in input order, then UV_EOF after the last one.
-  // s->started is the number taken so far (stream_take counts them): read it,
-  // do not change it.
-  (void) s, (void) item, (void) f;
+  // TODO: fanout.h, bf_fetch_all: the list as a source, in input order;
+  // s->started is read-only (#fetch-all).
   return AP_TODO();
 }
 /* $end fetch-next */
@@ -190,9 +177,8 @@ static void fetch_store(bf_stream_t *s, const bf_op_t *op, int status, long valu
 {
   bf_fetch_t *f = AP_CONTAINER_OF(s, bf_fetch_t, stream);
 
-  // TODO: store the outcome at the item's index in the list, and remember
-  // the first failure in input order (f->failed_at) for done.
-  (void) op, (void) status, (void) value, (void) f;
+  // TODO: fanout.h, bf_fetch_all: results in input order; done reports the first
+  // failure in input order (#fetch-all).
   AP_TODO();
 }
 /* $end fetch-store */

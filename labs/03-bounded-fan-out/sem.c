@@ -55,24 +55,22 @@ static void deliver(ap_soon_t *soon)
 /* w now owns a permit; it learns so on a later turn. */
 static void grant(bf_sem_t *sem, bf_waiter_t *w)
 {
-  // TODO: mark w granted, and deliver its callback on a later turn (ap_soon).
-  (void) sem, (void) w, (void) deliver;
+  // TODO: sem.h: a grant is delivered on a later turn (#later-turns).
   AP_TODO();
 }
 /* $end sem-grant */
 
 int bf_sem_init(uv_loop_t *loop, bf_sem_t *sem, long limit)
 {
-  // TODO: reject a limit below 1, then set every field (see sem.h).
-  (void) loop, (void) sem, (void) limit;
+  // TODO: sem.h, bf_sem_init (#misuse).
   return AP_TODO();
 }
 
 /* $begin sem-acquire */
 int bf_sem_acquire(bf_sem_t *sem, bf_waiter_t *w, bf_sem_cb cb)
 {
-  // TODO: check the arguments; take a free permit (grant) or join the queue.
-  (void) sem, (void) w, (void) cb, (void) enqueue, (void) grant;
+  // TODO: sem.h, bf_sem_acquire: FIFO, no barging, no callback inside the call
+  // (#the-semaphore, #misuse).
   return AP_TODO();
 }
 /* $end sem-acquire */
@@ -80,9 +78,8 @@ int bf_sem_acquire(bf_sem_t *sem, bf_waiter_t *w, bf_sem_cb cb)
 /* $begin sem-release */
 int bf_sem_release(bf_waiter_t *w)
 {
-  // TODO: refuse a waiter that holds nothing; hand the permit to the first
-  // waiter if there is one, else return it to the pool.
-  (void) w;
+  // TODO: sem.h, bf_sem_release: the permit goes to the first waiter in line
+  // (#fairness-and-handoff, #misuse).
   return AP_TODO();
 }
 /* $end sem-release */
@@ -90,9 +87,7 @@ int bf_sem_release(bf_waiter_t *w)
 /* $begin sem-cancel */
 int bf_sem_cancel(bf_waiter_t *w)
 {
-  // TODO: only a queued waiter can be cancelled: unlink it, then deliver
-  // UV_ECANCELED to it on a later turn.
-  (void) w, (void) unlink_waiter;
+  // TODO: sem.h, bf_sem_cancel (#cancellation).
   return AP_TODO();
 }
 /* $end sem-cancel */

@@ -24,9 +24,8 @@ static int read_all(int fd, char **text, size_t *len)
   char *buf = malloc(cap), *bigger;
   ssize_t got;
 
-  // TODO: read until read() returns 0, growing buf when it is full;
-  // end the text with a NUL. Turn a read error into a libuv error.
-  (void) fd, (void) text, (void) len, (void) n, (void) bigger, (void) got;
+  // TODO: loadtext.h: the whole file as NUL-terminated text; a read error as a libuv
+  // error, nothing left allocated (#load-text).
   free(buf);
   return AP_TODO();
 }
@@ -40,9 +39,8 @@ static int load_fn(void *arg, void **result)
   char *text = NULL;
   int fd, err;
 
-  // TODO: open the file, read_all() it, close it; on success hand the text
-  // over through *result. Errors: uv_translate_sys_error(errno).
-  (void) req, (void) result, (void) text, (void) fd, (void) err, (void) read_all;
+  // TODO: loadtext.h: runs on a worker; errors keep their identity across threads
+  // (#load-text).
   return AP_TODO();
 }
 /* $end load-fn */

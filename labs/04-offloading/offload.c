@@ -14,8 +14,8 @@ static void on_work(uv_work_t *work)
 {
   off_call_t *call = AP_CONTAINER_OF(work, off_call_t, work);
 
-  // TODO: run fn with its argument and keep its status and result in the call.
-  (void) call;
+  // TODO: offload.h: fn runs on a worker, and touches nothing of the loop
+  // (#to-thread).
   AP_TODO();
 }
 
@@ -25,9 +25,8 @@ static void on_after_work(uv_work_t *work, int status)
 {
   off_call_t *call = AP_CONTAINER_OF(work, off_call_t, work);
 
-  // TODO: call done with fn's status and result, or with status when the
-  // request was cancelled (fn never ran then: no result).
-  (void) call, (void) status;
+  // TODO: offload.h: done runs on the loop thread; a cancelled call has no result
+  // (#to-thread, #cancelling).
   AP_TODO();
 }
 /* $end off-work */
@@ -35,9 +34,7 @@ static void on_after_work(uv_work_t *work, int status)
 /* $begin off-to-thread */
 int off_to_thread(uv_loop_t *loop, off_call_t *call, off_fn fn, void *arg, off_done_cb done)
 {
-  // TODO: check the arguments, fill in the call, queue it with uv_queue_work.
-  (void) loop, (void) call, (void) fn, (void) arg, (void) done;
-  (void) on_work, (void) on_after_work;
+  // TODO: offload.h, off_to_thread (#to-thread).
   return AP_TODO();
 }
 /* $end off-to-thread */
@@ -49,9 +46,8 @@ static void on_limited_done(off_call_t *call, int status, void *result);
 /* Hands waiting calls to the pool, oldest first, while there is room. */
 static void pump(off_limiter_t *lim)
 {
-  // TODO: while fewer than limit calls run, move the oldest waiting call
-  // into the pool (off_to_thread with on_limited_done).
-  (void) lim, (void) on_limited_done;
+  // TODO: offload.h, the limiter: at most limit calls in the pool, FIFO
+  // (#bounded-offloader).
   AP_TODO();
 }
 
@@ -74,9 +70,7 @@ int off_limiter_submit(off_limiter_t *lim, off_call_t *call, off_fn fn, void *ar
   call->arg = arg;
   call->user_done = done;
   call->limiter = lim;
-  // TODO: append the call to the limiter's FIFO, then let pump() start it
-  // if there is room.
-  (void) pump;
+  // TODO: offload.h, off_limiter_submit (#bounded-offloader).
   return AP_TODO();
 }
 /* $end off-limiter-submit */
@@ -125,9 +119,7 @@ static int cancel_waiting(off_call_t *call)
 
 int off_cancel(off_call_t *call)
 {
-  // TODO: a call waiting in a limiter is taken off its FIFO (cancel_waiting);
-  // any other goes to uv_cancel, whose answer is yours to return.
-  (void) call, (void) cancel_waiting;
+  // TODO: offload.h, off_cancel: queued yes, running no (#cancelling).
   return AP_TODO();
 }
 /* $end off-cancel */

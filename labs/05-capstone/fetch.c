@@ -128,9 +128,7 @@ static void on_stored(off_call_t *call, int status, void *result)
 
   (void) result;
   trace(t->f, "stored", t->result->item, status);
-  // TODO: on success copy the checksum and the body's length into the result;
-  // then finish the task with the write's status.
-  (void) t, (void) status, (void) finish;
+  // TODO: fetch.h, cap_result_t: a stored body's result (#writing-off-the-loop).
   AP_TODO();
 }
 
@@ -141,9 +139,8 @@ static void store(cap_task_t *t)
   t->state = CAP_STORING;
   snprintf(t->path, sizeof(t->path), "%s/item-%ld.txt", f->dir, t->result->item);
   t->call.data = t;
-  // TODO: hand store_job to the pool through f->writes (off_limiter_submit),
-  // with on_stored as its completion. If that fails, finish the task here.
-  (void) store_job, (void) on_stored;
+  // TODO: fetch.h: checksum and write off the loop, at most writers at once
+  // (#writing-off-the-loop).
   AP_TODO();
 }
 /* $end cap-store */
@@ -158,10 +155,9 @@ static void on_block_done(res_using_t *u, int status)
   cap_fetch_t *f = t->f;
 
   trace(f, "closed", t->result->item, status);
-  // TODO: give the permit back (the connection is closed now). Then: a fetched
-  // body goes to store(); a failure with attempts left (and no stop asked)
-  // waits for a permit again; anything else is the task's result (finish).
-  (void) t, (void) status, (void) store;
+  // TODO: fetch.h: one permit per connection, held until it is closed; retries
+  // bounded, behind every other waiter (#a-permit-per-connection,
+  // #failures-and-retries).
   AP_TODO();
 }
 /* $end cap-block-done */
@@ -172,10 +168,8 @@ static void on_permit(bf_waiter_t *w, int status)
   cap_task_t *t = w->data;
   cap_fetch_t *f = t->f;
 
-  // TODO: with the permit, open a using block around a fresh connection
-  // (res_conn_init, res_using with exchange and on_block_done); count the
-  // attempt. A cancelled wait, or a stop asked meanwhile, ends the task.
-  (void) t, (void) f, (void) status, (void) exchange, (void) on_block_done;
+  // TODO: fetch.h: a connection only with a permit, closed on every path
+  // (#the-pipeline, #closing-on-every-path, #stopping).
   AP_TODO();
 }
 /* $end cap-permit */
@@ -212,9 +206,8 @@ static void finish(cap_task_t *t, int status)
   r->ms = (uv_hrtime() - f->t0) / 1000000;
   t->state = CAP_DONE;
   count(&f->summary, status);
-  // TODO: report r now (on_result with k = results so far), and after the
-  // n-th result call all_done().
-  (void) all_done;
+  // TODO: fetch.h: each result as soon as it is known, k counting reports
+  // (#results-as-they-complete).
   AP_TODO();
 }
 /* $end cap-finish */
@@ -271,9 +264,7 @@ int cap_fetch_start(uv_loop_t *loop, cap_fetch_t *f, const long *items, size_t n
 /* $begin cap-stop */
 static void cancel_task(cap_task_t *t)
 {
-  // TODO: take a queued task out of the semaphore's line; cut a running
-  // exchange short with UV_ECANCELED. Leave a write on the pool alone.
-  (void) t;
+  // TODO: fetch.h, cap_fetch_stop: what it cancels, cuts, and keeps (#stopping).
   AP_TODO();
 }
 

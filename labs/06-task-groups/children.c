@@ -33,9 +33,8 @@ static int timer_cancel(tg_child_t *child)
 {
   tg_timer_t *t = AP_CONTAINER_OF(child, tg_timer_t, child);
 
-  // TODO: stop and close the timer so that the child exits with UV_ECANCELED,
-  // unless it fired already (it is closing): then return UV_EALREADY.
-  (void) t;
+  // TODO: taskgroup.h, tg_child_ops_t.cancel: its three answers, for a timer
+  // (#protocol, #races).
   return AP_TODO();
 }
 /* $end tg-timer-cancel */
@@ -69,9 +68,7 @@ static void work_after(uv_work_t *req, int status)
 {
   tg_work_t *w = AP_CONTAINER_OF(req, tg_work_t, req);
 
-  // TODO: exit the child: UV_ECANCELED if the job was taken back before it
-  // ran, otherwise the job's own result.
-  (void) w, (void) status;
+  // TODO: taskgroup.h: a child exits once, with its real outcome (#thread-pool).
   AP_TODO();
 }
 /* $end tg-work-after */
@@ -81,9 +78,8 @@ static int work_cancel(tg_child_t *child)
 {
   tg_work_t *w = AP_CONTAINER_OF(child, tg_work_t, child);
 
-  // TODO: try to take the job back with uv_cancel and say what happened
-  // (see tg_child_ops_t.cancel). Never exit the child from here.
-  (void) w;
+  // TODO: taskgroup.h, tg_child_ops_t.cancel: for a pool job; a cancel never exits
+  // the child (#thread-pool).
   return AP_TODO();
 }
 /* $end tg-work-cancel */
@@ -112,8 +108,7 @@ int tg_work_start(tg_t *g, tg_work_t *w, long id, tg_work_fn fn, void *arg)
 /* $begin tg-group-child */
 static void inner_done(tg_t *inner, int status, int others)
 {
-  // TODO: the inner group finished: it exits into its parent with its status.
-  (void) inner, (void) status, (void) others;
+  // TODO: taskgroup.h: a group as a child of another (#nesting).
   AP_TODO();
 }
 
@@ -121,8 +116,7 @@ static int group_cancel(tg_child_t *child)
 {
   tg_t *inner = AP_CONTAINER_OF(child, tg_t, as_child);
 
-  // TODO: cancel the inner group (tg_cancel); say what happened.
-  (void) inner;
+  // TODO: taskgroup.h: a group as a child of another (#nesting).
   return AP_TODO();
 }
 /* $end tg-group-child */

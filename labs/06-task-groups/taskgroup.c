@@ -51,9 +51,8 @@ static void on_closed(uv_handle_t *handle)
 /* The group ends when the body is done and no child is left. */
 static void maybe_finish(tg_t *g)
 {
-  // TODO: once tg_wait() was called (TG_WAITING) and no child runs,
-  // close the deadline timer; on_closed reports. Only once.
-  (void) g, (void) on_closed;
+  // TODO: taskgroup.h: done once, after the body ended and the last child exited,
+  // never inside tg_wait (#finishing).
   AP_TODO();
 }
 /* $end tg-maybe-finish */
@@ -63,9 +62,8 @@ static void maybe_finish(tg_t *g)
  * then keep counting exits as usual. No child exits inside its cancel. */
 static void cancel_children(tg_t *g)
 {
-  // TODO: only once: mark the group cancelling, stop the deadline, and call
-  // each running child's ops->cancel, tracing "cancel" (id, its return value).
-  (void) g;
+  // TODO: taskgroup.h: the first failure cancels the rest; a cancel is a request
+  // (#first-failure, #protocol).
   AP_TODO();
 }
 /* $end tg-cancel-children */
@@ -75,9 +73,7 @@ static void cancel_children(tg_t *g)
  * answer to our own request, never an error of the child. */
 static int record_error(tg_t *g, int status)
 {
-  // TODO: keep the first error in g->status, count later ones in g->others;
-  // 0 and UV_ECANCELED are not errors.
-  (void) g, (void) status;
+  // TODO: taskgroup.h: the first error, and how many others (#errors).
   return AP_TODO();
 }
 /* $end tg-record-error */
@@ -88,10 +84,7 @@ void tg_exit(tg_child_t *child, int status)
   tg_t *g = child->group;
 
   trace(g, "exit", child->id, status);
-  // TODO: take the child off the running list, record its status, cancel
-  // the others on the first error, and finish if it was the last one.
-  (void) unlink_child, (void) record_error, (void) cancel_children;
-  (void) maybe_finish;
+  // TODO: taskgroup.h, tg_exit (#first-failure, #finishing).
   AP_TODO();
 }
 /* $end tg-exit */
@@ -102,16 +95,14 @@ static void on_deadline(uv_timer_t *timer)
   tg_t *g = AP_CONTAINER_OF(timer, tg_t, deadline);
 
   trace(g, "deadline", g->id, UV_ETIMEDOUT);
-  // TODO: the group's status becomes UV_ETIMEDOUT; cancel the children.
+  // TODO: taskgroup.h: the deadline (#deadline).
   AP_TODO();
 }
 /* $end tg-on-deadline */
 
 int tg_cancel(tg_t *g)
 {
-  // TODO: like the deadline, with UV_ECANCELED; UV_EALREADY if the group is
-  // cancelling or finishing already.
-  (void) g;
+  // TODO: taskgroup.h, tg_cancel (#nesting).
   return AP_TODO();
 }
 

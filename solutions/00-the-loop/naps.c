@@ -31,8 +31,8 @@ static void on_closed(uv_handle_t *handle)
   trace(g, "done", 0, 0);
   g->done(g, 0);
   /* SOLUTION END */
-  /* STARTER: // TODO: count this close; after the last one free g->naps, then trace */
-  /* STARTER: // "done" (id 0, value 0) and call done. */
+  /* STARTER: // TODO: after the last close, and only then: free what naps_gather made, trace */
+  /* STARTER: // "done", then done ([naps.3], naps.h; read #the-close-protocol). */
   /* STARTER: AP_TODO(); */
 }
 /* $end naps-on-closed */
@@ -48,9 +48,8 @@ static void on_wake(uv_timer_t *timer)
   g->results[nap->index] = (long) g->woken++;
   uv_close((uv_handle_t *) timer, on_closed);
   /* SOLUTION END */
-  /* STARTER: // TODO: record this nap's rank at its input index, then close its timer */
-  /* STARTER: // with on_closed as its close callback. */
-  /* STARTER: (void) on_closed; */
+  /* STARTER: // TODO: [naps.2]: the nap's rank at its input index; its timer must then be closed */
+  /* STARTER: // (#async-sleep, #the-close-protocol). */
   /* STARTER: AP_TODO(); */
 }
 /* $end naps-on-wake */
@@ -92,10 +91,8 @@ int naps_gather(uv_loop_t *loop, naps_t *g, const uint64_t *delays_ms, long *res
   }
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: check the arguments, then start one timer per delay, in input order, */
-  /* STARTER: // tracing "start" (id i, value the delay) for each (see naps.h). */
-  /* STARTER: (void) loop, (void) g, (void) delays_ms, (void) results, (void) n, (void) done; */
-  /* STARTER: (void) on_wake, (void) deliver_empty; */
+  /* STARTER: // TODO: naps_gather's contract in naps.h: [naps.1], [naps.4] to [naps.7] */
+  /* STARTER: // (#gathering-in-input-order). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end naps-gather */

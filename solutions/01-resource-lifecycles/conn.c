@@ -22,9 +22,8 @@ static void on_tcp_closed(uv_handle_t *handle)
   res_trace(&c->res, "tcp-closed", c->status);
   c->done(&c->res, c->status);
   /* SOLUTION END */
-  /* STARTER: // TODO: free the handle, forget it (c->tcp = NULL), record "tcp-closed", */
-  /* STARTER: // then report c->status through c->done. */
-  /* STARTER: (void) c; */
+  /* STARTER: // TODO: the handle is closed: only now may it be freed; then exit or the failed */
+  /* STARTER: // enter reports (conn.h; #close-protocol). */
   /* STARTER: AP_TODO(); */
 }
 /* $end conn-closed */
@@ -51,9 +50,8 @@ static void on_connected(uv_connect_t *req, int status)
   }
   c->done(&c->res, 0);
   /* SOLUTION END */
-  /* STARTER: // TODO: report 0 through c->done when connected; on error, close the */
-  /* STARTER: // handle first (close_then_report): no exit will run for a failed enter. */
-  /* STARTER: (void) c, (void) status; */
+  /* STARTER: // TODO: conn.h, enter: connected is 0; a refused connect holds nothing afterwards, */
+  /* STARTER: // since no exit runs for a failed enter (#tcp-connection). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -78,11 +76,9 @@ static void conn_enter(res_t *r, res_cb done)
   if (err != 0)
     close_then_report(c, err); /* on_connected will never run */
   /* SOLUTION END */
-  /* STARTER: // TODO: allocate c->tcp, uv_tcp_init it (set c->tcp->data = c), record */
-  /* STARTER: // "tcp-open", then uv_tcp_connect to 127.0.0.1:c->port with on_connected. */
-  /* STARTER: // If uv_tcp_connect fails at once, on_connected never runs: close the */
-  /* STARTER: // handle and report the error from there. */
-  /* STARTER: (void) addr, (void) err, (void) on_connected, (void) close_then_report; */
+  /* STARTER: // TODO: conn.h, enter: connect to 127.0.0.1:c->port; every failure, at once or */
+  /* STARTER: // later, leaves no handle behind and is reported once (#tcp-connection, version */
+  /* STARTER: // notes). */
   /* STARTER: res_report_later(r, done, AP_TODO()); */
 }
 /* $end conn-enter */
@@ -98,8 +94,7 @@ static void conn_exit(res_t *r, int status, res_cb done)
    * body's error: the outcome is the status received. */
   close_then_report(c, status);
   /* SOLUTION END */
-  /* STARTER: // TODO: close the handle; once closed, report the status received. */
-  /* STARTER: (void) c, (void) status; */
+  /* STARTER: // TODO: conn.h, exit: reports only once the handle is closed (#close-protocol). */
   /* STARTER: res_report_later(r, done, AP_TODO()); */
 }
 /* $end conn-exit */

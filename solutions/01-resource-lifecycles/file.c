@@ -44,9 +44,8 @@ static void on_file_closed(uv_fs_t *req)
   uv_fs_req_cleanup(req);
   f->done(&f->res, forget_file(f));
   /* SOLUTION END */
-  /* STARTER: // TODO: keep close's error (failed()), clean the request up, then report */
-  /* STARTER: // forget_file()'s outcome through f->done. */
-  /* STARTER: (void) f; */
+  /* STARTER: // TODO: file.h, exit: the last step; an error of any step is reported, the first */
+  /* STARTER: // one (#file-writer). */
   /* STARTER: AP_TODO(); */
 }
 /* $end file-closed */
@@ -70,9 +69,8 @@ static void on_synced(uv_fs_t *req)
   /* Whether or not fsync worked, the descriptor must be closed. */
   close_file(f);
   /* SOLUTION END */
-  /* STARTER: // TODO: keep fsync's error (failed()), clean the request up, and close the */
-  /* STARTER: // file whatever fsync reported. */
-  /* STARTER: (void) f; */
+  /* STARTER: // TODO: file.h, exit: an fsync error is reported, and the file is closed anyway */
+  /* STARTER: // (#file-writer). */
   /* STARTER: AP_TODO(); */
 }
 /* $end file-synced */
@@ -128,9 +126,8 @@ static void file_exit(res_t *r, int status, res_cb done)
    * file flushes on close whatever happened in the with block. */
   flush(f);
   /* SOLUTION END */
-  /* STARTER: // TODO: remember done and the status received, clear f->error, then start */
-  /* STARTER: // the chain write -> fsync -> close with flush(). */
-  /* STARTER: (void) f, (void) status, (void) flush, (void) on_synced; */
+  /* STARTER: // TODO: file.h, exit: the bytes reach the disk before exit reports, also after a */
+  /* STARTER: // failed body (#file-writer, #errors-through-exit). */
   /* STARTER: res_report_later(r, done, AP_TODO()); */
 }
 /* $end file-exit */
@@ -150,9 +147,7 @@ static void on_opened(uv_fs_t *req)
   f->fd = result;
   f->done(&f->res, 0);
   /* SOLUTION END */
-  /* STARTER: // TODO: on error report it through f->done (there is nothing to release); */
-  /* STARTER: // otherwise keep the descriptor in f->fd and report 0. */
-  /* STARTER: (void) f, (void) result; */
+  /* STARTER: // TODO: file.h, enter: a failed open holds nothing to release (#file-writer). */
   /* STARTER: AP_TODO(); */
 }
 

@@ -23,8 +23,8 @@ static void on_released(res_t *item, int status)
   s->status = status;
   release_next(s);
   /* SOLUTION END */
-  /* STARTER: // TODO: one fewer item is held; its outcome goes to the next release. */
-  /* STARTER: (void) s, (void) status; */
+  /* STARTER: // TODO: res.h, the exit stack: each release sees the outcome the one above left */
+  /* STARTER: // (#exit-stack). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -41,10 +41,8 @@ static void release_next(res_stack_t *s)
     s->status = s->enter_error;
   s->done(&s->res, s->status);
   /* SOLUTION END */
-  /* STARTER: // TODO: release the last item still held (res_exit with s->status and */
-  /* STARTER: // on_released); when none is left, report s->status through s->done, */
-  /* STARTER: // never 0 after a failed enter (s->enter_error). */
-  /* STARTER: (void) s, (void) on_released; */
+  /* STARTER: // TODO: res.h, the exit stack: release in reverse order, the status threaded */
+  /* STARTER: // through; a stack whose enter failed never reports 0 (#exit-stack). */
   /* STARTER: AP_TODO(); */
 }
 /* $end stack-release */
@@ -65,9 +63,8 @@ static void on_acquired(res_t *item, int status)
   s->held++;
   acquire_next(s);
   /* SOLUTION END */
-  /* STARTER: // TODO: on success, count the item as held and acquire the next one; */
-  /* STARTER: // on error, release what is held, handing it the error. */
-  /* STARTER: (void) s, (void) status; */
+  /* STARTER: // TODO: res.h, the exit stack: a failed enter releases exactly what was acquired */
+  /* STARTER: // before it (#exit-stack). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -80,8 +77,7 @@ static void acquire_next(res_stack_t *s)
   }
   res_enter(s->items[s->held], on_acquired);
   /* SOLUTION END */
-  /* STARTER: // TODO: enter the next item with on_acquired, or report 0 when all are held. */
-  /* STARTER: (void) s, (void) on_acquired; */
+  /* STARTER: // TODO: res.h, the exit stack: acquire the items in order (#exit-stack). */
   /* STARTER: AP_TODO(); */
 }
 /* $end stack-acquire */

@@ -20,8 +20,7 @@ static void on_exited(res_t *r, int status)
   /* r is released: only now is the block's outcome known. */
   u->final(u, status);
   /* SOLUTION END */
-  /* STARTER: // TODO: the block is over: report exit's outcome to final. */
-  /* STARTER: (void) u, (void) status; */
+  /* STARTER: // TODO: res.h, res_using: final gets exit's outcome, once (#errors-through-exit). */
   /* STARTER: AP_TODO(); */
 }
 /* $end using-on-exited */
@@ -33,8 +32,8 @@ static void on_body_done(res_using_t *u, int status)
   /* Success or failure, the body's status goes to exit, which decides. */
   res_exit(u->res, status, on_exited);
   /* SOLUTION END */
-  /* STARTER: // TODO: release the resource with res_exit(), handing it the body's status. */
-  /* STARTER: (void) u, (void) status, (void) on_exited; */
+  /* STARTER: // TODO: res.h, res_using: exit runs exactly once after a successful enter, */
+  /* STARTER: // whatever the body reported (#using-block). */
   /* STARTER: AP_TODO(); */
 }
 /* $end using-on-body-done */
@@ -52,9 +51,7 @@ static void on_entered(res_t *r, int status)
   }
   u->body(u, on_body_done);
   /* SOLUTION END */
-  /* STARTER: // TODO: on error, report it to final (and release nothing); */
-  /* STARTER: // otherwise run the body with on_body_done as its completion. */
-  /* STARTER: (void) u, (void) status, (void) on_body_done; */
+  /* STARTER: // TODO: res.h, res_using: a failed enter means no body and no exit (#using-block). */
   /* STARTER: AP_TODO(); */
 }
 /* $end using-on-entered */
@@ -72,9 +69,8 @@ int res_using(res_using_t *u, res_t *r, res_body_fn body, res_final_cb final)
   res_enter(r, on_entered);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: check the arguments, remember body and final, make u the owner */
-  /* STARTER: // of r, then start the enter step with res_enter(). */
-  /* STARTER: (void) u, (void) r, (void) body, (void) final, (void) on_entered; */
+  /* STARTER: // TODO: res.h, res_using: its arguments, and the steps through res_enter()/ */
+  /* STARTER: // res_exit() (res.c) (#using-block). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end using-start */

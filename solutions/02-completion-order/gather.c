@@ -32,9 +32,8 @@ static void gather_on_end(co_batch_t *b, co_completion_t *c, int status, long va
   if (b->ended == b->n)
     ap_soon(b->loop, &g->soon, deliver);
   /* SOLUTION END */
-  /* STARTER: // TODO: store the result at the operation's input index, count failures, */
-  /* STARTER: // and once all n have ended queue deliver with ap_soon (see co.h). */
-  /* STARTER: (void) g, (void) c, (void) status, (void) value, (void) deliver; */
+  /* STARTER: // TODO: co.h, co_gather: results aligned with the input, failures counted, done */
+  /* STARTER: // later and never inside co_complete (#gather, #failures). */
   /* STARTER: AP_TODO(); */
 }
 /* $end gather-on-end */
@@ -60,10 +59,8 @@ int co_gather(uv_loop_t *loop, co_gather_t *g, const co_kind_t *kind, size_t n,
     co__batch_start(&g->batch);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: check the arguments, set up the batch with gather_on_end, start it; */
-  /* STARTER: // with n == 0, queue deliver instead (see co.h for the contract). */
-  /* STARTER: (void) loop, (void) g, (void) kind, (void) n, (void) results, (void) done; */
-  /* STARTER: (void) gather_on_end; */
+  /* STARTER: // TODO: co.h, co_gather: its arguments, n == 0, and done on a later turn */
+  /* STARTER: // (#gather). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end co-gather */

@@ -94,11 +94,9 @@ static void queue_on_end(co_batch_t *b, co_completion_t *c, int status, long val
    * be what done was waiting for: the drain checks. */
   schedule_drain(q);
   /* SOLUTION END */
-  /* STARTER: // TODO: unless c was already reported (timed out), record status and value, */
-  /* STARTER: // report it, and close the timer once all n are reported. In both cases */
-  /* STARTER: // schedule a drain: consume must never run inside co_complete. */
-  /* STARTER: (void) q, (void) c, (void) status, (void) value, (void) report; */
-  /* STARTER: (void) close_timer, (void) schedule_drain; */
+  /* STARTER: // TODO: co.h, co_as_completed: one report per operation, never overwritten by a */
+  /* STARTER: // late result; consume never runs inside co_complete (#completion-queue, */
+  /* STARTER: // #timeouts). */
   /* STARTER: AP_TODO(); */
 }
 /* $end queue-on-end */
@@ -123,9 +121,8 @@ static void drain(ap_soon_t *soon)
   }
   maybe_finish(q);
   /* SOLUTION END */
-  /* STARTER: // TODO: hand every queued report to consume, oldest first, with its progress */
-  /* STARTER: // (k of n); then see whether everything is finished. */
-  /* STARTER: (void) c, (void) pop, (void) maybe_finish; */
+  /* STARTER: // TODO: co.h, co_report_t: reports in completion order, k counting 1 to n */
+  /* STARTER: // (#progress). */
   /* STARTER: AP_TODO(); */
 }
 /* $end queue-drain */
@@ -139,9 +136,8 @@ static void maybe_finish(co_queue_t *q)
   co__batch_free(&q->batch);
   q->done(q);
   /* SOLUTION END */
-  /* STARTER: // TODO: call done once, when every operation has ended, every report was */
-  /* STARTER: // consumed, no drain is queued and the timer is closed; free the batch first. */
-  /* STARTER: (void) q; */
+  /* STARTER: // TODO: co.h, co_as_completed: done comes once, after everything that points into */
+  /* STARTER: // the queue is finished (#all-done). */
   /* STARTER: AP_TODO(); */
 }
 /* $end queue-finish */
@@ -176,9 +172,8 @@ static void on_timeout(uv_timer_t *timer)
     cancel_pending(q);
   schedule_drain(q);
   /* SOLUTION END */
-  /* STARTER: // TODO: report every operation not yet reported as UV_ETIMEDOUT (in input order), */
-  /* STARTER: // close the timer, apply the policy, and schedule a drain. */
-  /* STARTER: (void) q, (void) cancel_pending; */
+  /* STARTER: // TODO: co.h, the timeout: every pending operation's report, in input order, and */
+  /* STARTER: // the policy (#timeouts). */
   /* STARTER: AP_TODO(); */
 }
 /* $end queue-on-timeout */
@@ -240,12 +235,8 @@ int co_as_completed(uv_loop_t *loop, co_queue_t *q, const co_kind_t *kind, size_
   schedule_drain(q); /* done must come later even when nothing will ever end */
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: check the arguments (check_args), set up the batch with queue_on_end, */
-  /* STARTER: // reset the queue, create the timeout timer if asked, start the operations, */
-  /* STARTER: // then start the timer (or close it if every operation is already reported). */
-  /* STARTER: (void) loop, (void) q, (void) kind, (void) n, (void) timeout, (void) consume; */
-  /* STARTER: (void) done, (void) check_args, (void) queue_reset, (void) queue_on_end; */
-  /* STARTER: (void) on_timeout; */
+  /* STARTER: // TODO: co.h, co_as_completed: its arguments, the timeout and its timer */
+  /* STARTER: // (#timeouts, #all-done). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end co-as-completed */

@@ -113,11 +113,8 @@ static void stream_op_done(bf_op_t *op, int status, long value)
   else
     stream_take(s, slot);
   /* SOLUTION END */
-  /* STARTER: // TODO: after the end of the source, give the permit back and free the slot; */
-  /* STARTER: // else keep the permit (whatever the status) and take the next item: on a */
-  /* STARTER: // hand-off (ap_defer with stream_again) if this runs inside start */
-  /* STARTER: // (slot->starting), else right here. */
-  /* STARTER: (void) stream_again; */
+  /* STARTER: // TODO: fanout.h, the stream: an item's end never costs its slot the permit, and */
+  /* STARTER: // never runs the next item inside start (#limiting-creation, #later-turns). */
   /* STARTER: AP_TODO(); */
 }
 /* $end stream-op-done */
@@ -142,10 +139,8 @@ static int stream_reserve(bf_stream_t *s)
   bf_sem_acquire(&s->sem, &slot->waiter, stream_on_permit);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: allocate a slot; set waiter.data and the op's ctx, loop and done */
-  /* STARTER: // (stream_op_done); count it, and let it acquire the semaphore with */
-  /* STARTER: // stream_on_permit. No item yet! */
-  /* STARTER: (void) s, (void) stream_op_done, (void) stream_on_permit; */
+  /* STARTER: // TODO: fanout.h, the stream: a slot takes an item only once it holds a permit */
+  /* STARTER: // (#limiting-creation); allocation failures as in fanout.h. */
   /* STARTER: return AP_TODO(); */
 }
 /* $end stream-reserve */
@@ -181,14 +176,8 @@ static inline void stream_take(bf_stream_t *s, struct bf_slot *slot)
       stream_end(s, err);
   }
   /* SOLUTION END */
-  /* STARTER: // TODO: take the next item from the source. At its end, give the permit */
-  /* STARTER: // back and free the slot; else number it (op->index = s->started, then count */
-  /* STARTER: // it in s->started), start the operation with slot->starting set around the */
-  /* STARTER: // call, then reserve a new slot if a permit is still free (if that fails, end */
-  /* STARTER: // the stream with its error: stream_end). */
-  /* STARTER: (void) s, (void) slot, (void) op, (void) err; */
-  /* STARTER: (void) stream_end, (void) stream_next; */
-  /* STARTER: (void) stream_free_slot, (void) stream_reserve; */
+  /* STARTER: // TODO: fanout.h, the stream: at most limit items alive, each numbered in the */
+  /* STARTER: // order taken; new slots only while permits are free (#limiting-creation). */
   /* STARTER: AP_TODO(); */
 }
 /* $end stream-take */
@@ -232,10 +221,8 @@ static int fetch_next(bf_stream_t *s, long *item)
   *item = f->items[s->started];
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: hand out the items in input order, then UV_EOF after the last one. */
-  /* STARTER: // s->started is the number taken so far (stream_take counts them): read it, */
-  /* STARTER: // do not change it. */
-  /* STARTER: (void) s, (void) item, (void) f; */
+  /* STARTER: // TODO: fanout.h, bf_fetch_all: the list as a source, in input order; */
+  /* STARTER: // s->started is read-only (#fetch-all). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end fetch-next */
@@ -255,9 +242,8 @@ static void fetch_store(bf_stream_t *s, const bf_op_t *op, int status, long valu
   if (status != 0 && k < f->failed_at)
     f->failed_at = k;
   /* SOLUTION END */
-  /* STARTER: // TODO: store the outcome at the item's index in the list, and remember */
-  /* STARTER: // the first failure in input order (f->failed_at) for done. */
-  /* STARTER: (void) op, (void) status, (void) value, (void) f; */
+  /* STARTER: // TODO: fanout.h, bf_fetch_all: results in input order; done reports the first */
+  /* STARTER: // failure in input order (#fetch-all). */
   /* STARTER: AP_TODO(); */
 }
 /* $end fetch-store */

@@ -59,8 +59,7 @@ static void grant(bf_sem_t *sem, bf_waiter_t *w)
   w->state = BF_GRANTED;
   ap_soon(sem->loop, &w->soon, deliver);
   /* SOLUTION END */
-  /* STARTER: // TODO: mark w granted, and deliver its callback on a later turn (ap_soon). */
-  /* STARTER: (void) sem, (void) w, (void) deliver; */
+  /* STARTER: // TODO: sem.h: a grant is delivered on a later turn (#later-turns). */
   /* STARTER: AP_TODO(); */
 }
 /* $end sem-grant */
@@ -76,8 +75,7 @@ int bf_sem_init(uv_loop_t *loop, bf_sem_t *sem, long limit)
   sem->head = sem->tail = NULL;
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: reject a limit below 1, then set every field (see sem.h). */
-  /* STARTER: (void) loop, (void) sem, (void) limit; */
+  /* STARTER: // TODO: sem.h, bf_sem_init (#misuse). */
   /* STARTER: return AP_TODO(); */
 }
 
@@ -102,8 +100,8 @@ int bf_sem_acquire(bf_sem_t *sem, bf_waiter_t *w, bf_sem_cb cb)
   enqueue(sem, w);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: check the arguments; take a free permit (grant) or join the queue. */
-  /* STARTER: (void) sem, (void) w, (void) cb, (void) enqueue, (void) grant; */
+  /* STARTER: // TODO: sem.h, bf_sem_acquire: FIFO, no barging, no callback inside the call */
+  /* STARTER: // (#the-semaphore, #misuse). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end sem-acquire */
@@ -129,9 +127,8 @@ int bf_sem_release(bf_waiter_t *w)
   grant(sem, first);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: refuse a waiter that holds nothing; hand the permit to the first */
-  /* STARTER: // waiter if there is one, else return it to the pool. */
-  /* STARTER: (void) w; */
+  /* STARTER: // TODO: sem.h, bf_sem_release: the permit goes to the first waiter in line */
+  /* STARTER: // (#fairness-and-handoff, #misuse). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end sem-release */
@@ -149,9 +146,7 @@ int bf_sem_cancel(bf_waiter_t *w)
   ap_soon(w->sem->loop, &w->soon, deliver);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: only a queued waiter can be cancelled: unlink it, then deliver */
-  /* STARTER: // UV_ECANCELED to it on a later turn. */
-  /* STARTER: (void) w, (void) unlink_waiter; */
+  /* STARTER: // TODO: sem.h, bf_sem_cancel (#cancellation). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end sem-cancel */

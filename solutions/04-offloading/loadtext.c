@@ -49,9 +49,8 @@ static int read_all(int fd, char **text, size_t *len)
   free(buf);
   return UV_ENOMEM;
   /* SOLUTION END */
-  /* STARTER: // TODO: read until read() returns 0, growing buf when it is full; */
-  /* STARTER: // end the text with a NUL. Turn a read error into a libuv error. */
-  /* STARTER: (void) fd, (void) text, (void) len, (void) n, (void) bigger, (void) got; */
+  /* STARTER: // TODO: loadtext.h: the whole file as NUL-terminated text; a read error as a libuv */
+  /* STARTER: // error, nothing left allocated (#load-text). */
   /* STARTER: free(buf); */
   /* STARTER: return AP_TODO(); */
 }
@@ -75,9 +74,8 @@ static int load_fn(void *arg, void **result)
     *result = text;
   return err;
   /* SOLUTION END */
-  /* STARTER: // TODO: open the file, read_all() it, close it; on success hand the text */
-  /* STARTER: // over through *result. Errors: uv_translate_sys_error(errno). */
-  /* STARTER: (void) req, (void) result, (void) text, (void) fd, (void) err, (void) read_all; */
+  /* STARTER: // TODO: loadtext.h: runs on a worker; errors keep their identity across threads */
+  /* STARTER: // (#load-text). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end load-fn */

@@ -17,8 +17,8 @@ static void on_work(uv_work_t *work)
   /* SOLUTION BEGIN */
   call->status = call->fn(call->arg, &call->result);
   /* SOLUTION END */
-  /* STARTER: // TODO: run fn with its argument and keep its status and result in the call. */
-  /* STARTER: (void) call; */
+  /* STARTER: // TODO: offload.h: fn runs on a worker, and touches nothing of the loop */
+  /* STARTER: // (#to-thread). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -34,9 +34,8 @@ static void on_after_work(uv_work_t *work, int status)
   /* done owns the result from here on; after an error there is none. */
   call->done(call, call->status, call->status == 0 ? call->result : NULL);
   /* SOLUTION END */
-  /* STARTER: // TODO: call done with fn's status and result, or with status when the */
-  /* STARTER: // request was cancelled (fn never ran then: no result). */
-  /* STARTER: (void) call, (void) status; */
+  /* STARTER: // TODO: offload.h: done runs on the loop thread; a cancelled call has no result */
+  /* STARTER: // (#to-thread, #cancelling). */
   /* STARTER: AP_TODO(); */
 }
 /* $end off-work */
@@ -55,9 +54,7 @@ int off_to_thread(uv_loop_t *loop, off_call_t *call, off_fn fn, void *arg, off_d
   call->waiting = 0;
   return uv_queue_work(loop, &call->work, on_work, on_after_work);
   /* SOLUTION END */
-  /* STARTER: // TODO: check the arguments, fill in the call, queue it with uv_queue_work. */
-  /* STARTER: (void) loop, (void) call, (void) fn, (void) arg, (void) done; */
-  /* STARTER: (void) on_work, (void) on_after_work; */
+  /* STARTER: // TODO: offload.h, off_to_thread (#to-thread). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end off-to-thread */
@@ -81,9 +78,8 @@ static void pump(off_limiter_t *lim)
     off_to_thread(lim->loop, call, call->fn, call->arg, on_limited_done);
   }
   /* SOLUTION END */
-  /* STARTER: // TODO: while fewer than limit calls run, move the oldest waiting call */
-  /* STARTER: // into the pool (off_to_thread with on_limited_done). */
-  /* STARTER: (void) lim, (void) on_limited_done; */
+  /* STARTER: // TODO: offload.h, the limiter: at most limit calls in the pool, FIFO */
+  /* STARTER: // (#bounded-offloader). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -118,9 +114,7 @@ int off_limiter_submit(off_limiter_t *lim, off_call_t *call, off_fn fn, void *ar
   pump(lim);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: append the call to the limiter's FIFO, then let pump() start it */
-  /* STARTER: // if there is room. */
-  /* STARTER: (void) pump; */
+  /* STARTER: // TODO: offload.h, off_limiter_submit (#bounded-offloader). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end off-limiter-submit */
@@ -176,9 +170,7 @@ int off_cancel(off_call_t *call)
    * has taken it, because a running thread cannot be stopped. */
   return uv_cancel((uv_req_t *) &call->work);
   /* SOLUTION END */
-  /* STARTER: // TODO: a call waiting in a limiter is taken off its FIFO (cancel_waiting); */
-  /* STARTER: // any other goes to uv_cancel, whose answer is yours to return. */
-  /* STARTER: (void) call, (void) cancel_waiting; */
+  /* STARTER: // TODO: offload.h, off_cancel: queued yes, running no (#cancelling). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end off-cancel */

@@ -135,9 +135,7 @@ static void on_stored(off_call_t *call, int status, void *result)
   }
   finish(t, status);
   /* SOLUTION END */
-  /* STARTER: // TODO: on success copy the checksum and the body's length into the result; */
-  /* STARTER: // then finish the task with the write's status. */
-  /* STARTER: (void) t, (void) status, (void) finish; */
+  /* STARTER: // TODO: fetch.h, cap_result_t: a stored body's result (#writing-off-the-loop). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -155,9 +153,8 @@ static void store(cap_task_t *t)
   if (err != 0)
     finish(t, err); /* on_stored will never run */
   /* SOLUTION END */
-  /* STARTER: // TODO: hand store_job to the pool through f->writes (off_limiter_submit), */
-  /* STARTER: // with on_stored as its completion. If that fails, finish the task here. */
-  /* STARTER: (void) store_job, (void) on_stored; */
+  /* STARTER: // TODO: fetch.h: checksum and write off the loop, at most writers at once */
+  /* STARTER: // (#writing-off-the-loop). */
   /* STARTER: AP_TODO(); */
 }
 /* $end cap-store */
@@ -190,10 +187,9 @@ static void on_block_done(res_using_t *u, int status)
   }
   finish(t, status);
   /* SOLUTION END */
-  /* STARTER: // TODO: give the permit back (the connection is closed now). Then: a fetched */
-  /* STARTER: // body goes to store(); a failure with attempts left (and no stop asked) */
-  /* STARTER: // waits for a permit again; anything else is the task's result (finish). */
-  /* STARTER: (void) t, (void) status, (void) store; */
+  /* STARTER: // TODO: fetch.h: one permit per connection, held until it is closed; retries */
+  /* STARTER: // bounded, behind every other waiter (#a-permit-per-connection, */
+  /* STARTER: // #failures-and-retries). */
   /* STARTER: AP_TODO(); */
 }
 /* $end cap-block-done */
@@ -226,10 +222,8 @@ static void on_permit(bf_waiter_t *w, int status)
     finish(t, status);
   }
   /* SOLUTION END */
-  /* STARTER: // TODO: with the permit, open a using block around a fresh connection */
-  /* STARTER: // (res_conn_init, res_using with exchange and on_block_done); count the */
-  /* STARTER: // attempt. A cancelled wait, or a stop asked meanwhile, ends the task. */
-  /* STARTER: (void) t, (void) f, (void) status, (void) exchange, (void) on_block_done; */
+  /* STARTER: // TODO: fetch.h: a connection only with a permit, closed on every path */
+  /* STARTER: // (#the-pipeline, #closing-on-every-path, #stopping). */
   /* STARTER: AP_TODO(); */
 }
 /* $end cap-permit */
@@ -275,9 +269,8 @@ static void finish(cap_task_t *t, int status)
   if (f->reported == f->n)
     all_done(f);
   /* SOLUTION END */
-  /* STARTER: // TODO: report r now (on_result with k = results so far), and after the */
-  /* STARTER: // n-th result call all_done(). */
-  /* STARTER: (void) all_done; */
+  /* STARTER: // TODO: fetch.h: each result as soon as it is known, k counting reports */
+  /* STARTER: // (#results-as-they-complete). */
   /* STARTER: AP_TODO(); */
 }
 /* $end cap-finish */
@@ -342,9 +335,7 @@ static void cancel_task(cap_task_t *t)
   /* Still connecting: exchange sees f->stopping. Granted but not yet told:
    * on_permit sees it. Storing: the body is a result; the write finishes. */
   /* SOLUTION END */
-  /* STARTER: // TODO: take a queued task out of the semaphore's line; cut a running */
-  /* STARTER: // exchange short with UV_ECANCELED. Leave a write on the pool alone. */
-  /* STARTER: (void) t; */
+  /* STARTER: // TODO: fetch.h, cap_fetch_stop: what it cancels, cuts, and keeps (#stopping). */
   /* STARTER: AP_TODO(); */
 }
 

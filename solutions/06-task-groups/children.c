@@ -41,9 +41,8 @@ static int timer_cancel(tg_child_t *child)
   uv_close((uv_handle_t *) &t->timer, timer_closed); /* also stops it */
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: stop and close the timer so that the child exits with UV_ECANCELED, */
-  /* STARTER: // unless it fired already (it is closing): then return UV_EALREADY. */
-  /* STARTER: (void) t; */
+  /* STARTER: // TODO: taskgroup.h, tg_child_ops_t.cancel: its three answers, for a timer */
+  /* STARTER: // (#protocol, #races). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end tg-timer-cancel */
@@ -82,9 +81,7 @@ static void work_after(uv_work_t *req, int status)
    * the end, cancelled or not, and its result is the child's. */
   tg_exit(&w->child, status == UV_ECANCELED ? UV_ECANCELED : w->result);
   /* SOLUTION END */
-  /* STARTER: // TODO: exit the child: UV_ECANCELED if the job was taken back before it */
-  /* STARTER: // ran, otherwise the job's own result. */
-  /* STARTER: (void) w, (void) status; */
+  /* STARTER: // TODO: taskgroup.h: a child exits once, with its real outcome (#thread-pool). */
   /* STARTER: AP_TODO(); */
 }
 /* $end tg-work-after */
@@ -99,9 +96,8 @@ static int work_cancel(tg_child_t *child)
    * runs it (or it just ended); nothing can stop it, so we wait for it. */
   return uv_cancel((uv_req_t *) &w->req);
   /* SOLUTION END */
-  /* STARTER: // TODO: try to take the job back with uv_cancel and say what happened */
-  /* STARTER: // (see tg_child_ops_t.cancel). Never exit the child from here. */
-  /* STARTER: (void) w; */
+  /* STARTER: // TODO: taskgroup.h, tg_child_ops_t.cancel: for a pool job; a cancel never exits */
+  /* STARTER: // the child (#thread-pool). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end tg-work-cancel */
@@ -134,8 +130,7 @@ static void inner_done(tg_t *inner, int status, int others)
   (void) others; /* the parent counts the inner group as one child */
   tg_exit(&inner->as_child, status);
   /* SOLUTION END */
-  /* STARTER: // TODO: the inner group finished: it exits into its parent with its status. */
-  /* STARTER: (void) inner, (void) status, (void) others; */
+  /* STARTER: // TODO: taskgroup.h: a group as a child of another (#nesting). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -147,8 +142,7 @@ static int group_cancel(tg_child_t *child)
   /* UV_EALREADY: it is stopping on its own (its own error or deadline). */
   return tg_cancel(inner) == 0 ? 0 : UV_EALREADY;
   /* SOLUTION END */
-  /* STARTER: // TODO: cancel the inner group (tg_cancel); say what happened. */
-  /* STARTER: (void) inner; */
+  /* STARTER: // TODO: taskgroup.h: a group as a child of another (#nesting). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end tg-group-child */

@@ -57,9 +57,8 @@ static void maybe_finish(tg_t *g)
   g->state = TG_CLOSING;
   uv_close((uv_handle_t *) &g->deadline, on_closed);
   /* SOLUTION END */
-  /* STARTER: // TODO: once tg_wait() was called (TG_WAITING) and no child runs, */
-  /* STARTER: // close the deadline timer; on_closed reports. Only once. */
-  /* STARTER: (void) g, (void) on_closed; */
+  /* STARTER: // TODO: taskgroup.h: done once, after the body ended and the last child exited, */
+  /* STARTER: // never inside tg_wait (#finishing). */
   /* STARTER: AP_TODO(); */
 }
 /* $end tg-maybe-finish */
@@ -81,9 +80,8 @@ static void cancel_children(tg_t *g)
     trace(g, "cancel", child->id, child->ops->cancel(child));
   }
   /* SOLUTION END */
-  /* STARTER: // TODO: only once: mark the group cancelling, stop the deadline, and call */
-  /* STARTER: // each running child's ops->cancel, tracing "cancel" (id, its return value). */
-  /* STARTER: (void) g; */
+  /* STARTER: // TODO: taskgroup.h: the first failure cancels the rest; a cancel is a request */
+  /* STARTER: // (#first-failure, #protocol). */
   /* STARTER: AP_TODO(); */
 }
 /* $end tg-cancel-children */
@@ -103,9 +101,7 @@ static int record_error(tg_t *g, int status)
   g->status = status;
   return 1;
   /* SOLUTION END */
-  /* STARTER: // TODO: keep the first error in g->status, count later ones in g->others; */
-  /* STARTER: // 0 and UV_ECANCELED are not errors. */
-  /* STARTER: (void) g, (void) status; */
+  /* STARTER: // TODO: taskgroup.h: the first error, and how many others (#errors). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end tg-record-error */
@@ -123,10 +119,7 @@ void tg_exit(tg_child_t *child, int status)
     cancel_children(g);
   maybe_finish(g);
   /* SOLUTION END */
-  /* STARTER: // TODO: take the child off the running list, record its status, cancel */
-  /* STARTER: // the others on the first error, and finish if it was the last one. */
-  /* STARTER: (void) unlink_child, (void) record_error, (void) cancel_children; */
-  /* STARTER: (void) maybe_finish; */
+  /* STARTER: // TODO: taskgroup.h, tg_exit (#first-failure, #finishing). */
   /* STARTER: AP_TODO(); */
 }
 /* $end tg-exit */
@@ -141,7 +134,7 @@ static void on_deadline(uv_timer_t *timer)
   g->status = UV_ETIMEDOUT;
   cancel_children(g);
   /* SOLUTION END */
-  /* STARTER: // TODO: the group's status becomes UV_ETIMEDOUT; cancel the children. */
+  /* STARTER: // TODO: taskgroup.h: the deadline (#deadline). */
   /* STARTER: AP_TODO(); */
 }
 /* $end tg-on-deadline */
@@ -155,9 +148,7 @@ int tg_cancel(tg_t *g)
   cancel_children(g);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: like the deadline, with UV_ECANCELED; UV_EALREADY if the group is */
-  /* STARTER: // cancelling or finishing already. */
-  /* STARTER: (void) g; */
+  /* STARTER: // TODO: taskgroup.h, tg_cancel (#nesting). */
   /* STARTER: return AP_TODO(); */
 }
 
