@@ -7,17 +7,23 @@
 #   REFERENCE    the instructor's handout manifest, to compare copies with
 #   LAB, SUBMISSION_TIMEOUT, TIMEOUT_SCALE
 #
-# Writes GRADEBOOK/rows/ENTRY.csv (one CSV line) and GRADEBOOK/results/ENTRY/
+# Writes GRADEBOOK/rows/ID.csv (one CSV line) and GRADEBOOK/results/ENTRY/
 # (the grader's files, table.txt). Whatever the submission does, it ends
 # with a row: a submission that is not a folder or a good tarball, has no
 # lab folders, does not compile, crashes or hangs gets one that says so.
-# --lost writes the row of an entry whose grading died without writing one.
+# --lost writes the row of an entry whose grading died without writing one
+# (nothing when it has one).
 #
-# Isolation: its own unpack folder, build folder (the grader's per-source
-# tag) and results folder; a time limit on the whole grading (the grader
-# already limits each test), and file sizes capped so a flood of output
-# cannot fill the disk. Untrusted code still runs as this user: grade on a
-# machine (or CI job) that holds nothing else.
+# Names are data: the entry is graded under an internal name, ID (a hash of
+# its name: work/ID/ is its copy, and the grader's build folder is named
+# from that path), never one made by replacing characters; the name itself
+# is only ever quoted, and written, quoted, into the row.
+#
+# Isolation: its own copy or unpack folder, build folder and results
+# folder; its code compiled and run in the sandbox (grader/sandbox.sh,
+# unless SANDBOX=0), which hides the submissions and the gradebook; a time
+# limit on the whole grading (the grader already limits each test), and
+# file sizes capped.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,9 +31,10 @@ cd "$root" || exit 2
 lost=
 [ "${1:-}" = --lost ] && { lost=1; shift; }
 entry=$1
-work=$GRADEBOOK/work/$entry
+id=$(printf '%s' "$entry" | sha256sum | cut -c1-16)
+work=$GRADEBOOK/work/$id
 res=$GRADEBOOK/results/$entry
-row=$GRADEBOOK/rows/$entry.csv
+row=$GRADEBOOK/rows/$id.csv
 limit=${SUBMISSION_TIMEOUT:-900}
 status=ok
 notes=()
@@ -120,7 +127,8 @@ copy_folder() { # sets top
   [ "$(du -0sb --apparent-size -- "$SUBMISSIONS/$entry" 2> /dev/null | head -z -n 1 | cut -f1 -z | tr -d '\0')" -le "$UNPACK_LIMIT" ] ||
     give_up invalid "holds more than $UNPACK_LIMIT bytes"
   (cd "$SUBMISSIONS/$entry" && find . \( -type d -o -type f \) -print0 |
-     tar --null --no-recursion -T - -cf - | tar -C "$top" -xmf - --no-same-owner) 2> /dev/null
+     tar --null --no-recursion -T - -cf - |
+     tar -C "$top" -xmf - --no-same-owner --no-same-permissions) 2> /dev/null
   chmod -R u+rwX "$top" 2> /dev/null
 }
 
@@ -170,7 +178,7 @@ grader_findings() {
 run_grader() { # labs_dir
   ( ulimit -f 262144
     exec timeout --kill-after=10 "$limit" env -u SUBMISSIONS GRADEBOOK_JOB="$token" SRC="$1" LAB="${LAB:-}" \
-      SANDBOX="${SANDBOX:-1}" SANDBOX_HIDE="$SUBMISSIONS:$GRADEBOOK" CLEAN_BUILD=always \
+      SANDBOX="${SANDBOX:-1}" SANDBOX_HIDE="$SUBMISSIONS"$'\n'"$GRADEBOOK" CLEAN_BUILD=always \
       MODE=debug RESULTS="$res" STRICT= NO_COLOR=1 GITHUB_ACTIONS= grader/grade.sh
   ) > "$res/table.txt" 2>&1
 }
@@ -188,7 +196,8 @@ sweep() {
   done
 }
 
-[ -z "$lost" ] || give_up error "its grading stopped without a result (see results/$entry/)"
+[ -z "$lost" ] || [ -s "$row" ] || give_up error "its grading stopped without a result (see results/$entry/)"
+[ -z "$lost" ] || exit 0
 rm -rf "$work" "$res"
 mkdir -p "$work" "$res" "$(dirname "$row")"
 if [ -d "$SUBMISSIONS/$entry" ] && [ ! -L "$SUBMISSIONS/$entry" ]; then

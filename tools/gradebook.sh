@@ -77,7 +77,6 @@ header() {
 assemble() {
   local entry
   while IFS= read -r -d '' entry; do
-    [ -s "$GRADEBOOK/rows/$entry.csv" ] && continue
     SUBMISSIONS=$SUBMISSIONS GRADEBOOK=$GRADEBOOK tools/gradebook-one.sh --lost "$entry"
   done < <(shard_entries)
   { header; cat "$GRADEBOOK"/rows/*.csv 2> /dev/null | LC_ALL=C sort; } > "$GRADEBOOK/gradebook.csv.tmp"
