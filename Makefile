@@ -97,6 +97,11 @@ check-fresh: ## the README's make grade and make check on a fresh minimal Debian
 check-perturb: deps-dev ## solutions and every mutant graded under several loop perturbations: same verdicts
 	@tools/perturb.sh --mutants
 
+.PHONY: check-hostile
+check-hostile: deps-dev ## the hostile submissions alone: tests/hostile, the sandbox, the gradebook's attacks
+	@$(MAKE) --no-print-directory -s libs
+	@tools/hostile.sh
+
 .PHONY: stress
 stress: deps ## grade the solutions N times (default 50) and compare the results
 	@$(MAKE) --no-print-directory -s libs

@@ -17,7 +17,7 @@ GRADEBOOK ?= build/gradebook
 export GRADEBOOK
 
 ifeq ($(wildcard solutions/.),)
-FULL_REPO_GOALS := check starters stress handout gradebook gradebook-merge \
+FULL_REPO_GOALS := check check-hostile starters stress handout gradebook gradebook-merge \
 	compile_commands.json book book-check book-html book-student bench bench-smoke bench-plots
 ifneq ($(filter $(FULL_REPO_GOALS),$(MAKECMDGOALS)),)
 $(error make $(filter $(FULL_REPO_GOALS),$(MAKECMDGOALS)) needs the full repository, \

@@ -164,11 +164,12 @@ lab_scores() { # labs_dir
 }
 
 # Evidence the grader itself found (lab code redefining its names).
-grader_findings() {
+grader_findings() { # labs_dir
   local line
   while IFS= read -r line; do
     [ -n "$line" ] || continue
     tampered=$((tampered + 1))
+    line=${line//"$1/"/} # the submission's paths, not where it was graded
     notes+=("tampered: ${line/$'\t'/ (})")
   done < "$res/tampered.txt"
 }
@@ -223,7 +224,7 @@ elif [ ! -s "$res/results.json" ]; then
 fi
 [ -s "$res/results.json" ] || give_up "$status" "no lab was graded"
 lab_scores "$labs_dir"
-grader_findings
+grader_findings "$labs_dir"
 hidden=$(jq -r '[.tests[] | select(.hidden)] | "\(map(.points) | add // 0)/\(map(.max_points) | add // 0)"' "$res/results.json")
 [ "$hidden" = 0/0 ] || notes+=("hidden tests: $hidden points")
 write_row "$(jq -r .score "$res/results.json")" "$(jq -r .max_score "$res/results.json")"

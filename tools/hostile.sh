@@ -2,7 +2,10 @@
 # hostile.sh [NAME...] — grades the hostile fixtures (tests/hostile/NAME, default all)
 # and checks each against its EXPECT line (tests/hostile/README.md says what it holds),
 # in the sandbox (grader/sandbox.sh): the outcomes are those of a gradebook.
-# Prints "ok"/"FAIL" per fixture; exits 1 if one failed. MODE as for make grade.
+# Without NAME, then the sandbox's own guarantees (tools/sandbox-test.sh) and
+# the attacks that need a gradebook (tools/hostile-gradebook.sh): make
+# check-hostile. Prints "ok"/"FAIL" per check; exits 1 if one failed. MODE as
+# for make grade.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,4 +46,8 @@ for dir in ${@:-tests/hostile/*/}; do
   SANDBOX=1 SRC="$dir" LAB="$lab" RESULTS="$out" grader/grade.sh > "$out.table" 2>&1 || true
   check "$out" "$lab" "$status" "$score" "$text"
 done
+if [ $# -eq 0 ]; then
+  tools/sandbox-test.sh || failed=1
+  tools/hostile-gradebook.sh || failed=1
+fi
 exit $failed
