@@ -157,6 +157,7 @@ lab_scores() { # labs_dir
       build-failed) [ -d "$1/$lab" ] && notes+=("$lab: does not compile") ||
                       notes+=("$lab: not submitted") ;;
       runner-crashed) notes+=("$lab: crashed the grader's runner") ;;
+      refused) notes+=("$lab: refused (tampering), not run") ;;
       *) notes+=("$lab: not graded") ;;
     esac
     [ "$state" = ok ] || [ "$status" != ok ] || status=incomplete
