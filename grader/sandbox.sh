@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # sandbox.sh — runs the untrusted steps of grading in a bubblewrap sandbox.
-# Sourced by grader/grade.sh and tools/gradebook-one.sh; bash.
+# Sourced by grader/grade.sh, tools/gradebook.sh (may it run?) and
+# tools/sandbox-test.sh; bash.
 #
 # Untrusted: compiling the lab's code (a compiler reads whatever an #include
 # or an .incbin names) and running the test programs (the lab's code). Both
@@ -109,6 +111,7 @@ sandbox_hide() { # path
 # Copies the run step's outputs out of the sandbox: on fd 3, a tar of the
 # folder's regular files (written inside, after COMMAND, by tar; COMMAND
 # and what it starts do not have fd 3).
+# shellcheck disable=SC2016 # expanded by the bash inside the sandbox
 SANDBOX_COPY_OUT='w=$1; shift; "$@" 3>&-; s=$?
 cd "$w" && find . -mindepth 1 -maxdepth 1 -type f -print0 | tar --null --no-recursion -T - -cf - >&3
 exit $s'

@@ -15,10 +15,11 @@
 #  - one that starts a daemon (tests/hostile/escaping-daemon) is flagged;
 #  - every results.json is valid, and no name ran a command (no file P).
 # Prints "ok"/"FAIL" per check; exits 1 if one failed.
+# shellcheck disable=SC2016 # text for a shell inside the sandbox, or names to keep as they are
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 failed=0
 s=build/hostile/subs
 g=build/hostile/gradebook

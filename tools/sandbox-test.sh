@@ -5,10 +5,11 @@
 # sandbox holds even if a check before it were passed. No compiling: quick.
 # Needs bubblewrap (it is skipped, and says so, where it cannot run).
 # Prints "ok"/"FAIL" per guarantee; exits 1 if one failed.
+# shellcheck disable=SC2016 # text for a shell inside the sandbox, or names to keep as they are
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 failed=0
 box=build/sandbox-test
 # shellcheck source=grader/sandbox.sh
