@@ -55,7 +55,7 @@ struct naps {
 
 /* Trace events, when g->trace is set (the grader reads them): "start" (id
  * i, value its delay) as nap i's timer starts, "wake" and "closed" (given),
- * and "done" right before done is called.
+ * and "done" (id 0) right before done is called.
  *
  * Starts one timer per delay. results must hold n entries.
  * Returns 0, UV_EINVAL or UV_ENOMEM ([naps.5]). */

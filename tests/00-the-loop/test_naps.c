@@ -27,12 +27,15 @@ static int timers_alive(void)
   return n;
 }
 
+static int done_traced_first; /* "done" was the trace's last event when done ran */
+
 static void on_done(naps_t *g, int status)
 {
-  (void) g;
   done_calls++;
   done_status = status;
   timers_alive_at_done = timers_alive();
+  done_traced_first = g->trace != NULL && g->trace->count > 0 &&
+                      ap_trace_find(g->trace, "done", 0, 0) == (long) g->trace->count - 1;
 }
 
 static void never_done(naps_t *g, int status)
@@ -115,6 +118,10 @@ GRADE_TEST(done_runs_once_after_every_close, .points = 3, .clauses = "naps.3 nap
   EXPECT_EQ("done calls", 1, done_calls);
   EXPECT_ERR("done's status", 0, done_status);
   EXPECT_EQ("timers still open or closing when done ran", 0, timers_alive_at_done);
+  EXPECT(done_traced_first,
+         "when done ran, the trace's last event was not \"done\": trace "
+         "\"done\" right before calling done, not after; the trace: %s",
+         grade_trace_str(""));
   EXPECT(ap_trace_count(grade_trace(), "closed") == 3 &&
              ap_trace_find(grade_trace(), "done", 0, 0) == (long) grade_trace()->count - 1,
          "expected 3 \"closed\" events and then \"done\" last (trace \"done\" right before "
@@ -151,6 +158,10 @@ GRADE_TEST(rejects_bad_arguments, .points = 2, .clauses = "naps.5",
              naps_gather(grade_loop(), &g, NULL, results, 2, never_done));
   EXPECT_ERR("naps_gather() without results", UV_EINVAL,
              naps_gather(grade_loop(), &g, delays, NULL, 2, never_done));
+  EXPECT_ERR("naps_gather() of one nap without delays", UV_EINVAL,
+             naps_gather(grade_loop(), &g, NULL, results, 1, never_done));
+  EXPECT_ERR("naps_gather() of one nap without results", UV_EINVAL,
+             naps_gather(grade_loop(), &g, delays, NULL, 1, never_done));
   EXPECT_EQ("timers created by the failed calls", 0, timers_alive());
   grade_run();
 }
