@@ -571,7 +571,7 @@ def write_report(r, mutants, out):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("lab", help="NN or NN-slug")
+    ap.add_argument("labs", nargs="*", help="NN or NN-slug (none: every lab)")
     ap.add_argument("--list", action="store_true", help="print the mutants, grade nothing")
     ap.add_argument("--sample", type=int, default=0, help="grade N mutants only (seeded)")
     ap.add_argument("--seed", default="0")
@@ -581,8 +581,21 @@ def main():
     ap.add_argument("--min-kill", type=float, default=None)
     ap.add_argument("--strict", action="store_true", help="fail on a survivor not listed equivalent")
     a = ap.parse_args()
-    lab, uses = lab_dirs(a.lab)
-    generated = make_mutants(load_clang(), lab, uses)
+    ci = load_clang()
+    labs = a.labs or sorted(os.path.basename(d) for d in glob.glob(os.path.join(ROOT, "tests", "[0-9][0-9]-*")))
+    reports = [one_lab(ci, lab, a) for lab in labs]
+    if a.list:
+        return 0
+    if len(reports) > 1:
+        text = summary_table(reports)
+        open(os.path.join(a.out, "summary.txt"), "w").write(text)
+        sys.stdout.write("\n" + text)
+    return max(verdict(r, a) for r in reports)
+
+
+def one_lab(ci, name, a):
+    lab, uses = lab_dirs(name)
+    generated = make_mutants(ci, lab, uses)
     mutants = generated
     if a.sample:
         mutants = random.Random(a.seed).sample(generated, min(a.sample, len(generated)))
@@ -590,7 +603,7 @@ def main():
     if a.list:
         for m in mutants:
             print("%s  %s:%d  %-12s %s" % (m["id"], m["file"], m["line"], m["op"], m["desc"]))
-        return 0
+        return None
     out = os.path.join(a.out, lab)
     print("mutate: %s: grading %d of %d mutants, %d at a time" % (lab, len(mutants), len(generated), a.jobs),
           file=sys.stderr)
@@ -598,7 +611,19 @@ def main():
     r = summarize(lab, mutants, generated, read_equivalents(lab), test_clauses(lab), a.hidden == 1)
     r["sample"] = {"n": a.sample, "seed": a.seed} if a.sample else None
     sys.stdout.write(write_report(r, mutants, out))
-    return verdict(r, a)
+    return r
+
+
+def summary_table(reports):
+    rate = lambda x: "-" if x is None else "%.1f%%" % x
+    lines = ["%-24s %9s %8s %7s %8s %6s %8s %8s" % ("lab", "generated", "no-build", "killed", "survived",
+                                                      "equiv", "public", "+hidden")]
+    for r in reports:
+        c = r["counts"]
+        lines.append("%-24s %9d %8d %7d %8d %6d %8s %8s" % (
+            r["lab"], r["graded"], c["not-compiling"], c["killed"], c["survived"], c["equivalent"],
+            rate(r["kill_rate_public"]), rate(r["kill_rate_all"])))
+    return "\n".join(lines) + "\n"
 
 
 def verdict(r, a):
