@@ -22,10 +22,11 @@ unused parameter or static function does not turn it into a compile error.
 Mutants that give the same file text are made once. The order is fixed
 (file, offset, operator), and --sample N --seed S picks a reproducible sample.
 
-Each mutant is laid out by tools/mutant.sh (the solution folder and the ones
-its "uses" file names, plus the mutant as a patch) and graded by
-grader/grade.sh in debug mode; it did not compile, was killed (a graded test
-did not pass; "by public tests" when a non-hidden one did not) or survived.
+Each mutant is laid out (the solution folder and the ones its "uses" file
+names, one file mutated) in one of --jobs trees and graded by grader/grade.sh
+in debug mode; it did not compile, was killed (a graded test did not pass;
+"by public tests" when a non-hidden one did not) or survived. The unmutated
+solution is graded first and must pass every test.
 
 A mutant's id hashes its file, function, operator, original and new text (and
 its rank among equal ones), so it survives line shifts. tests/LAB/mutants/
@@ -44,6 +45,7 @@ import glob
 import hashlib
 import json
 import os
+import queue
 import random
 import re
 import shutil
@@ -156,11 +158,11 @@ class FileMutator:
 
     # -- keeping names a removed statement used
     def kept_refs(self, c):
-        names = []
+        names, s, e = [], c.extent.start.offset, c.extent.end.offset
         for d in c.walk_preorder():
             ref = d.referenced if d.kind == self.K.DECL_REF_EXPR else None
-            if ref is None or d.spelling in names:
-                continue
+            if ref is None or d.spelling in names or s <= ref.extent.start.offset < e:
+                continue  # declared inside the statement: goes with it
             local = ref.kind in (self.K.PARM_DECL, self.K.VAR_DECL) and \
                 ref.semantic_parent is not None and ref.semantic_parent.kind == self.K.FUNCTION_DECL
             static = ref.kind == self.K.FUNCTION_DECL and \
@@ -379,7 +381,7 @@ def mutant_record(lab, path, src, new, s, e, rep, op, fn, ranks):
             "desc": describe(op, orig, rep),
             "original": src.decode().split("\n")[line - 1].strip(),
             "mutated": "\n".join(x.strip() for x in new_lines[line - 1:end_line]),
-            "patch": make_patch(path, src, new)}
+            "patch": make_patch(path, src, new), "text": new}
 
 
 def make_patch(path, src, new):
@@ -418,27 +420,53 @@ def test_clauses(lab):
     return out
 
 
-def grade(lab, m, work):
-    """Lays out and grades one mutant: its outcome and the tests it failed."""
-    d = os.path.join(work, m["id"])
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    patch = os.path.join(d, "mutant.patch")
-    open(patch, "w").write(m["patch"])
-    src, res = os.path.join(d, "src"), os.path.join(d, "results")
-    r = subprocess.run([os.path.join(ROOT, "tools", "mutant.sh"), lab, patch, src],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        return {"outcome": "error", "detail": r.stdout + r.stderr}
-    env = dict(os.environ, SRC=src, LAB=lab, MODE="debug", RESULTS=res, STRICT="")
-    with open(os.path.join(d, "table"), "w") as table:
-        subprocess.run([os.path.join(ROOT, "grader", "grade.sh")], env=env, stdout=table,
-                       stderr=subprocess.STDOUT)
-    out = classify(lab, res)
-    shutil.rmtree(d, ignore_errors=True)
-    for built in glob.glob(os.path.join(ROOT, "build", "debug", "labs", "*" + m["id"] + "_src")):
-        shutil.rmtree(built, ignore_errors=True)
-    return out
+class Trees:
+    """One tree per job, laid out like labs/ (the lab's folder and those it
+    uses), kept between mutants: each file is rewritten only when its text
+    changes, so a mutant recompiles one file, not the lab and its tests."""
+
+    def __init__(self, lab, uses, jobs, work):
+        self.lab, self.work = lab, work
+        self.files = {}
+        for d in [lab] + uses:
+            for f in sorted(glob.glob(os.path.join(ROOT, "solutions", d, "*"))):
+                if os.path.isfile(f):
+                    self.files[os.path.join(d, os.path.basename(f))] = open(f, "rb").read()
+        self.free = queue.Queue()
+        for k in range(jobs):
+            self.free.put(os.path.join(work, "w%d" % k))
+
+    def lay_out(self, tree, m):
+        for rel, text in self.files.items():
+            if m is not None and rel == os.path.relpath(m["file"], "solutions"):  # None: unmutated
+                text = m["text"]
+            path = os.path.join(tree, "src", rel)
+            if not os.path.exists(path) or open(path, "rb").read() != text:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                open(path, "wb").write(text)
+
+    def grade(self, m):
+        """Grades one mutant: its outcome and the tests it failed."""
+        tree = self.free.get()
+        try:
+            self.lay_out(tree, m)
+            res = os.path.join(tree, "results")
+            shutil.rmtree(res, ignore_errors=True)
+            env = dict(os.environ, SRC=os.path.join(tree, "src"), LAB=self.lab, MODE="debug",
+                       RESULTS=res, STRICT="")
+            with open(os.path.join(tree, "table"), "w") as table:
+                subprocess.run([os.path.join(ROOT, "grader", "grade.sh")], env=env, stdout=table,
+                               stderr=subprocess.STDOUT)
+            return classify(self.lab, res)
+        finally:
+            self.free.put(tree)
+
+    def remove(self):
+        """The trees and their build folders (grade.sh names them after the path)."""
+        for k in range(self.free.qsize()):
+            tag = os.path.relpath(os.path.join(self.work, "w%d" % k, "src"), ROOT).replace("/", "_")
+            shutil.rmtree(os.path.join(ROOT, "build", "debug", "labs", tag), ignore_errors=True)
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 def classify(lab, res):
@@ -460,11 +488,15 @@ def classify(lab, res):
     return {"outcome": "killed" if failed else "survived", "failed": failed, "failed_public": public}
 
 
-def grade_all(lab, mutants, jobs, work):
-    lock, done = threading.Lock(), [0]
+def grade_all(lab, uses, mutants, jobs, work):
+    trees, lock, done = Trees(lab, uses, jobs, work), threading.Lock(), [0]
+    base = trees.grade(None)
+    if base["outcome"] != "survived":
+        die("%s: the solution itself does not pass (%s): nothing to measure" % (
+            lab, " ".join(base.get("failed", [])) or base.get("detail", "")))
 
     def one(m):
-        m.update(grade(lab, m, work))
+        m.update(trees.grade(m))
         with lock:
             done[0] += 1
             print("  [%d/%d] %-13s %s:%d %s %s" % (done[0], len(mutants), m["outcome"], m["file"],
@@ -472,6 +504,7 @@ def grade_all(lab, mutants, jobs, work):
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, mutants))
+    trees.remove()
 
 
 # ---- Reporting --------------------------------------------------------------
@@ -607,7 +640,7 @@ def one_lab(ci, name, a):
     out = os.path.join(a.out, lab)
     print("mutate: %s: grading %d of %d mutants, %d at a time" % (lab, len(mutants), len(generated), a.jobs),
           file=sys.stderr)
-    grade_all(lab, mutants, a.jobs, os.path.join(out, "work"))
+    grade_all(lab, uses, mutants, a.jobs, os.path.join(out, "work"))
     r = summarize(lab, mutants, generated, read_equivalents(lab), test_clauses(lab), a.hidden == 1)
     r["sample"] = {"n": a.sample, "seed": a.seed} if a.sample else None
     sys.stdout.write(write_report(r, mutants, out))
