@@ -100,9 +100,9 @@ check-perturb: deps-dev ## solutions and every mutant graded under several loop 
 # Mutants nobody chose (tools/mutate.py): every mutant the operators make of
 # the solutions' student-written regions, graded; reports in build/mutate/.
 .PHONY: mutate
-mutate: deps-dev ## grade generated mutants (LAB=NN SAMPLE=n SEED=s HIDDEN=0 MIN_KILL=90 STRICT=1)
+mutate: deps-dev ## grade generated mutants (LAB=NN SAMPLE=n SEED=s IDS=a,b HIDDEN=0 MIN_KILL=90 STRICT=1)
 	@$(MAKE) --no-print-directory -s MODE=debug libs
-	@/usr/bin/python3 tools/mutate.py $(LAB) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(or $(SEED),0)) \
+	@/usr/bin/python3 tools/mutate.py $(LAB) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(or $(SEED),0)) $(if $(IDS),--ids $(IDS)) \
 	  $(if $(HIDDEN),--hidden $(HIDDEN)) $(if $(MIN_KILL),--min-kill $(MIN_KILL)) $(if $(STRICT),--strict)
 
 .PHONY: stress

@@ -20,7 +20,10 @@ Each mutant is one edit of one file, found on libclang's cursors and tokens.
 A removed statement keeps (void) references to the names it used, so an
 unused parameter or static function does not turn it into a compile error.
 Mutants that give the same file text are made once. The order is fixed
-(file, offset, operator), and --sample N --seed S picks a reproducible sample.
+(file, offset, operator), and --sample N --seed S picks a reproducible sample;
+--ids ID,... grades those mutants only (after writing the test that kills
+them). With --hidden 0 only public tests count: a mutant that only hidden
+tests kill is reported survived.
 
 Each mutant is laid out (the solution folder and the ones its "uses" file
 names, one file mutated) in one of --jobs trees and graded by grader/grade.sh
@@ -608,6 +611,7 @@ def main():
     ap.add_argument("--list", action="store_true", help="print the mutants, grade nothing")
     ap.add_argument("--sample", type=int, default=0, help="grade N mutants only (seeded)")
     ap.add_argument("--seed", default="0")
+    ap.add_argument("--ids", default="", help="grade only these mutants (ids, comma-separated)")
     ap.add_argument("--hidden", type=int, default=1, help="0: only public tests kill")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "mutate"))
@@ -633,6 +637,8 @@ def one_lab(ci, name, a):
     if a.sample:
         mutants = random.Random(a.seed).sample(generated, min(a.sample, len(generated)))
         mutants.sort(key=generated.index)
+    if a.ids:
+        mutants = [m for m in mutants if m["id"] in a.ids.split(",")]
     if a.list:
         for m in mutants:
             print("%s  %s:%d  %-12s %s" % (m["id"], m["file"], m["line"], m["op"], m["desc"]))
