@@ -55,6 +55,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -450,7 +451,7 @@ class Trees:
 
     def grade(self, m):
         """Grades one mutant: its outcome and the tests it failed."""
-        tree = self.free.get()
+        tree, start = self.free.get(), time.monotonic()
         try:
             self.lay_out(tree, m)
             res = os.path.join(tree, "results")
@@ -460,7 +461,7 @@ class Trees:
             with open(os.path.join(tree, "table"), "w") as table:
                 subprocess.run([os.path.join(ROOT, "grader", "grade.sh")], env=env, stdout=table,
                                stderr=subprocess.STDOUT)
-            return classify(self.lab, res)
+            return dict(classify(self.lab, res), seconds=round(time.monotonic() - start, 1))
         finally:
             self.free.put(tree)
 
@@ -537,7 +538,8 @@ def summarize(lab, mutants, generated, equivalents, clauses, hidden):
         "stale": sorted(i for i in equivalents if i not in ids),
         "listed_but_killed": sorted(m["id"] for m in mutants if m["id"] in equivalents and m["outcome"] == "killed"),
         "clauses": clause_kills(mutants, clauses),
-        "mutants": [dict(brief(m), outcome=m["outcome"], failed=m.get("failed", []),
+        "seconds": round(sum(m.get("seconds", 0) for m in mutants), 1),
+        "mutants": [dict(brief(m), outcome=m["outcome"], seconds=m.get("seconds"), failed=m.get("failed", []),
                          failed_public=m.get("failed_public", [])) for m in mutants],
     }
 
