@@ -578,9 +578,9 @@ def text_report(r):
     for title, key in (("Survivors", "survivors"), ("Killed by hidden tests only", "hidden_only")):
         if r[key]:
             lines.append("  %s (id  file:line  operator  mutated line):" % title)
-            lines += ["    %s  %s:%d  %s  %s" % (m["id"], m["file"], m["line"], m["op"],
-                                                 m["mutated"].split("\n")[0] or "(line removed)")
-                      for m in r[key]]
+            lines += ["    %s  %s:%d  %s  %s    [%s]" % (
+                m["id"], m["file"], m["line"], m["op"], m["mutated"].split("\n")[0] or "(line removed)",
+                m["desc"]) for m in r[key]]
     for mid in r["stale"]:
         lines.append("  stale: %s is listed in equivalent.txt but no longer generated" % mid)
     for mid in r["listed_but_killed"]:
@@ -619,7 +619,10 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "mutate"))
     ap.add_argument("--min-kill", type=float, default=None)
     ap.add_argument("--strict", action="store_true", help="fail on a survivor not listed equivalent")
+    ap.add_argument("--text", action="store_true", help="rewrite report.txt from report.json only")
     a = ap.parse_args()
+    if a.text:
+        return rewrite_text(a)
     ci = load_clang()
     labs = a.labs or sorted(os.path.basename(d) for d in glob.glob(os.path.join(ROOT, "tests", "[0-9][0-9]-*")))
     reports = [one_lab(ci, lab, a) for lab in labs]
@@ -630,6 +633,15 @@ def main():
         open(os.path.join(a.out, "summary.txt"), "w").write(text)
         sys.stdout.write("\n" + text)
     return max(verdict(r, a) for r in reports)
+
+
+def rewrite_text(a):
+    for path in sorted(glob.glob(os.path.join(a.out, "*", "report.json"))):
+        if not a.labs or os.path.basename(os.path.dirname(path)).split("-")[0] in [x[:2] for x in a.labs]:
+            text = text_report(json.load(open(path)))
+            open(os.path.join(os.path.dirname(path), "report.txt"), "w").write(text)
+            sys.stdout.write(text)
+    return 0
 
 
 def one_lab(ci, name, a):
