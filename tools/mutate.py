@@ -468,7 +468,9 @@ class Trees:
     def remove(self):
         """The trees and their build folders (grade.sh names them after the path)."""
         for k in range(self.free.qsize()):
-            tag = os.path.relpath(os.path.join(self.work, "w%d" % k, "src"), ROOT).replace("/", "_")
+            src = os.path.abspath(os.path.join(self.work, "w%d" % k, "src"))
+            inside = src.startswith(ROOT + "/")
+            tag = (src[len(ROOT) + 1:] if inside else "ext" + src).replace("/", "_")
             shutil.rmtree(os.path.join(ROOT, "build", "debug", "labs", tag), ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
 
