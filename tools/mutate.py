@@ -469,8 +469,7 @@ class Trees:
         """The trees and their build folders (grade.sh names them after the path)."""
         for k in range(self.free.qsize()):
             src = os.path.abspath(os.path.join(self.work, "w%d" % k, "src"))
-            inside = src.startswith(ROOT + "/")
-            tag = (src[len(ROOT) + 1:] if inside else "ext" + src).replace("/", "_")
+            tag = "src-" + hashlib.sha256(src.encode()).hexdigest()[:12]  # as grade.sh names it
             shutil.rmtree(os.path.join(ROOT, "build", "debug", "labs", tag), ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
 
@@ -489,8 +488,8 @@ def classify(lab, res):
         return {"outcome": "not-compiling", "failed": []}
     failed = [t["test"] for t in tests if t["status"] != "pass"]
     public = [t["test"] for t in tests if t["status"] != "pass" and not t.get("hidden")]
-    if status != "ok":  # the runner itself died: nothing passed
-        failed, public = failed or ["(runner)"], public or ["(runner)"]
+    if status != "ok":  # refused, or the harness died: nothing passed
+        failed, public = failed or ["(%s)" % status], public or ["(%s)" % status]
     return {"outcome": "killed" if failed else "survived", "failed": failed, "failed_public": public}
 
 
