@@ -102,6 +102,14 @@ check-hostile: deps-dev ## the hostile submissions alone: tests/hostile, the san
 	@$(MAKE) --no-print-directory -s libs
 	@tools/hostile.sh
 
+# Mutants nobody chose (tools/mutate.py): every mutant the operators make of
+# the solutions' student-written regions, graded; reports in build/mutate/.
+.PHONY: mutate
+mutate: deps-dev ## grade generated mutants (LAB=NN SAMPLE=n SEED=s IDS=a,b HIDDEN=0 MIN_KILL=90 STRICT=1)
+	@$(MAKE) --no-print-directory -s MODE=debug libs
+	@/usr/bin/python3 tools/mutate.py $(LAB) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(or $(SEED),0)) $(if $(IDS),--ids $(IDS)) \
+	  $(if $(HIDDEN),--hidden $(HIDDEN)) $(if $(MIN_KILL),--min-kill $(MIN_KILL)) $(if $(STRICT),--strict)
+
 .PHONY: stress
 stress: deps ## grade the solutions N times (default 50) and compare the results
 	@$(MAKE) --no-print-directory -s libs

@@ -11,6 +11,8 @@
 # Prints "clause<TAB>tests" per clause (with --table, for make check) and one
 # line per problem on stderr: a clause no test names, a test that names a
 # clause that does not exist, a test that names none. Exit 1 on a problem.
+# With --tests, prints instead "test<TAB>clause ids<TAB>points<TAB>hidden" per
+# graded test (tools/mutate.py counts kills per clause with it).
 # With --markdown, prints instead the chapter's table of graded tests (the
 # book's `::: {.grader-table}` div): each public test, its points and its
 # clauses, then how many hidden tests there are (never their names).
@@ -66,6 +68,10 @@ markdown_table() {
 problems=0
 problem() { echo "clauses: $lab: $*" >&2; problems=$((problems + 1)); }
 
+if [ "$table" = --tests ]; then
+  test_declarations
+  exit 0
+fi
 if [ "$table" = --markdown ]; then
   clause_list
   printf '\n'

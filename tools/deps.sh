@@ -3,7 +3,8 @@
 #
 # grade: a C compiler, make, pkg-config, libuv 1.44 and Check (students).
 # pages: also pandoc, for the book's HTML pages (make book-html).
-# dev:   also what `make check` and the book use (clang-format: make format-check).
+# dev:   also what `make check` and the book use (clang-format: make format-check;
+#        python3-clang-14: make mutate).
 # fresh: what `make check-fresh` uses to build a fresh Debian 12 (debootstrap).
 # bench: also the benchmark peers: Node.js, and uvloop for Debian's python3.
 # gradebook: also bubblewrap, the grading sandbox (grader/sandbox.sh).
@@ -47,6 +48,8 @@ if [ "$profile" = dev ] || [ "$profile" = bench ]; then
   need_cmd yamllint yamllint
   need_cmd inotifywait inotify-tools
   need_cmd clang-format clang-format
+  # make mutate's parser: libclang's bindings for Debian's own python3
+  /usr/bin/python3 -c 'import clang.cindex' > /dev/null 2>&1 || missing+=(python3-clang-14)
   [ -f mk/book-deps.txt ] && while read -r cmd pkg; do
     [ -n "$cmd" ] && [ "${cmd#\#}" = "$cmd" ] && need_cmd "$cmd" "$pkg"
   done < mk/book-deps.txt
