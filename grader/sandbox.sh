@@ -140,7 +140,10 @@ sandboxed() { # KIND READONLY WRITABLE... -- COMMAND...
     return
   fi
   root_dir=$(pwd)
-  args=(--ro-bind / / --dev /dev --proc /proc)
+  # The private /tmp and /dev/shm first: a repository or a submission that
+  # lives under /tmp is mounted over it, not hidden by it.
+  args=(--ro-bind / / --dev /dev --proc /proc --size "$SANDBOX_TMP" --perms 1777 --tmpfs /tmp
+    --size "$SANDBOX_SHM" --perms 1777 --tmpfs /dev/shm)
   [ -n "${HOME:-}" ] && [ "$HOME" != / ] && sandbox_hide "$HOME"
   sandbox_hide "$root_dir"
   while IFS= read -r p; do [ -z "$p" ] || sandbox_hide "$p"; done <<< "${SANDBOX_HIDE:-}"
@@ -159,8 +162,7 @@ sandboxed() { # KIND READONLY WRITABLE... -- COMMAND...
       args+=(--bind "$p" "$p")
     done
   fi
-  args+=(--size "$SANDBOX_TMP" --perms 1777 --tmpfs /tmp --size "$SANDBOX_SHM" --perms 1777
-    --tmpfs /dev/shm --remount-ro /dev "${remount_ro[@]}" --unshare-all
+  args+=(--remount-ro /dev "${remount_ro[@]}" --unshare-all
     --uid "$SANDBOX_UID" --gid "$SANDBOX_UID" --new-session --die-with-parent --chdir "$root_dir")
   cg=$$-$BASHPID-$RANDOM
   (
