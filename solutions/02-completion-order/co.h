@@ -70,8 +70,8 @@
 
 #include "ap.h"
 
-    /* $begin co-kind */
-    typedef struct co_completion co_completion_t;
+/* $begin co-kind */
+typedef struct co_completion co_completion_t;
 
 /* Starts operation index. Returns 0 or a negative libuv error. */
 typedef int (*co_start_fn)(uv_loop_t *loop, size_t index, void *ctx, co_completion_t *c);
