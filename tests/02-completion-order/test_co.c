@@ -49,6 +49,7 @@ typedef struct test_op {
   ap_fake_t fake;
   co_completion_t *c;
   uint64_t kind;
+  int ticking; /* a timer operation whose timer runs: the only kind cancel may close */
 } test_op_t;
 
 static test_op_t ops[MAX_OPS];
@@ -88,6 +89,7 @@ static void on_tick(uv_timer_t *timer)
   test_op_t *op = AP_CONTAINER_OF(timer, test_op_t, timer);
 
   ap_trace_add(grade_trace(), "done", index_of(op), VALUE(index_of(op)));
+  op->ticking = 0;
   uv_close((uv_handle_t *) timer, NULL);
   end_op(op, 0, VALUE(index_of(op)));
 }
@@ -110,6 +112,7 @@ static int start_op(uv_loop_t *loop, size_t index, void *ctx, co_completion_t *c
   if (op->kind == MANUAL)
     return 0;
   uv_timer_init(loop, &op->timer);
+  op->ticking = 1;
   return uv_timer_start(&op->timer, on_tick, op->kind, 0);
 }
 
@@ -129,8 +132,11 @@ static int cancel_op(uv_loop_t *loop, size_t index, void *ctx, co_completion_t *
   ap_trace_add(grade_trace(), "cancel", (long) index, 0);
   if (op->kind == FAKE || op->kind == INSTANT)
     return ap_fake_complete(&op->fake, UV_ECANCELED, 0);
-  if (op->kind == MANUAL || uv_is_closing((uv_handle_t *) &op->timer))
+  if (op->kind == MANUAL)
     return UV_EBUSY;
+  if (!op->ticking)
+    return UV_EINVAL; /* never started, or ended */
+  op->ticking = 0;
   uv_close((uv_handle_t *) &op->timer, on_aborted);
   return 0;
 }
@@ -552,23 +558,23 @@ GRADE_TEST(a_result_queued_before_the_timeout_keeps_its_value, .points = 2, .cla
 
 GRADE_TEST(a_result_the_timeout_beats_is_dropped, .points = 2, .clauses = "co.7 co.9",
            .section = "02-completion-order#timeouts",
-           .hint = "What counts is when co_complete is called, not when the operation decided to "
-                   "end: once the timeout has reported an operation, its co_complete must not "
-                   "change that report (status, value) nor add a second one.")
+           .hint = "Once the timeout has reported an operation, its co_complete must change "
+                   "nothing: not the report's status or value (consume may not have seen it "
+                   "yet), and no second report.")
 {
-  uint64_t kinds[] = {FAKE};
+  uint64_t kinds[] = {20, FAKE}; /* operation 0: a 20 ms timer, due after the 5 ms timeout */
   co_timeout_t timeout = {.ms = 5, .policy = CO_KEEP_RUNNING};
 
-  ops_init(kinds, 1, 3);
+  ops_init(kinds, 2, 3);
   as_completed(3, &timeout);
-  finish(0, 0);      /* its co_complete comes on the next turn... */
-  expire_timeout(5); /* ...after the timeout, which that turn runs first */
+  expire_timeout(20); /* both due: one turn runs the timeout, then operation 0's timer */
   grade_run();
   EXPECT_STREQ("operations in the order consume saw them", "consume:0 consume:1 consume:2",
                grade_trace_str("consume"));
   expect_reports(3);
   for (size_t j = 0; j < 3; j++)
     EXPECT_ERR("status of a report made at the timeout", UV_ETIMEDOUT, seen[j].status);
+  EXPECT_EQ("report 1's value (operation 0 timed out)", 0, seen[0].value);
   EXPECT_EQ("q->timed_out", 3, queue.timed_out);
   EXPECT_EQ("done calls while two operations still run", 0, done_calls);
   finish(2, 0);
