@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "co.h"
+#include "expire.h"
 #include "grade.h"
 
 enum { MAX_OPS = 10000 };
@@ -451,21 +452,6 @@ GRADE_TEST(a_start_error_is_a_result, .points = 1, .clauses = "co.2",
   EXPECT_ERR("as_completed: report 1's status", UV_EMFILE, seen[0].status);
   expect_reports(3);
   EXPECT_EQ("as_completed: done calls", 1, done_calls);
-}
-
-/* Blocks the loop thread until a timeout of ms, started by a call that has
- * returned, is due: the loop's next turn runs it before anything else. */
-static void expire_timeout(uint64_t ms)
-{
-  uv_loop_t *loop = grade_loop();
-  uint64_t due;
-
-  uv_update_time(loop);
-  due = uv_now(loop) + ms;
-  while (uv_now(loop) < due) {
-    uv_sleep(1);
-    uv_update_time(loop);
-  }
 }
 
 /* calls[i] is how many times kind->cancel may be called on operation i:
