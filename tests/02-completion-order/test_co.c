@@ -932,6 +932,9 @@ GRADE_TEST(rejects_bad_arguments, .points = 1, .clauses = "co.11",
              co_as_completed(loop, &queue, &kind, 2, NULL, never_consume, NULL));
   EXPECT_ERR("co_as_completed() with policy 0", UV_EINVAL,
              co_as_completed(loop, &queue, &kind, 2, &bad_policy, never_consume, never_done));
+  bad_policy.policy = CO_CANCEL + 1;
+  EXPECT_ERR("co_as_completed() with a policy past CO_CANCEL", UV_EINVAL,
+             co_as_completed(loop, &queue, &kind, 2, &bad_policy, never_consume, never_done));
   EXPECT_ERR("co_as_completed() with CO_CANCEL and kind->cancel NULL", UV_EINVAL,
              co_as_completed(loop, &queue, &no_cancel, 2, &cancel, never_consume, never_done));
   EXPECT_ERR("co_gather() without kind", UV_EINVAL,
