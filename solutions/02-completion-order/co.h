@@ -21,16 +21,49 @@
  *    operation that cannot stop (a running thread-pool job) returns an error
  *    and simply completes when it is done.
  *
- * Usage rules for the caller:
- *  - co_gather and co_as_completed start every operation, in input order,
- *    before they return. On error they return it, start nothing, and never
- *    call back.
- *  - Every callback runs on a later loop turn, never inside the call that
- *    caused it: not inside co_gather or co_as_completed, not inside
- *    co_complete.
- *  - done runs exactly once, after every operation has ended (completed or
- *    been cancelled) and every handle the lab opened has been closed: done
- *    may free g or q.
+ * Contract of the lab (each clause has a graded test that names it:
+ * tools/clauses.sh):
+ *  [co.1] co_gather and co_as_completed call kind->start once per operation,
+ *         in input order, before they return, and never run the loop.
+ *  [co.2] A start error is that operation's result, like any other: its
+ *         results[i].status, its report (counted in g->failed, in k).
+ *  [co.3] gather: results[i] receives operation i's status and value,
+ *         whatever order the operations end in; g->failed counts the
+ *         non-zero statuses. A failure, in any position, stops nothing.
+ *  [co.4] gather: done runs exactly once, after all n have ended and every
+ *         result is in results[]; never inside co_gather (n == 0, every
+ *         start failed) nor inside co_complete (the last one to end).
+ *  [co.5] as_completed: consume runs once per operation, in the order the
+ *         operations called co_complete (a start error counts as ending
+ *         inside co_as_completed, at its place in input order), with its
+ *         index, status and value; item->k = 1, 2, ..., n and item->n = n.
+ *  [co.6] consume never runs inside co_as_completed nor inside co_complete:
+ *         reports are handed over on a later loop turn, oldest first.
+ *  [co.7] Timeout: when it expires, every operation that has not called
+ *         co_complete by then is reported with UV_ETIMEDOUT, in input order,
+ *         after every report of an operation that ended before it, and
+ *         counted in q->timed_out. Nothing more is reported about it: its
+ *         later co_complete is dropped.
+ *  [co.8] CO_KEEP_RUNNING never calls cancel. CO_CANCEL calls kind->cancel
+ *         once on each operation that has not called co_complete when the
+ *         timeout expires (in no particular order), and on no other; an
+ *         error from cancel changes nothing (the operation ends later).
+ *  [co.9] as_completed: done runs exactly once, after the n-th report, after
+ *         every operation has called co_complete (stragglers after a
+ *         timeout too), and after every handle the lab opened is closed;
+ *         never inside co_as_completed nor inside co_complete.
+ *  [co.10] Once every operation has its report (n == 0 and every start
+ *         failing included), the timeout no longer matters: done does not
+ *         wait for it to expire.
+ *  [co.11] co_gather returns UV_EINVAL (kind, kind->start or done NULL, or
+ *         n > 0 and results NULL) or UV_ENOMEM; co_as_completed returns
+ *         UV_EINVAL (kind, kind->start, consume or done NULL; a policy that
+ *         is not one of the two; CO_CANCEL without kind->cancel), UV_ENOMEM
+ *         or a uv_timer_init error. On an error nothing is started, nothing
+ *         is left open or allocated and nothing is ever called back.
+ *  [co.12] The caller sets data; the lab sets every other field of g or q,
+ *         whatever it held. done may free g or q, or start them again (from
+ *         done too); the lab touches neither after done returns.
  */
 #ifndef CO_H
 #define CO_H
@@ -111,8 +144,7 @@ struct co_gather {
 /* Starts n operations; results[i] receives operation i's result, whatever
  * the order they end in. A failure does not stop the others: done runs once
  * all n have ended, like gather(..., return_exceptions=True).
- * Returns 0, UV_EINVAL (kind, kind->start or done NULL, or n > 0 and results
- * NULL) or UV_ENOMEM. */
+ * Returns 0, UV_EINVAL or UV_ENOMEM ([co.11]). */
 int co_gather(uv_loop_t *loop, co_gather_t *g, const co_kind_t *kind, size_t n,
               co_result_t *results, co_gather_cb done);
 
@@ -168,8 +200,7 @@ struct co_queue {
  * expires are reported with UV_ETIMEDOUT, in input order, and then treated
  * by timeout->policy; nothing is reported about them afterwards. done runs
  * once, after the n-th report and after every operation has ended.
- * Returns 0, UV_EINVAL (kind, kind->start, consume or done NULL; a policy
- * that is not one of the two; CO_CANCEL without kind->cancel) or UV_ENOMEM. */
+ * Returns 0, UV_EINVAL, UV_ENOMEM or a uv_timer_init error ([co.11]). */
 int co_as_completed(uv_loop_t *loop, co_queue_t *q, const co_kind_t *kind, size_t n,
                     const co_timeout_t *timeout, co_consume_cb consume, co_queue_cb done);
 

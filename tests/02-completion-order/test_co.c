@@ -3,26 +3,39 @@
  * The operations are the test's own, chosen per index:
  *  - FAKE: an ap_fake_t, ended only when the test calls finish(); exact
  *    completion orders without any clock;
- *  - MANUAL: the test calls co_complete itself, from the test body;
+ *  - MANUAL: the test calls co_complete itself, from the test body; its
+ *    cancel refuses (UV_EBUSY), like a thread-pool job that already runs;
+ *  - INSTANT: a fake that the test completes inside start (it calls
+ *    co_complete on the next turn, like any fake);
  *  - FAIL_START: start returns UV_EMFILE;
  *  - any other value: a timer of that many ms, which calls co_complete from
- *    its timer callback. Timers started in one call fire in deadline order
- *    however late the loop wakes, and the lab's timeout is such a timer too:
- *    a 1 ms operation always beats a 5 ms timeout, a 20 ms one never does.
- * Cancelling a fake completes it with UV_ECANCELED; cancelling a timer
- * closes it and completes it from the close callback ("aborted").
+ *    its timer callback. Timers started in one call fire in deadline order.
+ * Cancelling a fake completes it with UV_ECANCELED (or fails with UV_EINVAL
+ * when the test already ended it); cancelling a timer closes it and completes
+ * it from the close callback ("aborted").
  * Trace events: start, done, cancel, aborted (operations); consume (index, k)
  * and all-done (the lab's callbacks).
+ *
+ * No verdict depends on how late the loop wakes. Where a timeout and an
+ * operation's end race, the test forces one order: the operations are fakes
+ * or manual ones that end when the test says, and expire_timeout() blocks
+ * the loop thread until the timeout is due, so the next loop turn runs it
+ * first (libuv runs due timers before anything else in a turn). An end the
+ * test made before that is then either already reported (MANUAL: co_complete
+ * was called) or not yet (a fake delivers on the next turn, after timers).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "co.h"
+#include "expire.h"
 #include "grade.h"
 
 enum { MAX_OPS = 10000 };
 #define FAKE UINT64_MAX
 #define MANUAL (UINT64_MAX - 1)
 #define FAIL_START (UINT64_MAX - 2)
+#define INSTANT (UINT64_MAX - 3)
 #define VALUE(i) (1000 + (long) (i))
 /* For checks in loops: Check writes every passing assertion to a file that the
  * grader caps at 1 MB per test, so 10,000 EXPECTs would overflow it. */
@@ -37,6 +50,7 @@ typedef struct test_op {
   ap_fake_t fake;
   co_completion_t *c;
   uint64_t kind;
+  int ticking; /* a timer operation whose timer runs: the only kind cancel may close */
 } test_op_t;
 
 static test_op_t ops[MAX_OPS];
@@ -46,6 +60,9 @@ static size_t seen_count;
 static long completed; /* co_complete calls made by the operations */
 static long completed_at_done;
 static int done_calls;
+static size_t seen_at_done;            /* reports consumed when done ran */
+static co_result_t results_at_done[8]; /* gather: results[] as done saw them */
+static size_t failed_at_done;
 static int timers_at_done;      /* timer handles still in the loop when done ran */
 static int queue_timer_at_done; /* 1: the queue's own timer was still in the loop */
 static co_queue_t queue;
@@ -73,6 +90,7 @@ static void on_tick(uv_timer_t *timer)
   test_op_t *op = AP_CONTAINER_OF(timer, test_op_t, timer);
 
   ap_trace_add(grade_trace(), "done", index_of(op), VALUE(index_of(op)));
+  op->ticking = 0;
   uv_close((uv_handle_t *) timer, NULL);
   end_op(op, 0, VALUE(index_of(op)));
 }
@@ -83,8 +101,10 @@ static int start_op(uv_loop_t *loop, size_t index, void *ctx, co_completion_t *c
 
   (void) ctx;
   op->c = c;
-  if (op->kind == FAKE) {
+  if (op->kind == FAKE || op->kind == INSTANT) {
     ap_fake_start(&fakes, &op->fake, (long) index, on_fake);
+    if (op->kind == INSTANT)
+      ap_fake_complete(&op->fake, 0, VALUE(index));
     return 0;
   }
   if (op->kind == FAIL_START)
@@ -93,6 +113,7 @@ static int start_op(uv_loop_t *loop, size_t index, void *ctx, co_completion_t *c
   if (op->kind == MANUAL)
     return 0;
   uv_timer_init(loop, &op->timer);
+  op->ticking = 1;
   return uv_timer_start(&op->timer, on_tick, op->kind, 0);
 }
 
@@ -110,10 +131,13 @@ static int cancel_op(uv_loop_t *loop, size_t index, void *ctx, co_completion_t *
 
   (void) loop, (void) ctx, (void) c;
   ap_trace_add(grade_trace(), "cancel", (long) index, 0);
-  if (op->kind == FAKE)
+  if (op->kind == FAKE || op->kind == INSTANT)
     return ap_fake_complete(&op->fake, UV_ECANCELED, 0);
-  if (op->kind == MANUAL || uv_is_closing((uv_handle_t *) &op->timer))
+  if (op->kind == MANUAL)
     return UV_EBUSY;
+  if (!op->ticking)
+    return UV_EINVAL; /* never started, or ended */
+  op->ticking = 0;
   uv_close((uv_handle_t *) &op->timer, on_aborted);
   return 0;
 }
@@ -161,6 +185,7 @@ static void on_done(co_queue_t *q)
   ap_trace_add(grade_trace(), "all-done", 0, 0);
   done_calls++;
   completed_at_done = completed;
+  seen_at_done = seen_count;
   uv_walk(grade_loop(), find_queue_timer, &queue_timer_at_done);
 }
 
@@ -170,6 +195,8 @@ static void on_gathered(co_gather_t *g)
   ap_trace_add(grade_trace(), "all-done", 0, 0);
   done_calls++;
   completed_at_done = completed;
+  failed_at_done = g->failed;
+  memcpy(results_at_done, results, sizeof(results_at_done));
 }
 
 static void never_consume(co_queue_t *q, const co_item_t *item)
@@ -189,6 +216,14 @@ static void never_gathered(co_gather_t *g)
 {
   (void) g;
   ck_abort_msg("done was called although co_gather returned an error");
+}
+
+static int timers_alive(void)
+{
+  timers_at_done = 0;
+  queue_timer_at_done = 0;
+  uv_walk(grade_loop(), find_queue_timer, &queue_timer_at_done);
+  return timers_at_done + queue_timer_at_done;
 }
 
 static void as_completed(size_t n, const co_timeout_t *timeout)
@@ -214,7 +249,7 @@ static void expect_reports(size_t n)
 }
 
 /* $begin test-fakes-order */
-GRADE_TEST(fakes_consumed_in_completion_order, .points = 3,
+GRADE_TEST(fakes_consumed_in_completion_order, .points = 3, .clauses = "co.1 co.5",
            .section = "02-completion-order#completion-queue",
            .hint = "Queue each report when its operation ends and hand the queue to consume "
                    "oldest first: the order the operations ended in, not their input order.")
@@ -223,6 +258,8 @@ GRADE_TEST(fakes_consumed_in_completion_order, .points = 3,
 
   ops_init(kinds, 1, 4);
   as_completed(4, NULL);
+  EXPECT_STREQ("operations started inside co_as_completed", "start:0 start:1 start:2 start:3",
+               grade_trace_str("start"));
   finish(2, 0);
   finish(0, 0);
   finish(3, 0);
@@ -235,7 +272,7 @@ GRADE_TEST(fakes_consumed_in_completion_order, .points = 3,
 }
 /* $end test-fakes-order */
 
-GRADE_TEST(timers_consumed_in_delay_order, .points = 2,
+GRADE_TEST(timers_consumed_in_delay_order, .points = 2, .clauses = "co.5",
            .section = "02-completion-order#completion-queue",
            .hint = "Timers end in delay order; each report must reach consume in the order "
                    "co_complete was called, with its input index.")
@@ -252,7 +289,7 @@ GRADE_TEST(timers_consumed_in_delay_order, .points = 2,
 }
 
 /* $begin test-first-before-slowest */
-GRADE_TEST(first_result_used_before_the_slowest_ends, .points = 3,
+GRADE_TEST(first_result_used_before_the_slowest_ends, .points = 3, .clauses = "co.5 co.6",
            .section = "02-completion-order#when-completion-order",
            .hint = "Hand a report to consume on the turn after its operation ended, without "
                    "waiting for the other operations.")
@@ -277,7 +314,8 @@ GRADE_TEST(first_result_used_before_the_slowest_ends, .points = 3,
 }
 /* $end test-first-before-slowest */
 
-GRADE_TEST(progress_counts_up_to_n, .points = 2, .section = "02-completion-order#progress",
+GRADE_TEST(progress_counts_up_to_n, .points = 2, .clauses = "co.5",
+           .section = "02-completion-order#progress",
            .hint = "item->k is the number of reports handed to consume so far, this one "
                    "included: count once per report, in the drain.")
 {
@@ -297,7 +335,7 @@ GRADE_TEST(progress_counts_up_to_n, .points = 2, .section = "02-completion-order
 }
 
 /* $begin test-later-turn */
-GRADE_TEST(consume_runs_on_a_later_turn, .points = 2,
+GRADE_TEST(consume_runs_on_a_later_turn, .points = 2, .clauses = "co.6 co.9",
            .section = "02-completion-order#completion-queue",
            .hint = "co_complete must only queue the report and schedule a drain with ap_soon; "
                    "consume and done run from the drain, never inside co_complete.")
@@ -319,7 +357,8 @@ GRADE_TEST(consume_runs_on_a_later_turn, .points = 2,
 }
 /* $end test-later-turn */
 
-GRADE_TEST(gather_aligns_with_input_order, .points = 3, .section = "02-completion-order#gather",
+GRADE_TEST(gather_aligns_with_input_order, .points = 3, .clauses = "co.1 co.3 co.4",
+           .section = "02-completion-order#gather",
            .hint = "Write each result at results[c->index], whatever order the operations "
                    "end in, and call done once after the n-th.")
 {
@@ -328,6 +367,8 @@ GRADE_TEST(gather_aligns_with_input_order, .points = 3, .section = "02-completio
 
   ops_init(kinds, 1, 4);
   EXPECT_ERR("co_gather()", 0, co_gather(grade_loop(), &gather, &kind, 4, results, on_gathered));
+  EXPECT_STREQ("operations started inside co_gather", "start:0 start:1 start:2 start:3",
+               grade_trace_str("start"));
   for (size_t j = 0; j < 4; j++)
     finish(order[j], 0);
   grade_run();
@@ -339,7 +380,7 @@ GRADE_TEST(gather_aligns_with_input_order, .points = 3, .section = "02-completio
            i, grade_err_name(results[i].status), results[i].value, VALUE(i), i);
 }
 
-GRADE_TEST(gather_keeps_results_after_a_failure, .points = 2,
+GRADE_TEST(gather_keeps_results_after_a_failure, .points = 2, .clauses = "co.3",
            .section = "02-completion-order#failures",
            .hint = "A failure is one more result: store its status at its index, count it in "
                    "g->failed, and keep waiting for the others.")
@@ -366,7 +407,7 @@ GRADE_TEST(gather_keeps_results_after_a_failure, .points = 2,
              i, grade_err_name(results[i].status), results[i].value, VALUE(i));
 }
 
-GRADE_TEST(as_completed_reports_a_failure_in_place, .points = 2,
+GRADE_TEST(as_completed_reports_a_failure_in_place, .points = 2, .clauses = "co.5",
            .section = "02-completion-order#failures",
            .hint = "A failed operation gets its report like any other (status = its error), "
                    "in its place in completion order, and counts in the progress.")
@@ -386,7 +427,8 @@ GRADE_TEST(as_completed_reports_a_failure_in_place, .points = 2,
   EXPECT_EQ("done calls", 1, done_calls);
 }
 
-GRADE_TEST(a_start_error_is_a_result, .points = 1, .section = "02-completion-order#operations",
+GRADE_TEST(a_start_error_is_a_result, .points = 1, .clauses = "co.2",
+           .section = "02-completion-order#operations",
            .hint = "The given co__batch_start turns a start error into that operation's "
                    "result: it must reach gather's results[] and as_completed's consume.")
 {
@@ -412,29 +454,61 @@ GRADE_TEST(a_start_error_is_a_result, .points = 1, .section = "02-completion-ord
   EXPECT_EQ("as_completed: done calls", 1, done_calls);
 }
 
-/* $begin test-keep-running */
-GRADE_TEST(timeout_keep_running, .points = 3, .section = "02-completion-order#timeouts",
-           .hint = "At the timeout, report every operation not yet reported as UV_ETIMEDOUT and "
-                   "close the timer; with CO_KEEP_RUNNING drop their later results, but call "
-                   "done only after they have all ended.")
+/* calls[i] is how many times kind->cancel may be called on operation i:
+ * '1' for an operation still running at the timeout, '0' for one that had
+ * ended (or never started). The order of the calls is left open by co.h. */
+static void expect_cancel_calls(const char *calls)
 {
-  uint64_t kinds[] = {1, FAKE, 20, FAKE};
+  for (size_t i = 0; calls[i] != '\0'; i++) {
+    long count = 0;
+
+    for (long at = 0; (at = ap_trace_find(grade_trace(), "cancel", (long) i, (size_t) at)) >= 0;
+         at++)
+      count++;
+    EXPECT(count == calls[i] - '0',
+           "kind->cancel was called %ld time%s on operation %zu; expected %d (%s); the cancel "
+           "calls were: %s",
+           count, count == 1 ? "" : "s", i, calls[i] - '0',
+           calls[i] == '1' ? "it was still running at the timeout"
+                           : "it had ended, or never started",
+           grade_trace_str("cancel"));
+  }
+}
+
+/* An operation of kind MANUAL ends: the test calls co_complete. */
+static void complete(size_t index, int status)
+{
+  end_op(&ops[index], status, status == 0 ? VALUE(index) : 0);
+}
+
+/* $begin test-keep-running */
+GRADE_TEST(keep_running_reports_the_rest_as_timed_out_and_waits_for_them, .points = 3,
+           .clauses = "co.7 co.8 co.9", .section = "02-completion-order#timeouts",
+           .hint = "At the timeout, report every operation not yet reported as UV_ETIMEDOUT (in "
+                   "input order), count it in q->timed_out, close the timer and schedule a drain; "
+                   "with CO_KEEP_RUNNING drop their later results, but call done only after they "
+                   "have all ended.")
+{
+  uint64_t kinds[] = {FAKE};
   co_timeout_t timeout = {.ms = 5, .policy = CO_KEEP_RUNNING};
 
-  ops_init(kinds, 4, 4);
+  ops_init(kinds, 1, 4);
   as_completed(4, &timeout);
-  grade_run(); /* op 0 ends, the timeout expires, op 2 ends late; 1 and 3 still run */
+  grade_run(); /* nothing ends before the timeout; then it expires */
   EXPECT_STREQ("operations in the order consume saw them",
                "consume:0 consume:1 consume:2 consume:3", grade_trace_str("consume"));
   expect_reports(4);
-  EXPECT_ERR("report 1's status (operation 0 ended in time)", 0, seen[0].status);
-  for (size_t j = 1; j < 4; j++)
+  for (size_t j = 0; j < 4; j++)
     EXPECT_ERR("status of a report made at the timeout", UV_ETIMEDOUT, seen[j].status);
-  EXPECT_EQ("q->timed_out", 3, queue.timed_out);
+  EXPECT_EQ("q->timed_out", 4, queue.timed_out);
   EXPECT_EQ("cancel calls with CO_KEEP_RUNNING", 0, ap_trace_count(grade_trace(), "cancel"));
-  EXPECT_EQ("done calls while operations 1 and 3 still run", 0, done_calls);
+  EXPECT_EQ("done calls while the four operations still run", 0, done_calls);
   finish(3, 0);
-  finish(1, 0);
+  finish(1, UV_EIO);
+  finish(0, 0);
+  grade_run();
+  EXPECT_EQ("done calls while operation 2 still runs", 0, done_calls);
+  finish(2, 0);
   grade_run();
   EXPECT_EQ("reports after the late operations ended", 4, seen_count);
   EXPECT_EQ("done calls", 1, done_calls);
@@ -443,23 +517,100 @@ GRADE_TEST(timeout_keep_running, .points = 3, .section = "02-completion-order#ti
 }
 /* $end test-keep-running */
 
-GRADE_TEST(timeout_cancel, .points = 3, .section = "02-completion-order#timeouts",
-           .hint = "With CO_CANCEL, call kind->cancel on every operation that has not ended; "
-                   "done waits for their (cancelled) completions and for the timer's close "
-                   "callback.")
+GRADE_TEST(a_result_queued_before_the_timeout_keeps_its_value, .points = 2, .clauses = "co.7 co.8",
+           .section = "02-completion-order#timeouts",
+           .hint = "An operation that called co_complete before the timeout has its report, even "
+                   "if consume has not seen it yet: the timeout must neither report it again, nor "
+                   "count it, nor cancel it, and its report stays ahead of the timed-out ones.")
 {
-  uint64_t kinds[] = {1, FAKE, 1000, FAKE};
+  uint64_t kinds[] = {MANUAL, FAKE};
   co_timeout_t timeout = {.ms = 5, .policy = CO_CANCEL};
 
-  ops_init(kinds, 4, 4);
+  ops_init(kinds, 2, 4);
   as_completed(4, &timeout);
+  complete(0, 0);
+  expire_timeout(5); /* the timeout runs before the drain of operation 0's report */
   grade_run();
-  EXPECT_STREQ("cancel calls", "cancel:1 cancel:2 cancel:3", grade_trace_str("cancel"));
   EXPECT_STREQ("operations in the order consume saw them",
                "consume:0 consume:1 consume:2 consume:3", grade_trace_str("consume"));
   expect_reports(4);
+  EXPECT_ERR("report 1's status (operation 0 ended before the timeout)", 0, seen[0].status);
   for (size_t j = 1; j < 4; j++)
     EXPECT_ERR("status of a report made at the timeout", UV_ETIMEDOUT, seen[j].status);
+  EXPECT_EQ("q->timed_out", 3, queue.timed_out);
+  expect_cancel_calls("0111");
+  EXPECT_EQ("done calls", 1, done_calls);
+}
+
+GRADE_TEST(a_result_the_timeout_beats_is_dropped, .points = 2, .clauses = "co.7 co.9",
+           .section = "02-completion-order#timeouts",
+           .hint = "Once the timeout has reported an operation, its co_complete must change "
+                   "nothing: not the report's status or value (consume may not have seen it "
+                   "yet), and no second report.")
+{
+  uint64_t kinds[] = {20, FAKE}; /* operation 0: a 20 ms timer, due after the 5 ms timeout */
+  co_timeout_t timeout = {.ms = 5, .policy = CO_KEEP_RUNNING};
+
+  ops_init(kinds, 2, 3);
+  as_completed(3, &timeout);
+  expire_timeout(20); /* both due: one turn runs the timeout, then operation 0's timer */
+  grade_run();
+  EXPECT_STREQ("operations in the order consume saw them", "consume:0 consume:1 consume:2",
+               grade_trace_str("consume"));
+  expect_reports(3);
+  for (size_t j = 0; j < 3; j++)
+    EXPECT_ERR("status of a report made at the timeout", UV_ETIMEDOUT, seen[j].status);
+  EXPECT_EQ("report 1's value (operation 0 timed out)", 0, seen[0].value);
+  EXPECT_EQ("q->timed_out", 3, queue.timed_out);
+  EXPECT_EQ("done calls while two operations still run", 0, done_calls);
+  finish(2, 0);
+  finish(1, 0);
+  grade_run();
+  EXPECT_EQ("reports after the late operations ended", 3, seen_count);
+  EXPECT_EQ("done calls", 1, done_calls);
+}
+
+GRADE_TEST(a_straggler_ends_without_a_report_or_an_inline_done, .points = 2, .clauses = "co.7 co.9",
+           .section = "02-completion-order#all-done",
+           .hint = "A late operation's co_complete reports nothing; if it is the last thing done "
+                   "waited for, done still runs on a later turn (schedule a drain), never inside "
+                   "that co_complete.")
+{
+  uint64_t kinds[] = {MANUAL};
+  co_timeout_t timeout = {.ms = 5, .policy = CO_KEEP_RUNNING};
+
+  ops_init(kinds, 1, 2);
+  as_completed(2, &timeout);
+  complete(0, 0);
+  expire_timeout(5);
+  grade_run(); /* the timeout reports operation 1, after operation 0's report */
+  expect_reports(2);
+  EXPECT_ERR("report 2's status", UV_ETIMEDOUT, seen[1].status);
+  EXPECT_EQ("done calls while operation 1 still runs", 0, done_calls);
+  complete(1, 0);
+  EXPECT_EQ("consume calls made inside the straggler's co_complete", 2, seen_count);
+  EXPECT_EQ("done calls made inside the straggler's co_complete", 0, done_calls);
+  grade_run();
+  EXPECT_EQ("reports after the straggler ended", 2, seen_count);
+  EXPECT_EQ("done calls", 1, done_calls);
+}
+
+GRADE_TEST(cancel_stops_each_running_operation_once, .points = 3, .clauses = "co.8 co.9",
+           .section = "02-completion-order#timeouts",
+           .hint = "With CO_CANCEL, call kind->cancel once on every operation that has not called "
+                   "co_complete (not on one that ended or failed to start), in any order; done "
+                   "waits for their completions and for the timer's close callback.")
+{
+  uint64_t kinds[] = {MANUAL, FAKE, 1000, FAIL_START, FAKE};
+  co_timeout_t timeout = {.ms = 5, .policy = CO_CANCEL};
+
+  ops_init(kinds, 5, 5);
+  as_completed(5, &timeout);
+  complete(0, 0);
+  expire_timeout(5); /* 0 and 3 have ended, not yet consumed, when the timeout runs */
+  grade_run();
+  expect_cancel_calls("01101");
+  expect_reports(5);
   EXPECT_EQ("q->timed_out", 3, queue.timed_out);
   EXPECT_EQ("done calls", 1, done_calls);
   EXPECT_EQ("operations ended (or cancelled) when done ran", 4, completed_at_done);
@@ -471,8 +622,181 @@ GRADE_TEST(timeout_cancel, .points = 3, .section = "02-completion-order#timeouts
          grade_trace_str(""));
 }
 
+GRADE_TEST(gather_done_never_runs_inside_co_complete, .points = 2, .clauses = "co.4",
+           .section = "02-completion-order#gather",
+           .hint = "The last co_complete only queues deliver with ap_soon: done runs on a later "
+                   "turn, never inside the operation's callback.")
+{
+  uint64_t kinds[] = {MANUAL};
+
+  ops_init(kinds, 1, 3);
+  EXPECT_ERR("co_gather()", 0, co_gather(grade_loop(), &gather, &kind, 3, results, on_gathered));
+  complete(2, 0);
+  complete(0, UV_EIO);
+  EXPECT_EQ("done calls while operation 1 still runs", 0, done_calls);
+  complete(1, 0);
+  EXPECT_EQ("done calls made inside the last co_complete", 0, done_calls);
+  grade_run();
+  EXPECT_EQ("done calls", 1, done_calls);
+  EXPECT_EQ("g->failed when done ran", 1, failed_at_done);
+}
+
+GRADE_TEST(every_start_failing_is_reported_on_a_later_turn, .points = 2,
+           .clauses = "co.2 co.4 co.6 co.10", .section = "02-completion-order#all-done",
+           .hint = "When every start fails, every operation has ended inside the call: still, "
+                   "done (and consume) run on a later turn, and a timeout no longer matters.")
+{
+  uint64_t kinds[] = {FAIL_START};
+  co_timeout_t hour = {.ms = 3600 * 1000, .policy = CO_CANCEL};
+
+  ops_init(kinds, 1, 3);
+  EXPECT_ERR("co_gather()", 0, co_gather(grade_loop(), &gather, &kind, 3, results, on_gathered));
+  EXPECT_EQ("gather: done calls made inside co_gather", 0, done_calls);
+  grade_run();
+  EXPECT_EQ("gather: done calls", 1, done_calls);
+  EXPECT_EQ("gather: g->failed when done ran", 3, failed_at_done);
+  for (size_t i = 0; i < 3; i++)
+    EXPECT_ERR("gather: a result whose start failed", UV_EMFILE, results_at_done[i].status);
+  done_calls = 0;
+  as_completed(3, &hour);
+  EXPECT_EQ("as_completed: consume calls made inside co_as_completed", 0, seen_count);
+  EXPECT_EQ("as_completed: done calls made inside co_as_completed", 0, done_calls);
+  for (int turn = 0; turn < 100 && done_calls == 0; turn++)
+    uv_run(grade_loop(), UV_RUN_NOWAIT);
+  EXPECT_EQ("as_completed: done calls within 100 loop turns", 1, done_calls);
+  EXPECT_STREQ("as_completed: operations in the order consume saw them",
+               "consume:0 consume:1 consume:2", grade_trace_str("consume"));
+  expect_reports(3);
+  for (size_t j = 0; j < 3; j++)
+    EXPECT_ERR("as_completed: a report whose start failed", UV_EMFILE, seen[j].status);
+  EXPECT_EQ("as_completed: cancel calls (nothing was running)", 0,
+            ap_trace_count(grade_trace(), "cancel"));
+  EXPECT_EQ("as_completed: the queue's timer still in the loop when done ran", 0,
+            queue_timer_at_done);
+}
+
+GRADE_TEST(reports_follow_co_complete_when_operations_end_in_start, .points = 2,
+           .clauses = "co.5 co.2", .section = "02-completion-order#completion-queue",
+           .hint = "A start error ends its operation inside co_as_completed, before anything "
+                   "else can end: queue its report then, in the one FIFO, like any other end.")
+{
+  uint64_t kinds[] = {FAKE, FAIL_START, INSTANT, FAIL_START, INSTANT, FAKE};
+
+  ops_init(kinds, 6, 6);
+  as_completed(6, NULL);
+  finish(5, 0);
+  grade_run();
+  finish(0, UV_EIO);
+  grade_run();
+  EXPECT_STREQ("operations in the order consume saw them",
+               "consume:1 consume:3 consume:2 consume:4 consume:5 consume:0",
+               grade_trace_str("consume"));
+  expect_reports(6);
+  EXPECT_EQ("done calls", 1, done_calls);
+  EXPECT_ERR("co_gather()", 0, co_gather(grade_loop(), &gather, &kind, 6, results, on_gathered));
+  finish(5, UV_EIO);
+  finish(0, 0);
+  grade_run();
+  EXPECT_EQ("gather: done calls", 2, done_calls);
+  for (size_t i = 0; i < 6; i++) {
+    int status = (i == 1 || i == 3) ? UV_EMFILE : i == 5 ? UV_EIO : 0;
+
+    EXPECT(results[i].status == status && (status != 0 || results[i].value == VALUE(i)),
+           "gather: results[%zu] = {%s, %ld}; expected {%s, %ld}", i,
+           grade_err_name(results[i].status), results[i].value, grade_err_name(status),
+           status == 0 ? VALUE(i) : 0);
+  }
+  EXPECT_EQ("gather: g->failed", 3, gather.failed);
+}
+
+GRADE_TEST(every_result_is_in_before_done, .points = 2, .clauses = "co.4 co.9",
+           .section = "02-completion-order#all-done",
+           .hint = "done comes after the n-th end (gather: every result stored) or the n-th "
+                   "report (as_completed: handed to consume), never one early.")
+{
+  uint64_t kinds[] = {FAKE};
+  size_t order[] = {1, 3, 0, 2};
+
+  ops_init(kinds, 1, 4);
+  EXPECT_ERR("co_gather()", 0, co_gather(grade_loop(), &gather, &kind, 4, results, on_gathered));
+  for (size_t j = 0; j < 4; j++) {
+    finish(order[j], order[j] == 2 ? UV_EIO : 0);
+    grade_run(); /* one end per turn */
+  }
+  EXPECT_EQ("gather: done calls", 1, done_calls);
+  for (size_t i = 0; i < 4; i++)
+    EXPECT(results_at_done[i].status == (i == 2 ? UV_EIO : 0) &&
+               (i == 2 || results_at_done[i].value == VALUE(i)),
+           "gather: when done ran, results[%zu] was {%s, %ld}; expected operation %zu's result", i,
+           grade_err_name(results_at_done[i].status), results_at_done[i].value, i);
+  EXPECT_EQ("gather: g->failed when done ran", 1, failed_at_done);
+  as_completed(4, NULL);
+  for (size_t j = 0; j < 4; j++) {
+    finish(order[j], 0);
+    grade_run();
+  }
+  EXPECT_EQ("as_completed: done calls", 2, done_calls);
+  EXPECT_EQ("as_completed: reports handed to consume when done ran", 4, seen_at_done);
+}
+
+GRADE_TEST(failures_in_every_position_are_kept, .points = 2, .clauses = "co.3 co.5",
+           .section = "02-completion-order#failures",
+           .hint = "A failure is a result like any other wherever it is: first or last in input "
+                   "order, first or last to end. Count every one, stop nothing.")
+{
+  uint64_t kinds[] = {FAKE};
+  size_t order[] = {4, 2, 1, 3, 0}; /* the last in input order fails first */
+
+  ops_init(kinds, 1, 5);
+  EXPECT_ERR("co_gather()", 0, co_gather(grade_loop(), &gather, &kind, 5, results, on_gathered));
+  for (size_t j = 0; j < 5; j++) {
+    finish(order[j], order[j] % 2 == 0 ? UV_ECONNRESET : 0);
+    grade_run();
+  }
+  EXPECT_EQ("gather: done calls", 1, done_calls);
+  EXPECT_EQ("gather: g->failed (operations 0, 2 and 4 failed)", 3, gather.failed);
+  for (size_t i = 0; i < 5; i++)
+    EXPECT(results[i].status == (i % 2 == 0 ? UV_ECONNRESET : 0) &&
+               (i % 2 == 0 || results[i].value == VALUE(i)),
+           "gather: results[%zu] = {%s, %ld}; expected operation %zu's own result", i,
+           grade_err_name(results[i].status), results[i].value, i);
+  as_completed(5, NULL);
+  for (size_t j = 0; j < 5; j++)
+    finish(order[j], order[j] % 2 == 0 ? UV_ECONNRESET : 0);
+  grade_run();
+  EXPECT_STREQ("as_completed: operations in the order consume saw them",
+               "consume:4 consume:2 consume:1 consume:3 consume:0", grade_trace_str("consume"));
+  expect_reports(5);
+  for (size_t j = 0; j < 5; j++)
+    EXPECT_ERR("as_completed: a report's status", seen[j].index % 2 == 0 ? UV_ECONNRESET : 0,
+               seen[j].status);
+  EXPECT_EQ("as_completed: done calls", 2, done_calls);
+}
+
+GRADE_TEST(out_of_memory_starts_nothing_and_calls_nothing_back, .points = 1, .clauses = "co.11",
+           .section = "02-completion-order#operations",
+           .hint = "Allocate before starting anything or creating the timer; when the allocation "
+                   "fails, return UV_ENOMEM with nothing open and never call back, not even "
+                   "inside the call.")
+{
+  uint64_t kinds[] = {FAKE};
+  co_timeout_t timeout = {.ms = 5, .policy = CO_CANCEL};
+
+  ops_init(kinds, 1, 3);
+  grade_fail_alloc(0);
+  EXPECT_ERR("co_gather() when memory runs out", UV_ENOMEM,
+             co_gather(grade_loop(), &gather, &kind, 3, results, never_gathered));
+  EXPECT_ERR("co_as_completed() when memory runs out", UV_ENOMEM,
+             co_as_completed(grade_loop(), &queue, &kind, 3, &timeout, never_consume, never_done));
+  grade_fail_alloc(-1);
+  EXPECT_EQ("operations started by the failed calls", 0, fakes.started);
+  EXPECT_EQ("timers left by the failed calls", 0, timers_alive());
+  grade_run();
+}
+
 /* $begin test-unused-timeout */
-GRADE_TEST(unused_timeout_closed_early, .points = 2, .section = "02-completion-order#all-done",
+GRADE_TEST(done_does_not_wait_for_an_unused_timeout, .points = 2, .clauses = "co.10",
+           .section = "02-completion-order#all-done",
            .hint = "Once every operation has its report the timeout can no longer matter: close "
                    "the timer then, and call done only from after its close callback.")
 {
@@ -495,7 +819,8 @@ GRADE_TEST(unused_timeout_closed_early, .points = 2, .section = "02-completion-o
 }
 /* $end test-unused-timeout */
 
-GRADE_TEST(no_operations, .points = 2, .section = "02-completion-order#all-done",
+GRADE_TEST(no_operations_done_on_a_later_turn, .points = 2, .clauses = "co.4 co.9 co.10",
+           .section = "02-completion-order#all-done",
            .hint = "With n == 0 nothing will ever end, but done must still run, on a later "
                    "turn; and a timeout with nothing to time out must not leave a timer open.")
 {
@@ -518,7 +843,8 @@ GRADE_TEST(no_operations, .points = 2, .section = "02-completion-order#all-done"
   EXPECT_EQ("gather: done calls", 1, done_calls);
 }
 
-GRADE_TEST(one_operation, .points = 1, .section = "02-completion-order#progress",
+GRADE_TEST(one_operation_is_report_1_of_1, .points = 1, .clauses = "co.3 co.5",
+           .section = "02-completion-order#progress",
            .hint = "With n == 1 the one report is 1 of 1, and done follows it.")
 {
   uint64_t kinds[] = {FAKE};
@@ -541,7 +867,8 @@ GRADE_TEST(one_operation, .points = 1, .section = "02-completion-order#progress"
 /* 10,000 fakes ended in the order of a permutation: as_completed hands them
  * over in that order, gather aligns them; then 10,000 timers with 17
  * distinct delays, which end by delay and, for equal delays, in start order. */
-GRADE_TEST(ten_thousand_operations, .points = 2, .section = "02-completion-order#completion-queue",
+GRADE_TEST(ten_thousand_operations, .points = 2, .clauses = "co.3 co.5",
+           .section = "02-completion-order#completion-queue",
            .hint = "One completion per operation in one array, a FIFO linked through them, and "
                    "no work per report that grows with n.")
 {
@@ -582,15 +909,8 @@ GRADE_TEST(ten_thousand_operations, .points = 2, .section = "02-completion-order
   EXPECT_EQ("done calls", 3, done_calls);
 }
 
-static int timers_alive(void)
-{
-  timers_at_done = 0;
-  queue_timer_at_done = 0;
-  uv_walk(grade_loop(), find_queue_timer, &queue_timer_at_done);
-  return timers_at_done + queue_timer_at_done;
-}
-
-GRADE_TEST(rejects_bad_arguments, .points = 1, .section = "02-completion-order#operations",
+GRADE_TEST(rejects_bad_arguments, .points = 1, .clauses = "co.11",
+           .section = "02-completion-order#operations",
            .hint = "Check the arguments before starting anything or creating the timer; on "
                    "error return UV_EINVAL and never call back.")
 {
@@ -612,8 +932,15 @@ GRADE_TEST(rejects_bad_arguments, .points = 1, .section = "02-completion-order#o
              co_as_completed(loop, &queue, &kind, 2, NULL, never_consume, NULL));
   EXPECT_ERR("co_as_completed() with policy 0", UV_EINVAL,
              co_as_completed(loop, &queue, &kind, 2, &bad_policy, never_consume, never_done));
+  bad_policy.policy = CO_CANCEL + 1;
+  EXPECT_ERR("co_as_completed() with a policy past CO_CANCEL", UV_EINVAL,
+             co_as_completed(loop, &queue, &kind, 2, &bad_policy, never_consume, never_done));
   EXPECT_ERR("co_as_completed() with CO_CANCEL and kind->cancel NULL", UV_EINVAL,
              co_as_completed(loop, &queue, &no_cancel, 2, &cancel, never_consume, never_done));
+  EXPECT_ERR("co_gather() without kind", UV_EINVAL,
+             co_gather(loop, &gather, NULL, 2, results, never_gathered));
+  EXPECT_ERR("co_gather() with kind->start NULL", UV_EINVAL,
+             co_gather(loop, &gather, &no_start, 2, results, never_gathered));
   EXPECT_ERR("co_gather() without results", UV_EINVAL,
              co_gather(loop, &gather, &kind, 2, NULL, never_gathered));
   EXPECT_ERR("co_gather() without done", UV_EINVAL,
@@ -634,11 +961,20 @@ GRADE_LAB("02-completion-order",
           &gather_keeps_results_after_a_failure,
           &as_completed_reports_a_failure_in_place,
           &a_start_error_is_a_result,
-          &timeout_keep_running,
-          &timeout_cancel,
-          &unused_timeout_closed_early,
-          &no_operations,
-          &one_operation,
+          &keep_running_reports_the_rest_as_timed_out_and_waits_for_them,
+          &a_result_queued_before_the_timeout_keeps_its_value,
+          &a_result_the_timeout_beats_is_dropped,
+          &a_straggler_ends_without_a_report_or_an_inline_done,
+          &cancel_stops_each_running_operation_once,
+          &gather_done_never_runs_inside_co_complete,
+          &every_start_failing_is_reported_on_a_later_turn,
+          &reports_follow_co_complete_when_operations_end_in_start,
+          &every_result_is_in_before_done,
+          &failures_in_every_position_are_kept,
+          &out_of_memory_starts_nothing_and_calls_nothing_back,
+          &done_does_not_wait_for_an_unused_timeout,
+          &no_operations_done_on_a_later_turn,
+          &one_operation_is_report_1_of_1,
           &ten_thousand_operations,
           &rejects_bad_arguments)
 /* clang-format on */
