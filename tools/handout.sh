@@ -120,11 +120,16 @@ copy_lab() { # lab: public tests, course headers, starter, chapter
   return 0
 }
 
-# Chapters that belong to no lab (an introduction, pictures) ship as well.
+# Chapters that belong to no lab (an introduction, pictures) ship as well;
+# the appendices (9N) with the whole course only: they link every chapter.
 copy_other_chapters() {
   local f
   for f in chapters/*; do
-    case "$(basename "$f")" in [0-9][0-9]-*) ;; *) copy "$f" ;; esac
+    case "$(basename "$f")" in
+      9[0-9]-*) [ -n "$LABS" ] || copy "$f" ;;
+      [0-9][0-9]-*) ;;
+      *) copy "$f" ;;
+    esac
   done
 }
 
@@ -142,6 +147,8 @@ copy_book() {
   for lab in $labs; do
     for f in chapters/"${lab%%-*}"-*.md; do [ -f "$f" ] && chapters+="$f "; done
   done
+  # The appendices link every chapter: they ship with the whole course only.
+  [ -n "$LABS" ] || for f in chapters/9[0-9]-*.md; do [ -f "$f" ] && chapters+="$f "; done
   [ -n "$LABS" ] && dir+="-$(echo $labs | sed 's/\([0-9][0-9]\)-[^ ]*/\1/g; s/ /-/g')"
   rm -f "$dir"/*.html
   make --no-print-directory -s book-student BOOK_STUDENT="$dir" BOOK_LABS="$gen/labs" \
