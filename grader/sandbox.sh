@@ -48,7 +48,9 @@ SANDBOX_UID=65534
 # uid 65534 before bwrap (empty when not root, or when bwrap cannot run
 # that way); fails (with why) when SANDBOX=1 cannot be met.
 sandbox_setup() {
-  local probe=(bwrap --ro-bind / / --unshare-all --uid "$SANDBOX_UID" --gid "$SANDBOX_UID" -- true)
+  # The probe mounts what the real sandbox mounts: in a container that forbids
+  # a new /proc (a nested one), the sandbox is off, not every build broken.
+  local probe=(bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all --uid "$SANDBOX_UID" --gid "$SANDBOX_UID" -- true)
   sandbox_on=0
   sandbox_drop=()
   case "${SANDBOX:-auto}" in
