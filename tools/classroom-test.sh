@@ -5,7 +5,8 @@
 #
 # Sourced by tools/selftest.sh, which provides ok, not_ok and step and then
 # calls classroom_tests; run alone (bash tools/classroom-test.sh) it brings
-# its own and ends with "N passed, M failed". Lab 00 stands in for every
+# its own and ends with "N passed, M failed" (an argument runs one part:
+# bash tools/classroom-test.sh gradebook_tests). Lab 00 stands in for every
 # lab where grading all of them would only cost time.
 
 CT=build/selftest/classroom
@@ -269,14 +270,15 @@ handout_tests() {
 # inside a whole handout with a changed test, in a tarball, and not at all.
 make_submissions() { # dir
   local s=$1 lab=00-the-loop
-  mkdir -p "$s"/{reference,starter,mutant,broken,hangs,spins,empty} "$s/clone/tests/$lab"
+  mkdir -p "$s"/{reference,starter,mutant,broken,hangs,empty} "$s/clone/tests/$lab" "$CT/spin-subs/spins"
   cp -R "solutions/$lab" "$s/reference/"
   cp -R "labs/$lab" "$s/starter/"
-  for d in mutant broken hangs spins clone/labs; do mkdir -p "$s/$d" && cp -R "solutions/$lab" "$s/$d/"; done
+  for d in mutant broken hangs clone/labs; do mkdir -p "$s/$d" && cp -R "solutions/$lab" "$s/$d/"; done
+  cp -R "solutions/$lab" "$CT/spin-subs/spins/"
   patch -s -p1 -d "$s/mutant/$lab" < "tests/$lab/mutants/rank-by-wake-order.patch"
   patch -s -p1 -d "$s/hangs/$lab" < "tests/$lab/mutants/hang.patch"
   echo 'int broken(void) { return }' >> "$s/broken/$lab/naps.c"
-  sed -i 's|^\( *\)/\* SOLUTION BEGIN \*/$|&\n\1for (volatile int spin = 1; spin;) {}|' "$s/spins/$lab/naps.c"
+  sed -i 's|^\( *\)/\* SOLUTION BEGIN \*/$|&\n\1for (volatile int spin = 1; spin;) {}|' "$CT/spin-subs/spins/$lab/naps.c"
   cp "tests/$lab/test_naps.c" "$s/clone/tests/$lab/"
   echo '/* easier */' >> "$s/clone/tests/$lab/test_naps.c"
   tar -czf "$s/packed.tar.gz" -C solutions "$lab"
@@ -329,7 +331,6 @@ gradebook_rows() { # csv
   expect_partial "$csv" mutant "$max" "loses points"
   expect_partial "$csv" hangs "$max" "the hung test fails, the others count"
   expect_row "$csv" broken "incomplete 0 $max 0" '00-the-loop: does not compile' "does not compile"
-  expect_row "$csv" spins "timeout 0 0 0" 'grading took longer than' "stopped at the time limit"
   expect_row "$csv" clone "ok $max $max 1" 'tampered: tests/00-the-loop/test_naps.c \(changed\)' \
     "graded with the instructor's tests, its changed copy flagged"
   expect_row "$csv" packed.tar.gz "ok $max $max 0" '' "a tarball of a lab folder"
@@ -392,9 +393,21 @@ gradebook_tests() {
     not_ok "make gradebook writes gradebook.csv" "$(cat "$CT/gradebook.log")"
     return
   fi
-  gradebook_files "$g" 15
+  gradebook_files "$g" 14
   gradebook_rows "$g/gradebook.csv"
+  gradebook_time_limit
   gradebook_shards
+}
+
+# A submission whose every test spins, graded with per-test timeouts far
+# longer than the whole-submission limit: the limit must stop it, however
+# fast or slow the machine (a race between the two would be a flaky test).
+gradebook_time_limit() {
+  local g=$CT/gb-spins
+  SUBMISSIONS=$CT/spin-subs LAB=00 JOBS=1 TIMEOUT_SCALE=100 SUBMISSION_TIMEOUT=4 GRADEBOOK=$g \
+    tools/gradebook.sh > "$CT/gb-spins.log" 2>&1
+  expect_row "$g/gradebook.csv" spins "timeout 0 0 0" 'grading took longer than' "stopped at the time limit"
+  [ -z "$(pgrep -f "$g" 2> /dev/null)" ] || not_ok "gradebook row spins: nothing left running" "$(pgrep -af "$g")"
 }
 
 # ---- make watch --------------------------------------------------------------
@@ -445,7 +458,11 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   }
   step() { printf '\n== %s\n' "$1"; }
   make -s --no-print-directory libs || exit 2
-  classroom_tests
+  if [ $# -gt 0 ]; then  # one part, e.g. gradebook_tests
+    rm -rf "$CT" && mkdir -p "$CT" && "$@"
+  else
+    classroom_tests
+  fi
   printf '%d passed, %d failed\n' "$passed" "$failed"
   [ "$failed" -eq 0 ]
 fi
