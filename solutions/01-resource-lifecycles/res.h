@@ -14,18 +14,54 @@
  * exit stack (res_stack_t) is itself a resource: its enter acquires N
  * resources in order, its exit releases them in reverse.
  *
- * Usage rules:
- *  - A step calls its done callback exactly once, on a later loop turn.
- *  - exit runs exactly once after an enter that reported 0, whatever the
- *    body reports, and never after an enter that reported an error: a failed
- *    enter releases whatever it made half-way before it reports.
- *  - exit receives the body's status and reports the status the block goes
- *    on with: the same status (let it through), 0 (suppress it), or its own
- *    release error, which replaces it.
- *  - final runs exactly once, after the last step has completed; final may
- *    free the res_using_t and reuse the resource.
- *  - If res_using() or res_stack_init() returns an error, no step runs and
- *    final is never called.
+ * Contract (each clause has a graded test that names it: tools/clauses.sh):
+ *  [res.1] A step (ops->enter, ops->exit, so res_enter() and res_exit())
+ *          calls its done exactly once, on a later loop turn, never inside
+ *          the call that started it. The stack, the connection and the file
+ *          keep this rule on every path, errors included.
+ *  [res.2] enter reports 0 when r is held, or an error once everything it
+ *          made half-way has been released (then nothing is held).
+ *  [res.3] res_using() starts enter (res_enter) before it returns, and
+ *          nothing else: body, exit and final never run inside res_using().
+ *  [res.4] The body runs once, only after enter reported 0. exit runs exactly
+ *          once after the body's done, whatever the body reported, and never
+ *          after an enter that reported an error: then neither body nor exit
+ *          runs, and final receives enter's error.
+ *  [res.5] exit receives the body's status and reports the status the block
+ *          goes on with: the same status (let it through), 0 (suppress it),
+ *          or its own release error, which replaces it. final receives
+ *          exactly what exit reported.
+ *  [res.6] final runs exactly once, after the last step has completed, and
+ *          the block touches neither u nor r after final returns: final may
+ *          free u, and may start a new block on the same resource (with the
+ *          same u or another).
+ *  [res.7] res_using() returns UV_EINVAL when u, r, r->ops, body or final is
+ *          NULL; then no step runs and final is never called.
+ *  [res.8] The caller sets u->data; the block works whatever the other
+ *          fields of u held before res_using(). A block keeps its state in u and r only: blocks
+ *          on different resources may run at the same time.
+ *  [res.9] The stack's enter acquires items[0..n) in order, each entered
+ *          only after the one before reported 0, and reports 0 when all are
+ *          held. Its exit releases them in reverse, handing the first
+ *          release the status the stack's exit received and each next one
+ *          the outcome of the one before, and reports the last outcome.
+ *  [res.10] If items[k] fails to enter, no item after it is entered and
+ *          items[k-1] .. items[0] are released (never items[k]), the first
+ *          of them handed the enter error and each next one the outcome of
+ *          the one before. The stack's enter then reports the last outcome,
+ *          or the enter error when a release suppressed it (0): a stack that
+ *          holds nothing never reports 0. k may be any position, 0 included.
+ *  [res.11] res_stack_init() returns 0, or UV_EINVAL when s or items is NULL,
+ *          n == 0 (an empty stack would have to report inside the call), or
+ *          an item is NULL or has no ops; then the stack must not be used.
+ *  [res.12] The caller sets s->res.id, trace and data; the stack works
+ *          whatever its other fields held before res_stack_init(). A stack may be used again
+ *          once its block's final ran: each enter starts from nothing held
+ *          and no earlier error, whatever the last use did.
+ *  [res.13] Every step, the stack's items' too, runs through res_enter() and
+ *          res_exit(): they record "enter", "entered" (value: the status),
+ *          "exit" (value: the status received) and "exited" (value: the
+ *          outcome) in the resource's trace.
  */
 #ifndef RES_H
 #define RES_H
@@ -40,13 +76,14 @@ typedef void (*res_cb)(res_t *r, int status);
 
 /* $begin res-ops */
 /* What a kind of resource does on entry and on exit: __aenter__ and
- * __aexit__. Each step reports through done exactly once, on a later turn. */
+ * __aexit__. Each step reports through done exactly once, on a later turn
+ * ([res.1]). */
 typedef struct res_ops {
   /* Acquires r: done(r, 0) when r is held; done(r, error) when it is not,
    * after everything made half-way has been released. */
   void (*enter)(res_t *r, res_cb done);
   /* Releases r, which is held. status is the error pending from the block.
-   * done(r, outcome) once r is released; outcome as in the usage rules. */
+   * done(r, outcome) once r is released; outcome as in [res.5]. */
   void (*exit)(res_t *r, int status, res_cb done);
 } res_ops_t;
 /* $end res-ops */
@@ -95,16 +132,16 @@ struct res_using {
 /* $end res-using-type */
 
 /* Enters r, runs body, exits r, then calls final(u, status) with the
- * outcome: enter's error, or what exit reported. Returns 0, or UV_EINVAL
- * (u, r, r->ops, body or final is NULL). */
+ * outcome: enter's error, or what exit reported ([res.3] to [res.6], [res.8]).
+ * Returns 0, or UV_EINVAL ([res.7]). */
 int res_using(res_using_t *u, res_t *r, res_body_fn body, res_final_cb final);
 
 /* ---- The exit stack -------------------------------------------------------- */
 /* $begin res-stack-type */
 /* N resources as one: enter acquires items[0..n) in order; exit releases
- * them in reverse, handing each exit the outcome of the one before. If
- * items[k] fails to enter, items[k-1] .. items[0] are released (they see the
- * error) and the stack's enter reports the error. */
+ * them in reverse, handing each exit the outcome of the one before ([res.9]).
+ * If items[k] fails to enter, items[k-1] .. items[0] are released (they see
+ * the error) and the stack's enter reports an error ([res.10]). */
 typedef struct res_stack {
   res_t res; /* use the stack like any resource */
   /* private */
@@ -117,8 +154,8 @@ typedef struct res_stack {
 } res_stack_t;
 /* $end res-stack-type */
 
-/* Returns 0, or UV_EINVAL (items NULL, or n == 0: an empty stack would
- * have to report inside the call). */
+/* Makes s a resource over items[0..n) ([res.12]). Returns 0 or UV_EINVAL
+ * ([res.11]). */
 int res_stack_init(res_stack_t *s, uv_loop_t *loop, res_t **items, size_t n);
 
 #endif /* RES_H */

@@ -1,12 +1,12 @@
 /* test_lifecycles.c — graded tests for lab 01 (using block, exit stack,
  * connection and file writer resources).
  *
- * The block and the stack are driven by toy resources whose steps complete
- * on a later turn with scripted outcomes and record their own events in the
- * trace ("enter", "entered", "exit", "exited"), so the order seen is the
- * order things happened, not what the lab says about itself. The real
- * resources run against the helper layer's echo server and a file under a
- * fresh /tmp directory. Nothing here reads a clock.
+ * The block and the stack are driven by toy resources (toys.h) whose steps
+ * complete on a later turn with scripted outcomes and record their own
+ * events in the trace ("enter", "entered", "exit", "exited"), so the order
+ * seen is the order things happened, not what the lab says about itself.
+ * The real resources run against the helper layer's echo server and a file
+ * under a fresh /tmp directory. Nothing here reads a clock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,136 +15,12 @@
 
 #include "conn.h"
 #include "file.h"
-#include "grade.h"
-
-/* ---- A toy resource ------------------------------------------------------- */
-enum { LET_THROUGH, SUPPRESS, FAIL };
-
-typedef struct toy {
-  res_t res;
-  int enter_status; /* what enter reports */
-  int exit_mode;    /* LET_THROUGH, SUPPRESS, or FAIL with exit_error */
-  int exit_error;
-  int held;
-  int enters;
-  int exits;
-  int exit_got; /* the status the last exit received */
-  int result;   /* what the step in progress will report */
-  int entering;
-  res_cb done;
-  ap_soon_t soon;
-} toy_t;
-
-static void toy_deliver(ap_soon_t *soon)
-{
-  toy_t *t = AP_CONTAINER_OF(soon, toy_t, soon);
-
-  if (t->entering) {
-    t->held = t->result == 0;
-    ap_trace_add(grade_trace(), "entered", t->res.id, t->result);
-  } else {
-    t->held = 0;
-    ap_trace_add(grade_trace(), "exited", t->res.id, t->result);
-  }
-  t->done(&t->res, t->result);
-}
-
-static void toy_enter(res_t *r, res_cb done)
-{
-  toy_t *t = AP_CONTAINER_OF(r, toy_t, res);
-
-  ap_trace_add(grade_trace(), "enter", r->id, 0);
-  t->enters++;
-  t->entering = 1;
-  t->result = t->enter_status;
-  t->done = done;
-  ap_soon(r->loop, &t->soon, toy_deliver);
-}
-
-static void toy_exit(res_t *r, int status, res_cb done)
-{
-  toy_t *t = AP_CONTAINER_OF(r, toy_t, res);
-
-  ap_trace_add(grade_trace(), t->held ? "exit" : "exit-not-held", r->id, status);
-  t->exits++;
-  t->exit_got = status;
-  t->entering = 0;
-  t->result = t->exit_mode == LET_THROUGH ? status : t->exit_mode == SUPPRESS ? 0 : t->exit_error;
-  t->done = done;
-  ap_soon(r->loop, &t->soon, toy_deliver);
-}
-
-static const res_ops_t toy_ops = {.enter = toy_enter, .exit = toy_exit};
-
-static void toy_init(toy_t *t, long id, int enter_status, int exit_mode, int exit_error)
-{
-  *t = (toy_t){.res = {.ops = &toy_ops, .loop = grade_loop(), .id = id},
-               .enter_status = enter_status,
-               .exit_mode = exit_mode,
-               .exit_error = exit_error};
-}
-
-/* ---- A body that reports body_status on a later turn, and final ---------- */
-static int body_status;
-static int bodies;
-static int finals;
-static int final_status;
-static res_body_cb body_cb;
-static res_using_t *body_block;
-static ap_soon_t body_soon;
-
-static void body_deliver(ap_soon_t *soon)
-{
-  (void) soon;
-  ap_trace_add(grade_trace(), "body-done", 0, body_status);
-  body_cb(body_block, body_status);
-}
-
-static void body(res_using_t *u, res_body_cb done)
-{
-  ap_trace_add(grade_trace(), "body", 0, 0);
-  bodies++;
-  body_cb = done;
-  body_block = u;
-  ap_soon(grade_loop(), &body_soon, body_deliver);
-}
-
-static void final(res_using_t *u, int status)
-{
-  (void) u;
-  ap_trace_add(grade_trace(), "final", 0, status);
-  finals++;
-  final_status = status;
-}
-
-static void never_body(res_using_t *u, res_body_cb done)
-{
-  (void) u, (void) done;
-  ck_abort_msg("the body ran, although the resource was never acquired");
-}
-
-static void never_final(res_using_t *u, int status)
-{
-  (void) u;
-  ck_abort_msg("final ran (status %s) although res_using() returned an error",
-               grade_err_name(status));
-}
-
-/* Runs one using block over r with the body reporting status. */
-static void use(res_t *r, int status)
-{
-  res_using_t u = {0};
-
-  body_status = status;
-  EXPECT_ERR("res_using()", 0, res_using(&u, r, body, final));
-  grade_run();
-  EXPECT_EQ("final calls", 1, finals);
-}
+#include "toys.h"
 
 /* ---- The using block ----------------------------------------------------- */
 
 /* $begin test-using-order */
-GRADE_TEST(using_runs_each_step_in_order, .points = 3,
+GRADE_TEST(using_runs_each_step_in_order, .points = 3, .clauses = "res.1 res.3 res.4 res.6",
            .section = "01-resource-lifecycles#using-block",
            .hint = "Start enter in res_using(); run the body only from enter's completion, "
                    "exit only from the body's, and final only from exit's completion.")
@@ -162,7 +38,7 @@ GRADE_TEST(using_runs_each_step_in_order, .points = 3,
 }
 /* $end test-using-order */
 
-GRADE_TEST(exit_runs_once_on_success_and_failure, .points = 3,
+GRADE_TEST(exit_runs_once_on_success_and_failure, .points = 3, .clauses = "res.4",
            .section = "01-resource-lifecycles#using-block",
            .hint = "Every body outcome, success or error, must go through exactly one "
                    "res_exit(): check the error path of on_body_done.")
@@ -172,7 +48,6 @@ GRADE_TEST(exit_runs_once_on_success_and_failure, .points = 3,
   toy_init(&ok, 1, 0, LET_THROUGH, 0);
   use(&ok.res, 0);
   EXPECT_EQ("exits after a body that succeeded", 1, ok.exits);
-  finals = 0;
   toy_init(&bad, 2, 0, LET_THROUGH, 0);
   use(&bad.res, UV_ETIMEDOUT);
   EXPECT_EQ("exits after a body that failed", 1, bad.exits);
@@ -180,7 +55,8 @@ GRADE_TEST(exit_runs_once_on_success_and_failure, .points = 3,
             ap_trace_count(grade_trace(), "exit-not-held"));
 }
 
-GRADE_TEST(no_exit_after_failed_enter, .points = 3, .section = "01-resource-lifecycles#using-block",
+GRADE_TEST(no_exit_after_failed_enter, .points = 3, .clauses = "res.2 res.4",
+           .section = "01-resource-lifecycles#using-block",
            .hint = "When enter reports an error nothing is held: skip the body and exit, and "
                    "report the error to final.")
 {
@@ -201,14 +77,13 @@ static void expect_outcome(const char *what, int mode, int exit_error, int body_
 {
   toy_t t;
 
-  finals = 0;
   toy_init(&t, 1, 0, mode, exit_error);
   use(&t.res, body_st);
   EXPECT_ERR("the status exit received", body_st, t.exit_got);
   EXPECT_ERR(what, want, final_status);
 }
 
-GRADE_TEST(body_error_reaches_exit_and_final, .points = 2,
+GRADE_TEST(body_error_reaches_exit_and_final, .points = 2, .clauses = "res.5",
            .section = "01-resource-lifecycles#errors-through-exit",
            .hint = "Hand the body's status to res_exit(), and report what exit reports "
                    "(here: the same error) to final.")
@@ -216,7 +91,7 @@ GRADE_TEST(body_error_reaches_exit_and_final, .points = 2,
   expect_outcome("final's status", LET_THROUGH, 0, UV_ETIMEDOUT, UV_ETIMEDOUT);
 }
 
-GRADE_TEST(exit_can_suppress_the_error, .points = 2,
+GRADE_TEST(exit_can_suppress_the_error, .points = 2, .clauses = "res.5",
            .section = "01-resource-lifecycles#errors-through-exit",
            .hint = "final gets exit's outcome, not the body's status: an exit that reports 0 "
                    "suppresses the error, like __aexit__ returning True.")
@@ -224,7 +99,7 @@ GRADE_TEST(exit_can_suppress_the_error, .points = 2,
   expect_outcome("final's status after exit suppressed the error", SUPPRESS, 0, UV_ETIMEDOUT, 0);
 }
 
-GRADE_TEST(failed_exit_is_reported, .points = 2,
+GRADE_TEST(failed_exit_is_reported, .points = 2, .clauses = "res.5",
            .section = "01-resource-lifecycles#errors-through-exit",
            .hint = "A release can fail too: its error is the block's outcome, and it "
                    "replaces the body's error.")
@@ -233,10 +108,10 @@ GRADE_TEST(failed_exit_is_reported, .points = 2,
   expect_outcome("final's status (body failed, exit failed)", FAIL, UV_EIO, UV_ETIMEDOUT, UV_EIO);
 }
 
-GRADE_TEST(using_rejects_bad_arguments, .points = 1,
+GRADE_TEST(using_rejects_bad_arguments, .points = 1, .clauses = "res.7",
            .section = "01-resource-lifecycles#using-block",
-           .hint = "Check every argument before entering anything; on error return UV_EINVAL "
-                   "and never call final.")
+           .hint = "Check every argument (u too) before entering anything; on error return "
+                   "UV_EINVAL and never call final.")
 {
   toy_t t;
   res_t no_ops = {.loop = grade_loop()};
@@ -246,10 +121,113 @@ GRADE_TEST(using_rejects_bad_arguments, .points = 1,
   EXPECT_ERR("res_using() without body", UV_EINVAL, res_using(&u, &t.res, NULL, never_final));
   EXPECT_ERR("res_using() without final", UV_EINVAL, res_using(&u, &t.res, body, NULL));
   EXPECT_ERR("res_using() without resource", UV_EINVAL, res_using(&u, NULL, body, never_final));
+  EXPECT_ERR("res_using() without a block", UV_EINVAL, res_using(NULL, &t.res, body, never_final));
   EXPECT_ERR("res_using() with a resource without ops", UV_EINVAL,
              res_using(&u, &no_ops, body, never_final));
   grade_run();
   EXPECT_EQ("enters", 0, t.enters);
+}
+
+/* A second block, beside the toys.h one: its body and final are its own. */
+typedef struct side {
+  long id;
+  int status; /* what its body reports */
+  res_body_cb done;
+  res_using_t *u;
+  ap_soon_t soon;
+  int finals;
+  int final_status;
+} side_t;
+
+static void side_deliver(ap_soon_t *soon)
+{
+  side_t *side = AP_CONTAINER_OF(soon, side_t, soon);
+
+  side->done(side->u, side->status);
+}
+
+static void side_body(res_using_t *u, res_body_cb done)
+{
+  side_t *side = u->data;
+
+  side->u = u;
+  side->done = done;
+  ap_soon(grade_loop(), &side->soon, side_deliver);
+}
+
+static void side_final(res_using_t *u, int status)
+{
+  side_t *side = u->data;
+
+  side->finals++;
+  side->final_status = status;
+}
+
+GRADE_TEST(blocks_on_two_resources_run_side_by_side, .points = 2, .clauses = "res.8",
+           .section = "01-resource-lifecycles#using-block",
+           .hint = "Keep a block's state in its res_using_t (body, final) and find it again "
+                   "through r->owner: no static variable, two blocks may run at once.")
+{
+  toy_t a, b;
+  side_t side = {.id = 2, .status = UV_ETIMEDOUT};
+  res_using_t ua = {0}, ub = {.data = &side};
+
+  toy_init(&a, 1, 0, LET_THROUGH, 0);
+  toy_init(&b, 2, 0, LET_THROUGH, 0);
+  body_status = 0;
+  EXPECT_ERR("res_using() of block #1", 0, res_using(&ua, &a.res, body, final));
+  EXPECT_ERR("res_using() of block #2", 0, res_using(&ub, &b.res, side_body, side_final));
+  grade_run();
+  EXPECT_EQ("bodies run by block #1", 1, bodies);
+  EXPECT_EQ("final calls of block #1", 1, finals);
+  EXPECT_ERR("final's status of block #1", 0, final_status);
+  EXPECT_EQ("final calls of block #2", 1, side.finals);
+  EXPECT_ERR("final's status of block #2", UV_ETIMEDOUT, side.final_status);
+  EXPECT_ERR("the status exit #2 received", UV_ETIMEDOUT, b.exit_got);
+  EXPECT(a.enters == 1 && a.exits == 1 && b.enters == 1 && b.exits == 1,
+         "enters and exits: expected 1 of each per resource, got #1 %d/%d, #2 %d/%d", a.enters,
+         a.exits, b.enters, b.exits);
+}
+
+/* final frees its block and starts the next one on the same resource. */
+static void free_and_again(res_using_t *u, int status)
+{
+  res_t *r = u->res;
+  res_using_t *next;
+
+  final(u, status);
+  memset(u, 0xa5, sizeof(*u));
+  free(u);
+  if (finals > 1)
+    return;
+  next = malloc(sizeof(*next));
+  EXPECT(next != NULL, "malloc");
+  memset(next, 0xa5, sizeof(*next));
+  next->data = NULL;
+  EXPECT_ERR("res_using() from final, on the same resource", 0,
+             res_using(next, r, body, free_and_again));
+}
+
+GRADE_TEST(final_may_free_the_block_and_start_the_next, .points = 2, .clauses = "res.6 res.8",
+           .section = "01-resource-lifecycles#using-block",
+           .hint = "Call final last: after it returns, touch neither u nor the resource (final "
+                   "may free u, or start a new block on the resource). Set every field of u in "
+                   "res_using().")
+{
+  toy_t t;
+  res_using_t *u = malloc(sizeof(*u));
+
+  EXPECT(u != NULL, "malloc");
+  memset(u, 0xa5, sizeof(*u));
+  u->data = NULL;
+  toy_init(&t, 1, 0, LET_THROUGH, 0);
+  body_status = 0;
+  EXPECT_ERR("res_using()", 0, res_using(u, &t.res, body, free_and_again));
+  grade_run();
+  EXPECT_STREQ("events of two blocks, the second started from the first one's final",
+               "enter:1 entered:1 body:0 body-done:0 exit:1 exited:1 final:0 "
+               "enter:1 entered:1 body:0 body-done:0 exit:1 exited:1 final:0",
+               grade_trace_str(""));
 }
 
 /* ---- The exit stack ------------------------------------------------------ */
@@ -271,7 +249,7 @@ static res_t *toy_stack(size_t n)
 }
 
 /* $begin test-stack-reverse */
-GRADE_TEST(stack_releases_in_reverse_order, .points = 3,
+GRADE_TEST(stack_releases_in_reverse_order, .points = 3, .clauses = "res.9",
            .section = "01-resource-lifecycles#exit-stack",
            .hint = "Acquire items[0], items[1], ... one after the other; release from the "
                    "last one held down to items[0].")
@@ -286,7 +264,7 @@ GRADE_TEST(stack_releases_in_reverse_order, .points = 3,
 }
 /* $end test-stack-reverse */
 
-GRADE_TEST(stack_hands_each_exit_the_outcome_before, .points = 2,
+GRADE_TEST(stack_hands_each_exit_the_outcome_before, .points = 2, .clauses = "res.9",
            .section = "01-resource-lifecycles#exit-stack",
            .hint = "Each release receives the outcome of the release before it (which may "
                    "have suppressed or replaced the error), not the body's status.")
@@ -299,7 +277,6 @@ GRADE_TEST(stack_hands_each_exit_the_outcome_before, .points = 2,
   EXPECT_ERR("status received by exit of #2", UV_ETIMEDOUT, toys[1].exit_got);
   EXPECT_ERR("status received by exit of #1 (after #2 suppressed)", 0, toys[0].exit_got);
   EXPECT_ERR("final's status", 0, final_status);
-  finals = 0;
   s = toy_stack(3);
   toys[2].exit_mode = FAIL;
   toys[2].exit_error = UV_EIO;
@@ -308,17 +285,26 @@ GRADE_TEST(stack_hands_each_exit_the_outcome_before, .points = 2,
   EXPECT_ERR("final's status", UV_EIO, final_status);
 }
 
-GRADE_TEST(stack_partial_failure_releases_what_was_acquired, .points = 3,
+/* A block over the stack whose enter must fail: never a body. */
+static void use_failing(res_t *s)
+{
+  res_using_t u = {0};
+  int before = finals;
+
+  EXPECT_ERR("res_using()", 0, res_using(&u, s, never_body, final));
+  grade_run();
+  EXPECT_EQ("final calls", 1, finals - before);
+}
+
+GRADE_TEST(stack_partial_failure_releases_what_was_acquired, .points = 3, .clauses = "res.10",
            .section = "01-resource-lifecycles#exit-stack",
            .hint = "When items[k] fails to enter, release items[k-1] .. items[0] (with the "
                    "error), never items[k] itself, and enter nothing after it.")
 {
   res_t *s = toy_stack(4);
-  res_using_t u = {0};
 
   toys[2].enter_status = UV_ECONNREFUSED;
-  EXPECT_ERR("res_using()", 0, res_using(&u, s, never_body, final));
-  grade_run();
+  use_failing(s);
   EXPECT_STREQ("events",
                "enter:1 entered:1 enter:2 entered:2 enter:3 entered:3 "
                "exit:2 exited:2 exit:1 exited:1 final:0",
@@ -327,20 +313,118 @@ GRADE_TEST(stack_partial_failure_releases_what_was_acquired, .points = 3,
   EXPECT_ERR("final's status", UV_ECONNREFUSED, final_status);
 }
 
-GRADE_TEST(stack_failed_enter_is_never_suppressed, .points = 2,
+GRADE_TEST(stack_unwinds_a_failure_in_first_or_last_place, .points = 2, .clauses = "res.10",
+           .section = "01-resource-lifecycles#exit-stack",
+           .hint = "k may be 0: then nothing is held and nothing is released (mind an unsigned "
+                   "held - 1). When the last item fails, release all the others.")
+{
+  res_t *s = toy_stack(3);
+
+  toys[0].enter_status = UV_ECONNREFUSED;
+  use_failing(s);
+  EXPECT_STREQ("events when item #1 of 3 fails to enter", "enter:1 entered:1 final:0",
+               grade_trace_str(""));
+  EXPECT_ERR("final's status (item #1 failed)", UV_ECONNREFUSED, final_status);
+  s = toy_stack(3);
+  toys[2].enter_status = UV_EPIPE;
+  use_failing(s);
+  EXPECT_STREQ("events when item #1, then item #3 of 3, fails to enter",
+               "enter:1 entered:1 final:0 "
+               "enter:1 entered:1 enter:2 entered:2 enter:3 entered:3 "
+               "exit:2 exited:2 exit:1 exited:1 final:0",
+               grade_trace_str(""));
+  EXPECT_ERR("final's status (item #3 failed)", UV_EPIPE, final_status);
+}
+
+GRADE_TEST(stack_failed_enter_is_never_suppressed, .points = 2, .clauses = "res.10",
            .section = "01-resource-lifecycles#exit-stack",
            .hint = "After a failed enter the stack holds nothing: even if a release "
                    "suppressed the error, the stack's enter must still report it.")
 {
   res_t *s = toy_stack(3);
-  res_using_t u = {0};
 
   toys[1].enter_status = UV_ECONNREFUSED;
   toys[0].exit_mode = SUPPRESS;
-  EXPECT_ERR("res_using()", 0, res_using(&u, s, never_body, final));
-  grade_run();
+  use_failing(s);
   EXPECT_EQ("exits of #1", 1, toys[0].exits);
   EXPECT_ERR("final's status", UV_ECONNREFUSED, final_status);
+}
+
+GRADE_TEST(stack_reports_a_release_error_over_a_failed_enter, .points = 1, .clauses = "res.10",
+           .section = "01-resource-lifecycles#exit-stack",
+           .hint = "While unwinding a failed enter, a release that fails replaces the error as "
+                   "it does on exit: report the last release's outcome unless it is 0.")
+{
+  res_t *s = toy_stack(3);
+
+  toys[2].enter_status = UV_ECONNREFUSED;
+  toys[1].exit_mode = FAIL;
+  toys[1].exit_error = UV_EIO;
+  use_failing(s);
+  EXPECT_ERR("status received by exit of #1 (after #2 failed)", UV_EIO, toys[0].exit_got);
+  EXPECT_ERR("final's status", UV_EIO, final_status);
+}
+
+GRADE_TEST(stack_runs_its_items_through_res_enter_and_res_exit, .points = 1,
+           .clauses = "res.13 res.9", .section = "01-resource-lifecycles#two-steps",
+           .hint = "Start an item's steps with res_enter() and res_exit(), never through "
+                   "item->ops directly: the wrappers record the item's trace.")
+{
+  ap_trace_t items;
+  char buf[256];
+  res_t *s = toy_stack(2);
+
+  ap_trace_init(&items, grade_loop());
+  toys[0].res.trace = toys[1].res.trace = &items;
+  use(s, 0);
+  EXPECT_STREQ("the items' own traces (recorded by res_enter and res_exit)",
+               "enter:1 entered:1 enter:2 entered:2 exit:2 exited:2 exit:1 exited:1",
+               ap_trace_format(&items, "", buf, sizeof(buf)));
+  ap_trace_free(&items);
+}
+
+GRADE_TEST(stack_init_rejects_missing_items, .points = 1, .clauses = "res.11 res.9",
+           .section = "01-resource-lifecycles#exit-stack",
+           .hint = "res_stack_init() returns UV_EINVAL for a NULL stack or items, n == 0, or an "
+                   "item that is NULL or has no ops; a valid stack then works as usual.")
+{
+  res_t no_ops = {.loop = grade_loop()};
+  res_t *with_null[2] = {NULL, NULL};
+  res_t *without_ops[2] = {NULL, &no_ops};
+  res_stack_t s;
+  res_t *good = toy_stack(2);
+
+  with_null[0] = without_ops[0] = &toys[0].res;
+  EXPECT_ERR("res_stack_init() without a stack", UV_EINVAL,
+             res_stack_init(NULL, grade_loop(), toy_items, 2));
+  EXPECT_ERR("res_stack_init() without items", UV_EINVAL,
+             res_stack_init(&s, grade_loop(), NULL, 2));
+  EXPECT_ERR("res_stack_init() of 0 items", UV_EINVAL,
+             res_stack_init(&s, grade_loop(), toy_items, 0));
+  EXPECT_ERR("res_stack_init() with a NULL item", UV_EINVAL,
+             res_stack_init(&s, grade_loop(), with_null, 2));
+  EXPECT_ERR("res_stack_init() with an item without ops", UV_EINVAL,
+             res_stack_init(&s, grade_loop(), without_ops, 2));
+  use(good, 0);
+  EXPECT_EQ("exits of the valid stack's items", 2, toys[0].exits + toys[1].exits);
+}
+
+GRADE_TEST(stack_used_again_after_a_failed_enter_starts_clean, .points = 2, .clauses = "res.12",
+           .section = "01-resource-lifecycles#exit-stack",
+           .hint = "Each enter of a stack starts from nothing held and no error: an error kept "
+                   "from the last use must not reach the next one.")
+{
+  res_t *s = toy_stack(3);
+
+  toys[1].enter_status = UV_ECONNREFUSED;
+  use_failing(s);
+  EXPECT_ERR("final's status of the first use", UV_ECONNREFUSED, final_status);
+  toys[1].enter_status = 0;
+  use(s, 0);
+  EXPECT_ERR("final's status of the second use (every item entered)", 0, final_status);
+  EXPECT(toys[0].exits == 2 && toys[1].exits == 1 && toys[2].exits == 1,
+         "exits after both uses: expected 2 1 1, got %d %d %d", toys[0].exits, toys[1].exits,
+         toys[2].exits);
 }
 
 /* ---- The connection ------------------------------------------------------ */
@@ -356,14 +440,20 @@ static void find_handle(uv_handle_t *h, void *arg)
     conn_handle_left = 1;
 }
 
-/* Stops the server, and checks the connection's handle is gone. */
-static void conn_final(res_using_t *u, int status)
+/* Checks the connection's handle is gone when final runs. */
+static void conn_gone(res_using_t *u, int status)
 {
   final(u, status);
   if (conn_tcp != NULL)
     uv_walk(grade_loop(), find_handle, conn_tcp);
   EXPECT(conn.tcp == NULL, "when final ran, conn->tcp was not NULL (exit must free the "
                            "handle in its close callback and forget it)");
+}
+
+/* The last block's final: stops the server too. */
+static void conn_final(res_using_t *u, int status)
+{
+  conn_gone(u, status);
   ap_server_stop(&server, NULL);
 }
 
@@ -390,10 +480,11 @@ static void conn_setup(void)
   res_conn_init(&conn, grade_loop(), server.port);
 }
 
-GRADE_TEST(conn_echo_round_trip, .points = 3, .section = "01-resource-lifecycles#tcp-connection",
-           .hint = "enter: allocate and init the handle, uv_tcp_connect, report when "
-                   "connected. exit: uv_close, and report only from the close callback, "
-                   "after freeing the handle.")
+GRADE_TEST(conn_echo_round_trip, .points = 3, .clauses = "conn.2 conn.4 conn.6 conn.8",
+           .section = "01-resource-lifecycles#tcp-connection",
+           .hint = "enter: allocate and init the handle, record \"tcp-open\", uv_tcp_connect, "
+                   "report when connected. exit: uv_close, and report only from the close "
+                   "callback, after freeing the handle and recording \"tcp-closed\".")
 {
   res_using_t u = {0};
 
@@ -405,19 +496,18 @@ GRADE_TEST(conn_echo_round_trip, .points = 3, .section = "01-resource-lifecycles
   EXPECT(memcmp(reply, "ping", 4) == 0, "the echo was \"%.4s\", expected \"ping\"", reply);
   EXPECT_EQ("connections the server accepted", 1, server.accepted);
   EXPECT_EQ("the connection's handle still in the loop when final ran", 0, conn_handle_left);
-  EXPECT_EQ("exit steps", 1, ap_trace_count(grade_trace(), "exit"));
+  EXPECT_STREQ("events", "enter:1 tcp-open:1 entered:1 exit:1 tcp-closed:1 exited:1 final:0",
+               grade_trace_str(""));
 }
 
 static void failing_body(res_using_t *u, res_body_cb done)
 {
   conn_tcp = conn.tcp;
   body_status = UV_ETIMEDOUT;
-  body_cb = done;
-  body_block = u;
-  ap_soon(grade_loop(), &body_soon, body_deliver);
+  body_later(u, done);
 }
 
-GRADE_TEST(conn_body_error_still_closes, .points = 2,
+GRADE_TEST(conn_body_error_still_closes, .points = 2, .clauses = "conn.4 res.4",
            .section = "01-resource-lifecycles#common-bugs",
            .hint = "A body that fails must still lead to exit: the connection is closed on "
                    "the error path too, and the error reaches final.")
@@ -442,7 +532,7 @@ static void stopped_then_use(ap_server_t *stopped)
   EXPECT_ERR("res_using()", 0, res_using(&u, &conn.res, never_body, final));
 }
 
-GRADE_TEST(conn_refused_after_server_stopped, .points = 3,
+GRADE_TEST(conn_refused_after_server_stopped, .points = 3, .clauses = "conn.3 res.2",
            .section = "01-resource-lifecycles#tcp-connection",
            .hint = "A refused connect fails half-way: the handle exists. Close it, free it in "
                    "the close callback, then report the error; no exit step follows.")
@@ -456,6 +546,101 @@ GRADE_TEST(conn_refused_after_server_stopped, .points = 3,
   EXPECT_EQ("exit steps", 0, ap_trace_count(grade_trace(), "exit"));
 }
 /* $end test-conn-refused */
+
+GRADE_TEST(conn_out_of_memory_reports_on_a_later_turn, .points = 2, .clauses = "conn.3 res.1",
+           .section = "01-resource-lifecycles#tcp-connection",
+           .hint = "Check the handle's allocation; when it fails, report UV_ENOMEM with "
+                   "res_report_later(), never by calling done inside the enter step.")
+{
+  res_using_t u = {0};
+
+  conn_setup();
+  grade_fail_alloc(0);
+  EXPECT_ERR("res_using() when memory runs out", 0,
+             res_using(&u, &conn.res, never_body, conn_final));
+  grade_fail_alloc(-1);
+  EXPECT_EQ("final calls inside res_using() (the enter step reported inside the call)", 0, finals);
+  grade_run();
+  EXPECT_EQ("final calls", 1, finals);
+  EXPECT_ERR("final's status", UV_ENOMEM, final_status);
+  EXPECT_EQ("exit steps", 0, ap_trace_count(grade_trace(), "exit"));
+}
+
+/* Two blocks on one connection: the second starts from the first's final. */
+static void conn_again(res_using_t *u, int status)
+{
+  if (finals > 0) {
+    conn_final(u, status);
+    return;
+  }
+  conn_gone(u, status);
+  memset(reply, 0, sizeof(reply));
+  EXPECT_ERR("res_using() from final, on the same connection", 0,
+             res_using(u, &conn.res, echo_body, conn_again));
+}
+
+GRADE_TEST(conn_used_again_from_final, .points = 2, .clauses = "conn.5 res.6",
+           .section = "01-resource-lifecycles#close-protocol",
+           .hint = "Free the handle and set conn->tcp to NULL before reporting from the close "
+                   "callback: final may connect again at once, and touch nothing after done.")
+{
+  res_using_t u = {0};
+
+  conn_setup();
+  EXPECT_ERR("res_using()", 0, res_using(&u, &conn.res, echo_body, conn_again));
+  grade_run();
+  EXPECT_EQ("final calls", 2, finals);
+  EXPECT_ERR("final's status of the second block", 0, final_status);
+  EXPECT(memcmp(reply, "ping", 4) == 0, "the second echo was \"%.4s\", expected \"ping\"", reply);
+  EXPECT_EQ("connections the server accepted", 2, server.accepted);
+  EXPECT_EQ("\"tcp-closed\" events", 2, ap_trace_count(grade_trace(), "tcp-closed"));
+}
+
+static void never_echoed(res_conn_t *c, int status)
+{
+  (void) c;
+  ck_abort_msg("an echo callback ran (status %s) although res_conn_echo() returned an error",
+               grade_err_name(status));
+}
+
+/* Tries the echo's errors while held, then echoes once. */
+static void busy_body(res_using_t *u, res_body_cb done)
+{
+  body_cb = done;
+  body_block = u;
+  EXPECT_ERR("res_conn_echo() of 0 bytes", UV_EINVAL,
+             res_conn_echo(&conn, "ping", reply, 0, never_echoed));
+  EXPECT_ERR("res_conn_echo() without a callback", UV_EINVAL,
+             res_conn_echo(&conn, "ping", reply, 4, NULL));
+  EXPECT_ERR("res_conn_echo()", 0, res_conn_echo(&conn, "ping", reply, 4, conn_echoed));
+  EXPECT_ERR("res_conn_echo() while an echo runs", UV_EBUSY,
+             res_conn_echo(&conn, "pong", reply, 4, never_echoed));
+}
+
+static void echo_after_final(res_using_t *u, int status)
+{
+  conn_final(u, status);
+  EXPECT_ERR("res_conn_echo() after the block's final", UV_EINVAL,
+             res_conn_echo(&conn, "ping", reply, 4, never_echoed));
+}
+
+GRADE_TEST(conn_echo_refused_unless_held_and_idle, .points = 1, .clauses = "conn.7 conn.2",
+           .section = "01-resource-lifecycles#tcp-connection",
+           .hint = "res_conn_echo() needs a held connection (conn->tcp set only between "
+                   "enter and exit) and no echo running; otherwise it returns an error and "
+                   "never calls back.")
+{
+  res_using_t u = {0};
+
+  conn_setup();
+  EXPECT_ERR("res_conn_echo() before enter", UV_EINVAL,
+             res_conn_echo(&conn, "ping", reply, 4, never_echoed));
+  EXPECT_ERR("res_using()", 0, res_using(&u, &conn.res, busy_body, echo_after_final));
+  grade_run();
+  EXPECT_EQ("final calls", 1, finals);
+  EXPECT_ERR("final's status", 0, final_status);
+  EXPECT(memcmp(reply, "ping", 4) == 0, "the echo was \"%.4s\", expected \"ping\"", reply);
+}
 
 /* ---- The file writer ----------------------------------------------------- */
 static res_file_t file;
@@ -478,59 +663,127 @@ static void file_final(res_using_t *u, int status)
   file_seen[n > 0 ? n : 0] = '\0';
 }
 
+/* Writes "hello, world\n" in two parts, then reports body_status. */
 static void file_body(res_using_t *u, res_body_cb done)
 {
   file_fd = file.fd;
   EXPECT(file_fd >= 0, "in the body, file->fd was %d", (int) file_fd);
   EXPECT_ERR("res_file_write()", 0, res_file_write(&file, "hello, ", 7));
   EXPECT_ERR("res_file_write()", 0, res_file_write(&file, "world\n", 6));
-  body_cb = done;
-  body_block = u;
-  ap_soon(grade_loop(), &body_soon, body_deliver);
+  body_later(u, done);
 }
 
-static void use_file(const char *path, res_body_fn fn)
+static void use_file_with(const char *path, res_body_fn fn, res_final_cb fin)
 {
   res_using_t u = {0};
 
   file = (res_file_t){.res = {.id = 1, .trace = grade_trace()}};
   file_fd = -1;
   res_file_init(&file, grade_loop(), path);
-  EXPECT_ERR("res_using()", 0, res_using(&u, &file.res, fn, file_final));
+  EXPECT_ERR("res_using()", 0, res_using(&u, &file.res, fn, fin));
   grade_run();
   EXPECT_EQ("final calls", 1, finals);
 }
 
-GRADE_TEST(file_bytes_on_disk_at_final, .points = 3,
+static void use_file(const char *path, res_body_fn fn)
+{
+  use_file_with(path, fn, file_final);
+}
+
+/* A fresh file path under a new /tmp directory; tmp_done removes both. */
+static char tmp_dir[32];
+static char tmp_path[64];
+
+static const char *tmp_file(void)
+{
+  snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/ap-01-test-XXXXXX");
+  EXPECT(mkdtemp(tmp_dir) != NULL, "mkdtemp: %s", strerror(errno));
+  snprintf(tmp_path, sizeof(tmp_path), "%s/out.txt", tmp_dir);
+  return tmp_path;
+}
+
+static void tmp_done(void)
+{
+  unlink(tmp_path);
+  rmdir(tmp_dir);
+}
+
+GRADE_TEST(file_bytes_on_disk_at_final, .points = 3, .clauses = "file.2 file.4 file.7",
            .section = "01-resource-lifecycles#file-writer",
            .hint = "exit writes the buffer, fsyncs, closes, and reports only from close's "
                    "callback: when final runs, the bytes are in the file and fd is closed.")
 {
-  char dir[] = "/tmp/ap-01-test-XXXXXX";
-  char path[64];
-
-  EXPECT(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-  snprintf(path, sizeof(path), "%s/out.txt", dir);
-  use_file(path, file_body);
-  unlink(path);
-  rmdir(dir);
+  body_status = 0;
+  use_file(tmp_file(), file_body);
+  tmp_done();
   EXPECT_ERR("final's status", 0, final_status);
   EXPECT_STREQ("the file's contents when final ran", "hello, world\n", file_seen);
   EXPECT_EQ("descriptor still open when final ran", 0, fd_open_at_final);
   EXPECT_EQ("file->fd after exit", -1, file.fd);
+  EXPECT_STREQ("events",
+               "enter:1 entered:1 body-done:0 exit:1 fsync:1 fd-closed:1 exited:1 final:0",
+               grade_trace_str(""));
 }
 
-GRADE_TEST(file_closed_even_when_fsync_fails, .points = 2,
+GRADE_TEST(file_closed_even_when_fsync_fails, .points = 2, .clauses = "file.5",
            .section = "01-resource-lifecycles#file-writer",
            .hint = "fsync on /dev/null fails with UV_EINVAL: report that error, but close "
                    "the descriptor first, as on every other path.")
 {
+  body_status = 0;
   use_file("/dev/null", file_body);
   EXPECT_ERR("final's status", UV_EINVAL, final_status);
   EXPECT_EQ("descriptor still open when final ran", 0, fd_open_at_final);
 }
 
-GRADE_TEST(file_open_failure_skips_body_and_exit, .points = 1,
+GRADE_TEST(file_failing_body_still_flushes_and_closes, .points = 2,
+           .clauses = "file.4 file.5 res.4", .section = "01-resource-lifecycles#file-writer",
+           .hint = "Flush the buffer even when the body failed (what it wrote is kept), close, "
+                   "then report the body's error: exit lets it through.")
+{
+  body_status = UV_ETIMEDOUT;
+  use_file(tmp_file(), file_body);
+  tmp_done();
+  EXPECT_ERR("final's status after a failed body", UV_ETIMEDOUT, final_status);
+  EXPECT_STREQ("the file's contents when final ran", "hello, world\n", file_seen);
+  EXPECT_EQ("descriptor still open when final ran", 0, fd_open_at_final);
+}
+
+GRADE_TEST(file_release_error_replaces_a_body_error, .points = 1, .clauses = "file.5",
+           .section = "01-resource-lifecycles#errors-through-exit",
+           .hint = "A release error (fsync on /dev/null: UV_EINVAL) replaces the body's error, "
+                   "as an exception raised in __aexit__ replaces the one in flight.")
+{
+  body_status = UV_ETIMEDOUT;
+  use_file("/dev/null", file_body);
+  EXPECT_ERR("final's status (body failed, fsync failed)", UV_EINVAL, final_status);
+  EXPECT_EQ("descriptor still open when final ran", 0, fd_open_at_final);
+}
+
+static void write_after_final(res_using_t *u, int status)
+{
+  file_final(u, status);
+  EXPECT_ERR("res_file_write() after the block's final", UV_EBADF,
+             res_file_write(&file, "late\n", 5));
+}
+
+GRADE_TEST(file_write_refused_unless_held, .points = 1, .clauses = "file.3",
+           .section = "01-resource-lifecycles#file-writer",
+           .hint = "res_file_write() works only between enter and exit: before the open and "
+                   "once exit closed the file (file->fd == -1) it returns UV_EBADF.")
+{
+  res_file_t early = {0};
+
+  res_file_init(&early, grade_loop(), "/nonexistent-ap-01/out.txt");
+  EXPECT_ERR("res_file_write() before enter", UV_EBADF, res_file_write(&early, "early\n", 6));
+  body_status = 0;
+  use_file_with(tmp_file(), file_body, write_after_final);
+  tmp_done();
+  EXPECT_ERR("final's status", 0, final_status);
+  EXPECT_STREQ("the file's contents when final ran", "hello, world\n", file_seen);
+}
+
+GRADE_TEST(file_open_failure_skips_body_and_exit, .points = 1, .clauses = "file.2 res.2",
            .section = "01-resource-lifecycles#file-writer",
            .hint = "If uv_fs_open fails there is no descriptor: report the error from "
                    "on_opened, and no body or exit may run.")
@@ -543,10 +796,17 @@ GRADE_TEST(file_open_failure_skips_body_and_exit, .points = 1,
 GRADE_LAB("01-resource-lifecycles", &using_runs_each_step_in_order,
           &exit_runs_once_on_success_and_failure, &no_exit_after_failed_enter,
           &body_error_reaches_exit_and_final, &exit_can_suppress_the_error,
-          &failed_exit_is_reported, &using_rejects_bad_arguments, &stack_releases_in_reverse_order,
-          &stack_hands_each_exit_the_outcome_before,
+          &failed_exit_is_reported, &using_rejects_bad_arguments,
+          &blocks_on_two_resources_run_side_by_side, &final_may_free_the_block_and_start_the_next,
+          &stack_releases_in_reverse_order, &stack_hands_each_exit_the_outcome_before,
           &stack_partial_failure_releases_what_was_acquired,
-          &stack_failed_enter_is_never_suppressed, &conn_echo_round_trip,
+          &stack_unwinds_a_failure_in_first_or_last_place, &stack_failed_enter_is_never_suppressed,
+          &stack_reports_a_release_error_over_a_failed_enter,
+          &stack_runs_its_items_through_res_enter_and_res_exit, &stack_init_rejects_missing_items,
+          &stack_used_again_after_a_failed_enter_starts_clean, &conn_echo_round_trip,
           &conn_body_error_still_closes, &conn_refused_after_server_stopped,
-          &file_bytes_on_disk_at_final, &file_closed_even_when_fsync_fails,
+          &conn_out_of_memory_reports_on_a_later_turn, &conn_used_again_from_final,
+          &conn_echo_refused_unless_held_and_idle, &file_bytes_on_disk_at_final,
+          &file_closed_even_when_fsync_fails, &file_failing_body_still_flushes_and_closes,
+          &file_release_error_replaces_a_body_error, &file_write_refused_unless_held,
           &file_open_failure_skips_body_and_exit)
