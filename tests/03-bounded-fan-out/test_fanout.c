@@ -964,8 +964,8 @@ GRADE_TEST(stream_reports_the_first_error_to_happen, .points = 1, .clauses = "fa
     grade_run();
   }
   EXPECT_EQ("done calls", 1, done_calls);
-  EXPECT_ERR("done's status (item 3 failed first, then item 0, then the source)", UV_ETIMEDOUT,
-             done_status);
+  EXPECT_ERR("done's status (item 3 failed first, the source right after it, item 0 later)",
+             UV_ETIMEDOUT, done_status);
 }
 
 static int instant_depth; /* > 0 while start runs */
