@@ -970,8 +970,11 @@ GRADE_TEST(stream_reports_the_first_error_to_happen, .points = 1, .clauses = "fa
 
 static int instant_depth; /* > 0 while start runs */
 
+static long mixed_starts;
+
 static void mixed_start(bf_op_t *op)
 {
+  mixed_starts++;
   EXPECT(instant_depth == 0,
          "item %ld started inside the start of an item that ended inside its start", op->item);
   if (op->item % 3 == 0) {
@@ -983,11 +986,12 @@ static void mixed_start(bf_op_t *op)
   fake_start(op);
 }
 
-GRADE_TEST(fetch_mixes_instant_and_later_operations, .points = 2, .clauses = "fan.2 fan.6 fan.10",
-           .section = "03-bounded-fan-out#later-turns",
-           .hint = "An item that ends inside start must not start the next one inside that start "
-                   "(hand the step off), yet its slot goes on and the limit stays full; every "
-                   "outcome lands at its input index whichever way it ended.")
+GRADE_TEST(fetch_mixes_instant_and_later_operations, .points = 2,
+           .clauses = "fan.2 fan.3 fan.6 fan.10", .section = "03-bounded-fan-out#later-turns",
+           .hint = "Nothing starts inside bf_fetch_all. An item that ends inside start must not "
+                   "start the next one inside that start (hand the step off), yet its slot goes "
+                   "on and the limit stays full; every outcome lands at its input index "
+                   "whichever way it ended.")
 {
   enum { N = 12, LIMIT = 3 };
   long items[N];
@@ -998,6 +1002,7 @@ GRADE_TEST(fetch_mixes_instant_and_later_operations, .points = 2, .clauses = "fa
   fakes_start(0);
   EXPECT_ERR("bf_fetch_all()", 0,
              bf_fetch_all(grade_loop(), &f, items, N, LIMIT, mixed_start, results, on_fetched));
+  EXPECT_EQ("items started inside bf_fetch_all()", 0, mixed_starts);
   grade_run();
   while (nrunning > 0) {
     EXPECT(nrunning <= LIMIT, "%zu operations ran at once, limit %d", nrunning, LIMIT);
