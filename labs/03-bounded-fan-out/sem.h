@@ -8,21 +8,48 @@
  * A waiter is one claim on one permit; the caller owns its memory, usually
  * embedded in the struct of the work it guards.
  *
- * Usage rules:
- *  - bf_sem_acquire() queues the waiter. Its callback runs once, on a later
- *    loop turn: status 0 when the permit is granted (the waiter now holds it
- *    and must give it back with bf_sem_release()), or UV_ECANCELED after
- *    bf_sem_cancel() took it out of the queue.
- *  - Fair: permits go to waiters in the order they called acquire. A release
- *    hands its permit straight to the first waiter, so an acquire made after
- *    the release cannot take it first.
- *  - No callback ever runs inside acquire, release or cancel. A release
- *    that grants work which completes at once therefore never deepens the
- *    stack.
- *  - A waiter starts zeroed (BF_IDLE). It may be reused once its callback
- *    ran and it released what it was granted; it must stay valid until then.
- *  - The semaphore owns no handle: nothing to close. Do not free it while
- *    any waiter is queued, holds a permit or has a callback pending.
+ * Contract (each clause has a graded test that names it: tools/clauses.sh):
+ *  [sem.1] bf_sem_init() sets every field of sem, whatever it held, to limit
+ *          free permits and an empty line; it returns UV_EINVAL when
+ *          limit < 1 (a semaphore of 0 permits would never grant anything).
+ *          A semaphore nobody queues on, holds or awaits a callback from may
+ *          be initialised again.
+ *  [sem.2] bf_sem_acquire() queues w for one permit. cb(w, 0) runs once, on
+ *          a later loop turn, when w is granted one: w then holds it until
+ *          bf_sem_release(w).
+ *  [sem.3] At most limit waiters own a permit at once (granted or holding),
+ *          and a permit is never free while a waiter is queued: the owners
+ *          are exactly min(limit, owners + queued). sem->available counts
+ *          the free permits, sem->waiting the queued waiters.
+ *  [sem.4] Fair: permits go to waiters in the order they called acquire; a
+ *          cancelled waiter leaves the others' order unchanged.
+ *  [sem.5] Hand-off: a release while waiters are queued gives the permit to
+ *          the first of them, so an acquire made after the release queues
+ *          behind it (no barging).
+ *  [sem.6] No callback ever runs inside bf_sem_acquire(), bf_sem_release()
+ *          or bf_sem_cancel(). A release that grants work which completes at
+ *          once therefore never deepens the stack.
+ *  [sem.7] bf_sem_cancel() of a queued waiter, wherever it is in line,
+ *          takes it out of the line and returns 0; cb(w, UV_ECANCELED) runs
+ *          once, on a later turn. No permit changes hands.
+ *  [sem.8] bf_sem_cancel() returns UV_EBUSY when w owns a permit (granted,
+ *          its cb not yet run, or holding: it releases instead) and
+ *          UV_EINVAL when w is not queued (never acquired, released, already
+ *          cancelled, its cb run or not). Then nothing changes: no callback
+ *          more, none less.
+ *  [sem.9] bf_sem_acquire() returns UV_EINVAL when cb is NULL and UV_EBUSY
+ *          when w is queued, owns a permit or has a callback pending. Then
+ *          nothing changes and cb is never called for that call.
+ *  [sem.10] bf_sem_release() returns UV_EINVAL when w holds no permit (never
+ *          acquired, still queued, its grant not yet delivered, already
+ *          released, cancelled). Then nothing changes.
+ *  [sem.11] A waiter starts zeroed (BF_IDLE); w->state says where it is (the
+ *          enum below). Once its cb ran (and, after a grant, it released) it
+ *          may acquire again or be freed, from inside its cb too; it must
+ *          stay valid until then. The caller sets data.
+ *
+ * The semaphore owns no handle: nothing to close. Do not free it while any
+ * waiter is queued, holds a permit or has a callback pending.
  */
 #ifndef BF_SEM_H
 #define BF_SEM_H
@@ -65,23 +92,19 @@ struct bf_sem {
 };
 /* $end sem-types */
 
-/* Returns 0, or UV_EINVAL when limit < 1 (a semaphore of 0 permits would
- * never grant anything: every acquire would wait forever). */
+/* Returns 0 or UV_EINVAL ([sem.1]). */
 int bf_sem_init(uv_loop_t *loop, bf_sem_t *sem, long limit);
 
-/* Queues w for one permit; cb runs later (see the rules above).
- * Returns 0, UV_EINVAL (cb is NULL) or UV_EBUSY (w is already queued, holds
- * a permit or has a callback pending). On error cb is never called. */
+/* Queues w for one permit; cb runs later ([sem.2]).
+ * Returns 0, UV_EINVAL or UV_EBUSY ([sem.9]). */
 int bf_sem_acquire(bf_sem_t *sem, bf_waiter_t *w, bf_sem_cb cb);
 
 /* Gives back the permit w holds: to the first waiter if there is one, else
- * to the pool. Returns 0, or UV_EINVAL when w holds no permit (never
- * acquired, still queued, its grant not yet delivered, already released). */
+ * to the pool ([sem.5]). Returns 0 or UV_EINVAL ([sem.10]). */
 int bf_sem_release(bf_waiter_t *w);
 
-/* Takes a queued waiter out of the line; its cb later gets UV_ECANCELED.
- * Returns 0; UV_EBUSY when w already owns a permit (release it instead);
- * UV_EINVAL when w is not waiting at all. */
+/* Takes a queued waiter out of the line; its cb later gets UV_ECANCELED
+ * ([sem.7]). Returns 0, UV_EBUSY or UV_EINVAL ([sem.8]). */
 int bf_sem_cancel(bf_waiter_t *w);
 
 #endif /* BF_SEM_H */

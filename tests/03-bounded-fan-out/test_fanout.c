@@ -236,7 +236,7 @@ static void never_streamed(bf_stream_t *s, int status)
 /* ---- the semaphore -------------------------------------------------------------- */
 
 /* Needs only init, acquire and grant: the first semaphore test a student can pass. */
-GRADE_TEST(sem_grants_free_permits_on_a_later_turn, .points = 1,
+GRADE_TEST(sem_grants_free_permits_on_a_later_turn, .points = 1, .clauses = "sem.2 sem.6",
            .section = "03-bounded-fan-out#later-turns",
            .hint = "bf_sem_acquire takes a free permit (grant marks the waiter and delivers its "
                    "callback with ap_soon) or queues the waiter; it never calls back itself.")
@@ -253,7 +253,7 @@ GRADE_TEST(sem_grants_free_permits_on_a_later_turn, .points = 1,
   EXPECT_EQ("waiters queued (waiter 2)", 1, sem.waiting);
 }
 
-GRADE_TEST(sem_callbacks_run_on_a_later_turn, .points = 2,
+GRADE_TEST(sem_callbacks_run_on_a_later_turn, .points = 2, .clauses = "sem.6 sem.7",
            .section = "03-bounded-fan-out#later-turns",
            .hint = "acquire, release and cancel only move waiters and permits; every callback "
                    "goes through ap_soon(), even a permit that was free at once.")
@@ -275,7 +275,7 @@ GRADE_TEST(sem_callbacks_run_on_a_later_turn, .points = 2,
   release(1);
 }
 
-GRADE_TEST(sem_grants_in_fifo_order, .points = 2,
+GRADE_TEST(sem_grants_in_fifo_order, .points = 2, .clauses = "sem.4",
            .section = "03-bounded-fan-out#fairness-and-handoff",
            .hint = "Queue waiters at the tail and grant from the head: permits go out in the "
                    "order acquire was called.")
@@ -299,7 +299,7 @@ GRADE_TEST(sem_grants_in_fifo_order, .points = 2,
 }
 
 /* $begin test-no-barging */
-GRADE_TEST(sem_release_hands_off_without_barging, .points = 3,
+GRADE_TEST(sem_release_hands_off_without_barging, .points = 3, .clauses = "sem.5",
            .section = "03-bounded-fan-out#fairness-and-handoff",
            .hint = "When someone waits, release must give the permit to the first waiter "
                    "directly, not back to the pool: an acquire made right after the release "
@@ -323,7 +323,8 @@ GRADE_TEST(sem_release_hands_off_without_barging, .points = 3,
 }
 /* $end test-no-barging */
 
-GRADE_TEST(sem_cancel_of_a_queued_waiter, .points = 2, .section = "03-bounded-fan-out#cancellation",
+GRADE_TEST(sem_cancel_of_a_queued_waiter, .points = 2, .clauses = "sem.7 sem.8 sem.11",
+           .section = "03-bounded-fan-out#cancellation",
            .hint = "Cancel unlinks a queued waiter and delivers UV_ECANCELED on a later turn; "
                    "a waiter that owns a permit cannot be cancelled (UV_EBUSY): it releases.")
 {
@@ -349,7 +350,303 @@ GRADE_TEST(sem_cancel_of_a_queued_waiter, .points = 2, .section = "03-bounded-fa
   EXPECT_EQ("permits free at the end (limit 1)", 1, sem.available);
 }
 
-GRADE_TEST(misuse_gets_clear_errors, .points = 2, .section = "03-bounded-fan-out#misuse",
+/* The state a waiter must be in, by the name the header gives it. */
+static void expect_state(int i, int expected, const char *when)
+{
+  static const char *const names[] = {"BF_IDLE", "BF_QUEUED", "BF_GRANTED", "BF_HELD",
+                                      "BF_CANCELLED"};
+  int state = waiters[i].state;
+
+  EXPECT(state == expected, "waiter %d %s: state %s, expected %s", i, when,
+         state >= 0 && state <= BF_CANCELLED ? names[state] : "(not a BF_ state)", names[expected]);
+}
+
+static void expect_cancel(int i, int expected, const char *when)
+{
+  int calls = sem_calls;
+  int err = bf_sem_cancel(&waiters[i]);
+
+  EXPECT(err == expected, "bf_sem_cancel(waiter %d) %s: expected %s, got %s", i, when,
+         grade_err_name(expected), grade_err_name(err));
+  EXPECT(sem_calls == calls, "bf_sem_cancel(waiter %d) %s called a waiter back inside the call", i,
+         when);
+}
+
+GRADE_TEST(sem_cancel_answers_in_every_state, .points = 2, .clauses = "sem.7 sem.8",
+           .section = "03-bounded-fan-out#cancellation",
+           .hint = "Only a queued waiter can be cancelled (0, UV_ECANCELED later). One that owns "
+                   "a permit is UV_EBUSY, even before its grant is delivered, and its grant still "
+                   "comes; one that is not queued (never acquired, released, already cancelled) "
+                   "is UV_EINVAL, and nothing changes: no second callback.")
+{
+  sem_start(1);
+  expect_cancel(0, UV_EINVAL, "never acquired");
+  acquire(0);
+  expect_state(0, BF_GRANTED, "granted, its callback not yet run");
+  expect_cancel(0, UV_EBUSY, "granted, its callback not yet run");
+  grade_run();
+  expect_state(0, BF_HELD, "after its grant was delivered");
+  expect_cancel(0, UV_EBUSY, "holding the permit");
+  acquire(1);
+  acquire(2);
+  acquire(3);
+  expect_cancel(2, 0, "queued, second in line");
+  expect_state(2, BF_CANCELLED, "cancelled, its callback not yet run");
+  expect_cancel(2, UV_EINVAL, "cancelled a second time, before its callback ran");
+  release(0); /* waiter 1 is granted */
+  expect_cancel(1, UV_EBUSY, "granted by a release, its callback not yet run");
+  grade_run();
+  EXPECT_STREQ("callbacks (waiter 2 cancelled once, waiter 1 granted despite the cancel)",
+               "grant:0 cancelled:2 grant:1", grade_trace_str(""));
+  expect_state(2, BF_IDLE, "after its UV_ECANCELED was delivered");
+  expect_cancel(2, UV_EINVAL, "cancelled, its callback run");
+  expect_cancel(0, UV_EINVAL, "released");
+  expect_cancel(3, 0, "queued, first in line");
+  EXPECT_EQ("permits free after waiter 3 left the line (waiter 1 holds the only one)", 0,
+            sem.available);
+  EXPECT_EQ("waiters queued", 0, sem.waiting);
+  grade_run();
+  EXPECT_STREQ("callbacks", "grant:0 cancelled:2 grant:1 cancelled:3", grade_trace_str(""));
+  release(1);
+  EXPECT_EQ("permits free at the end (limit 1)", 1, sem.available);
+}
+
+GRADE_TEST(sem_cancel_keeps_the_rest_of_the_line, .points = 2, .clauses = "sem.4 sem.7",
+           .section = "03-bounded-fan-out#cancellation",
+           .hint = "Cancel must unlink a waiter from anywhere in the line (first, middle, last) "
+                   "and leave the others linked in order: fix the neighbours' links, and the "
+                   "head and the tail when it was first or last.")
+{
+  sem_start(1);
+  acquire(0);
+  grade_run();
+  for (int i = 1; i <= 6; i++)
+    acquire(i);
+  expect_cancel(3, 0, "queued, in the middle of the line");
+  expect_cancel(6, 0, "queued, last in line");
+  expect_cancel(1, 0, "queued, first in line");
+  EXPECT_EQ("waiters queued after three cancels (2, 4, 5)", 3, sem.waiting);
+  acquire(7); /* joins the tail: after 5, where 6 was */
+  grade_run();
+  acquire(1); /* cancelled, its callback run: it queues again, at the tail */
+  release(0);
+  grade_run();
+  release(2);
+  grade_run();
+  release(4);
+  grade_run();
+  release(5);
+  grade_run();
+  release(7);
+  grade_run();
+  release(1);
+  grade_run();
+  EXPECT_STREQ("grants in order (waiters 1, 3, 6 cancelled; 7 and then 1 queued after)",
+               "grant:0 grant:2 grant:4 grant:5 grant:7 grant:1", grade_trace_str("grant"));
+  EXPECT_EQ("permits free at the end (limit 1)", 1, sem.available);
+  EXPECT_EQ("waiters queued at the end", 0, sem.waiting);
+}
+
+/* Owners: waiters granted a permit (delivered or not) and not released. */
+static int owners(void)
+{
+  int n = 0;
+
+  for (size_t i = 0; i < AP_COUNT_OF(waiters); i++)
+    n += waiters[i].state == BF_GRANTED || waiters[i].state == BF_HELD;
+  return n;
+}
+
+static int grants_delivered(void)
+{
+  return (int) ap_trace_count(grade_trace(), "grant");
+}
+
+static int releases;
+
+static void release_counted(int i)
+{
+  release(i);
+  releases++;
+}
+
+/* After every step: exactly min(limit, owners + queued) own a permit. */
+static void expect_owners(long limit, int queued, const char *after)
+{
+  int want = (int) (limit < owners() + queued ? limit : owners() + queued);
+
+  grade_run();
+  EXPECT(grants_delivered() - releases == want,
+         "after %s: %d waiters held a permit (limit %ld, %d wanting one); expected exactly %d, "
+         "never more than the limit, never fewer while someone waits",
+         after, grants_delivered() - releases, limit, owners() + queued, want);
+  EXPECT(sem.available == limit - want, "after %s: sem.available is %ld, expected %ld", after,
+         sem.available, limit - want);
+}
+
+GRADE_TEST(sem_owners_reach_the_limit_exactly, .points = 2, .clauses = "sem.3",
+           .section = "03-bounded-fan-out#the-semaphore",
+           .hint = "At every quiet point exactly min(limit, waiters wanting a permit) hold one. "
+                   "A cancel hands out no permit and takes none back; a release with someone "
+                   "queued gives its permit on, it never adds one to the pool as well.")
+{
+  sem_start(3);
+  for (int i = 0; i < 5; i++)
+    acquire(i);
+  expect_owners(3, 2, "five acquires");
+  expect_cancel(4, 0, "queued, last in line");
+  expect_owners(3, 1, "a cancel of a queued waiter");
+  release_counted(0);
+  expect_owners(3, 0, "a release with waiter 3 queued");
+  release_counted(1);
+  expect_owners(3, 0, "a release with nobody queued");
+  acquire(5);
+  acquire(6);
+  acquire(7);
+  expect_cancel(6, 0, "queued, first in line, waiter 7 behind it");
+  expect_owners(3, 1, "two acquires with one permit free, then a cancel");
+  release_counted(2);
+  release_counted(3);
+  expect_owners(3, 0, "two releases");
+  EXPECT_EQ("waiters queued", 0, sem.waiting);
+  release_counted(5);
+  release_counted(7);
+  expect_owners(3, 0, "the last releases");
+  EXPECT_EQ("permits free at the end (limit 3)", 3, sem.available);
+}
+
+static void expect_acquire(int i, int expected, const char *when)
+{
+  int calls = sem_calls;
+  long waiting = sem.waiting, available = sem.available;
+  int err = bf_sem_acquire(&sem, &waiters[i], on_sem);
+
+  EXPECT(err == expected, "bf_sem_acquire(waiter %d) %s: expected %s, got %s", i, when,
+         grade_err_name(expected), grade_err_name(err));
+  EXPECT(sem.waiting == waiting && sem.available == available && sem_calls == calls,
+         "the refused bf_sem_acquire(waiter %d) %s changed the semaphore (waiting %ld -> %ld, "
+         "available %ld -> %ld) or called back",
+         i, when, waiting, sem.waiting, available, sem.available);
+}
+
+static void expect_release(int i, int expected, const char *when)
+{
+  int calls = sem_calls;
+  long waiting = sem.waiting, available = sem.available;
+  int err = bf_sem_release(&waiters[i]);
+
+  EXPECT(err == expected, "bf_sem_release(waiter %d) %s: expected %s, got %s", i, when,
+         grade_err_name(expected), grade_err_name(err));
+  EXPECT(sem.waiting == waiting && sem.available == available && sem_calls == calls,
+         "the refused bf_sem_release(waiter %d) %s changed the semaphore (waiting %ld -> %ld, "
+         "available %ld -> %ld) or called back",
+         i, when, waiting, sem.waiting, available, sem.available);
+}
+
+GRADE_TEST(sem_refuses_a_waiter_in_the_wrong_state, .points = 2, .clauses = "sem.9 sem.10",
+           .section = "03-bounded-fan-out#misuse",
+           .hint = "Decide by the waiter's state before changing anything: acquire is UV_EBUSY "
+                   "unless the waiter is idle (queued, granted, holding or cancelled with its "
+                   "callback pending all count as in use); release is UV_EINVAL unless its grant "
+                   "was delivered and not yet released.")
+{
+  sem_start(1);
+  acquire(0);
+  expect_acquire(0, UV_EBUSY, "granted, its callback not yet run");
+  expect_release(0, UV_EINVAL, "granted, its callback not yet run");
+  grade_run();
+  expect_acquire(0, UV_EBUSY, "holding its permit");
+  acquire(1);
+  acquire(2);
+  expect_acquire(1, UV_EBUSY, "queued");
+  expect_release(1, UV_EINVAL, "queued");
+  EXPECT_ERR("bf_sem_cancel(waiter 2), queued", 0, bf_sem_cancel(&waiters[2]));
+  expect_acquire(2, UV_EBUSY, "cancelled, its callback not yet run");
+  expect_release(2, UV_EINVAL, "cancelled, its callback not yet run");
+  grade_run();
+  expect_release(2, UV_EINVAL, "cancelled, its callback run");
+  release(0);
+  expect_release(0, UV_EINVAL, "already released");
+  grade_run();
+  EXPECT_STREQ("callbacks", "grant:0 cancelled:2 grant:1", grade_trace_str(""));
+  release(1);
+  EXPECT_EQ("permits free at the end (limit 1)", 1, sem.available);
+}
+
+/* Reuse from inside the callback: a grant releases and acquires again (up
+ * to 3 grants per waiter); a cancelled waiter acquires again. */
+static int rounds[8];
+
+static void on_sem_again(bf_waiter_t *w, int status)
+{
+  int i = (int) (w - waiters);
+  int err;
+
+  on_sem(w, status);
+  if (status == 0) {
+    err = bf_sem_release(w);
+    EXPECT(err == 0, "bf_sem_release(waiter %d) inside its own grant callback: expected 0, got %s",
+           i, grade_err_name(err));
+    if (++rounds[i] == 3)
+      return;
+  }
+  err = bf_sem_acquire(&sem, w, on_sem_again);
+  EXPECT(err == 0, "bf_sem_acquire(waiter %d) again inside its own %s callback: expected 0, got %s",
+         i, status == 0 ? "grant" : "UV_ECANCELED", grade_err_name(err));
+}
+
+static void free_waiter(bf_waiter_t *w, int status)
+{
+  ap_trace_add(grade_trace(), status == 0 ? "freed-grant" : "freed-cancel", 9, status);
+  if (status == 0)
+    bf_sem_release(w);
+  memset(w, 0x5a, sizeof(*w));
+  free(w);
+}
+
+GRADE_TEST(sem_waiters_reused_or_freed_from_their_callbacks, .points = 2, .clauses = "sem.2 sem.11",
+           .section = "03-bounded-fan-out#the-semaphore",
+           .hint = "Finish with a waiter (its state, the queue) before you call it back: its "
+                   "callback may release and acquire again with the same waiter, or free it. "
+                   "Nothing may touch the waiter after its callback returned.")
+{
+  bf_waiter_t *heap[2];
+
+  sem_start(2);
+  for (int i = 0; i < 3; i++)
+    EXPECT_ERR("bf_sem_acquire()", 0, bf_sem_acquire(&sem, &waiters[i], on_sem_again));
+  EXPECT_ERR("bf_sem_acquire() of waiter 3", 0, bf_sem_acquire(&sem, &waiters[3], on_sem_again));
+  EXPECT_ERR("bf_sem_cancel(waiter 3)", 0, bf_sem_cancel(&waiters[3]));
+  grade_run();
+  EXPECT_STREQ("grants (limit 2; each waiter releases and acquires again in its callback, 3 "
+               "times; waiter 3 acquires again after its cancel)",
+               "grant:0 grant:1 cancelled:3 grant:2 grant:0 grant:1 grant:3 grant:2 grant:0 "
+               "grant:1 grant:3 grant:2 grant:3",
+               grade_trace_str(""));
+  EXPECT_EQ("permits free at the end (limit 2)", 2, sem.available);
+  for (int k = 0; k < 2; k++) {
+    heap[k] = calloc(1, sizeof(bf_waiter_t));
+    EXPECT(heap[k] != NULL, "out of memory in the test");
+    EXPECT_ERR("bf_sem_acquire() of a waiter on the heap", 0,
+               bf_sem_acquire(&sem, heap[k], free_waiter));
+  }
+  acquire(4);
+  acquire(5);
+  EXPECT_ERR("bf_sem_cancel() of the queued waiter 5", 0, bf_sem_cancel(&waiters[5]));
+  grade_run(); /* both heap waiters freed by their callbacks: 4 then gets a permit */
+  EXPECT_STREQ("callbacks of the heap waiters (each released and freed in its grant)",
+               "freed-grant:9 freed-grant:9", grade_trace_str("freed"));
+  EXPECT(ap_trace_find(grade_trace(), "cancelled", 5, 0) >= 0 &&
+             ap_trace_find(grade_trace(), "grant", 4, 0) >= 0,
+         "expected waiter 5 cancelled and waiter 4 granted after the heap waiters; callbacks "
+         "were: %s",
+         grade_trace_str(""));
+  release(4);
+  EXPECT_EQ("permits free at the end (limit 2)", 2, sem.available);
+}
+
+GRADE_TEST(misuse_gets_clear_errors, .points = 2, .clauses = "sem.1 sem.9 sem.10 fan.1",
+           .section = "03-bounded-fan-out#misuse",
            .hint = "Check before changing anything: a limit below 1 and a NULL callback are "
                    "UV_EINVAL; releasing a waiter that holds no permit is UV_EINVAL; "
                    "acquiring with a waiter already in use is UV_EBUSY.")
@@ -388,7 +685,8 @@ GRADE_TEST(misuse_gets_clear_errors, .points = 2, .section = "03-bounded-fan-out
 
 /* ---- fetch_all -------------------------------------------------------------------- */
 
-GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3, .section = "03-bounded-fan-out#fetch-all",
+GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3, .clauses = "fan.2",
+           .section = "03-bounded-fan-out#fetch-all",
            .hint = "fetch_all runs on the stream's slots: a slot holds one permit and runs one "
                    "item at a time, and a new slot is made only for a permit no slot holds. "
                    "Check stream_reserve, stream_take and fetch_next.")
@@ -401,7 +699,8 @@ GRADE_TEST(fetch_in_flight_equals_the_limit, .points = 3, .section = "03-bounded
   EXPECT_EQ("operations started", N, inflight.starts);
 }
 
-GRADE_TEST(fetch_limit_one_runs_in_sequence, .points = 2, .section = "03-bounded-fan-out#fetch-all",
+GRADE_TEST(fetch_limit_one_runs_in_sequence, .points = 2, .clauses = "fan.2 fan.4",
+           .section = "03-bounded-fan-out#fetch-all",
            .hint = "With limit 1 there is one slot: it takes items[0], items[1], ... in input "
                    "order (fetch_next), each only after the one before ended.")
 {
@@ -417,7 +716,7 @@ GRADE_TEST(fetch_limit_one_runs_in_sequence, .points = 2, .section = "03-bounded
                grade_trace_str(""));
 }
 
-GRADE_TEST(fetch_limit_of_n_or_more_runs_all_at_once, .points = 1,
+GRADE_TEST(fetch_limit_of_n_or_more_runs_all_at_once, .points = 1, .clauses = "fan.2 fan.12",
            .section = "03-bounded-fan-out#fetch-all",
            .hint = "A limit of n or more must not hold anything back: every item starts at once.")
 {
@@ -438,7 +737,8 @@ GRADE_TEST(fetch_limit_of_n_or_more_runs_all_at_once, .points = 1,
   }
 }
 
-GRADE_TEST(fetch_results_follow_input_order, .points = 2, .section = "03-bounded-fan-out#fetch-all",
+GRADE_TEST(fetch_results_follow_input_order, .points = 2, .clauses = "fan.10",
+           .section = "03-bounded-fan-out#fetch-all",
            .hint = "Store each outcome at op->index, the item's place in the list (fetch_store), "
                    "not in completion order.")
 {
@@ -463,21 +763,258 @@ static int some_fail(long item)
   return item == 1 ? UV_ECONNREFUSED : UV_ETIMEDOUT;
 }
 
-GRADE_TEST(fetch_failure_releases_its_permit, .points = 3, .timeout = 2,
+GRADE_TEST(fetch_failed_items_cost_no_permit, .points = 3, .clauses = "fan.5", .timeout = 2,
            .section = "03-bounded-fan-out#fetch-all",
-           .hint = "A failed item must not cost its slot's permit (the finally of async with): "
-                   "the slot goes on to the next item whatever the status, or each failure "
-                   "shrinks the limit for good. done reports the first failure in input order.")
+           .hint = "After items failed, fewer operations ran than the limit allows: a failed item "
+                   "must not cost its slot the permit (the finally of async with). The slot goes "
+                   "on to the next item whatever the status, or each failure shrinks the limit "
+                   "for good.")
 {
   enum { N = 10, LIMIT = 2 };
   bf_result_t results[N];
 
   fetch_scrambled(N, LIMIT, results, some_fail);
-  EXPECT_ERR("done's status (item 1 is the first failure in input order)", UV_ECONNREFUSED,
-             done_status);
-  for (long i = 0; i < N; i++)
-    EXPECT(results[i].status == some_fail(i), "results[%ld].status: expected %s, got %s", i,
-           grade_err_name(some_fail(i)), grade_err_name(results[i].status));
+}
+
+/* Each run: items 0 .. n-1; fails[k] is item k's status; order[] the order
+ * in which the test ends them (one at a time, the loop run after each). */
+static void fetch_in_order(size_t n, long limit, const int *fails, const long *order,
+                           bf_result_t *results)
+{
+  long items[16];
+
+  items_upto(items, n);
+  fetch(items, n, limit, results);
+  grade_run();
+  for (size_t step = 0; step < n; step++) {
+    size_t k = 0;
+
+    while (k < nrunning && running[k] != order[step])
+      k++;
+    EXPECT(k < nrunning, "item %ld should be running (limit %ld over %zu items) and is not",
+           order[step], limit, n);
+    end_running(k, fails[order[step]]);
+    grade_run();
+  }
+}
+
+GRADE_TEST(fetch_reports_the_first_failure_in_input_order, .points = 2, .clauses = "fan.10",
+           .section = "03-bounded-fan-out#fetch-all",
+           .hint = "done's status is the status of the first item in input order that failed, "
+                   "whenever it ended: not the first failure to end, not the last; 0 when none "
+                   "failed. Keep the lowest failing index (fetch_store).")
+{
+  /* Failures first, in the middle, last in input order; the first to end
+   * is never the first in input order when two fail. */
+  static const struct {
+    int fails[6];
+    long order[6];
+    int expected;
+    const char *what;
+  } runs[] = {
+      {{UV_EIO, 0, 0, 0, 0, 0}, {1, 2, 3, 0, 4, 5}, UV_EIO, "only item 0 fails, fourth to end"},
+      {{0, 0, 0, 0, 0, UV_EIO}, {0, 1, 2, 3, 4, 5}, UV_EIO, "only item 5, the last, fails"},
+      {{0, 0, UV_EPIPE, 0, UV_EIO, 0},
+       {1, 4, 0, 3, 2, 5},
+       UV_EPIPE,
+       "items 2 (UV_EPIPE) and 4 (UV_EIO) fail, item 4 first"},
+      {{UV_ENOENT, 0, 0, 0, 0, UV_EIO},
+       {1, 2, 3, 4, 5, 0},
+       UV_ENOENT,
+       "items 0 (UV_ENOENT) and 5 (UV_EIO) fail, item 0 last of all"},
+  };
+  bf_result_t results[6];
+
+  fakes_start(0);
+  for (size_t r = 0; r < AP_COUNT_OF(runs); r++) {
+    done_calls = 0;
+    fetch_in_order(6, 6, runs[r].fails, runs[r].order, results);
+    EXPECT(done_calls == 1, "%s: done ran %d times, expected once", runs[r].what, done_calls);
+    EXPECT(done_status == runs[r].expected, "%s: done's status was %s, expected %s", runs[r].what,
+           grade_err_name(done_status), grade_err_name(runs[r].expected));
+    for (size_t k = 0; k < 6; k++)
+      EXPECT(results[k].status == runs[r].fails[k], "%s: results[%zu].status was %s, expected %s",
+             runs[r].what, k, grade_err_name(results[k].status), grade_err_name(runs[r].fails[k]));
+  }
+}
+
+GRADE_TEST(fan_outs_refuse_bad_arguments, .points = 1, .clauses = "fan.1",
+           .section = "03-bounded-fan-out#misuse",
+           .hint = "Check every argument fanout.h lists before taking, allocating or starting "
+                   "anything: a limit below 1, a NULL next, start or done, and for fetch_all "
+                   "items or results NULL when n > 0 (NULL is fine when n is 0).")
+{
+  static bf_stream_t s;
+  static bf_fetch_t f;
+  long items[2] = {0, 1};
+  bf_result_t results[2];
+  uv_loop_t *loop = grade_loop();
+
+  source_total = 2;
+  fakes_start(0);
+  EXPECT_ERR("bf_stream_start() with limit -1", UV_EINVAL,
+             bf_stream_start(loop, &s, -1, next_item, fake_start, on_each, never_streamed));
+  EXPECT_ERR("bf_stream_start() without next", UV_EINVAL,
+             bf_stream_start(loop, &s, 2, NULL, fake_start, on_each, never_streamed));
+  EXPECT_ERR("bf_stream_start() without start", UV_EINVAL,
+             bf_stream_start(loop, &s, 2, next_item, NULL, on_each, never_streamed));
+  EXPECT_ERR("bf_stream_start() without done", UV_EINVAL,
+             bf_stream_start(loop, &s, 2, next_item, fake_start, on_each, NULL));
+  EXPECT_ERR("bf_fetch_all() with limit -1", UV_EINVAL,
+             bf_fetch_all(loop, &f, items, 2, -1, fake_start, results, never_done));
+  EXPECT_ERR("bf_fetch_all() without start", UV_EINVAL,
+             bf_fetch_all(loop, &f, items, 2, 2, NULL, results, never_done));
+  EXPECT_ERR("bf_fetch_all() without done", UV_EINVAL,
+             bf_fetch_all(loop, &f, items, 2, 2, fake_start, results, NULL));
+  EXPECT_ERR("bf_fetch_all() with n = 2 and items NULL", UV_EINVAL,
+             bf_fetch_all(loop, &f, NULL, 2, 2, fake_start, results, never_done));
+  EXPECT_ERR("bf_fetch_all() with n = 2 and results NULL", UV_EINVAL,
+             bf_fetch_all(loop, &f, items, 2, 2, fake_start, NULL, never_done));
+  grade_run();
+  EXPECT_EQ("items the refused calls took from the source", 0, source_next);
+  EXPECT_EQ("operations the refused calls started", 0, inflight.starts);
+  EXPECT_ERR("bf_stream_start() without each (each may be NULL)", 0,
+             bf_stream_start(loop, &s, 2, next_item, fake_start, NULL, on_streamed));
+  EXPECT_ERR("bf_fetch_all() with n = 0, items and results NULL", 0,
+             bf_fetch_all(loop, &f, NULL, 0, 2, fake_start, NULL, on_fetched));
+  drive(2, 2, pick_oldest, all_succeed);
+  EXPECT_EQ("done calls (both fan-outs)", 2, done_calls);
+}
+
+static void on_each_traced(bf_stream_t *s, long item, int status, long value)
+{
+  EXPECT(value == item * 10, "each got item %ld with value %ld, expected %ld", item, value,
+         item * 10);
+  ap_trace_add(grade_trace(), "each", item, status);
+  on_each(s, item, status, value);
+}
+
+static bf_stream_t counted;
+
+static void on_streamed_traced(bf_stream_t *s, int status)
+{
+  ap_trace_add(grade_trace(), "all-done", 0, status);
+  on_streamed(s, status);
+}
+
+static void index_start(bf_op_t *op)
+{
+  EXPECT(op->index == op->item,
+         "op->index is %ld for the item taken in place %ld: expected 0, 1, 2, ... in the "
+         "order taken",
+         op->index, op->item);
+  fake_start(op);
+}
+
+GRADE_TEST(stream_reports_each_item_as_it_ends_and_done_last, .points = 2,
+           .clauses = "fan.4 fan.7 fan.8", .section = "03-bounded-fan-out#limiting-creation",
+           .hint = "each runs once per item, from that item's bf_op_done, so in the order items "
+                   "end; done only after the last one. Number the items 0, 1, 2, ... as they are "
+                   "taken (op->index), and keep started and finished counting.")
+{
+  enum { N = 9, LIMIT = 3 };
+  static const long order[N] = {2, 0, 4, 1, 3, 7, 8, 5, 6};
+
+  source_total = N;
+  fakes_start(0);
+  EXPECT_ERR("bf_stream_start()", 0,
+             bf_stream_start(grade_loop(), &counted, LIMIT, next_item, index_start, on_each_traced,
+                             on_streamed_traced));
+  grade_run();
+  for (size_t step = 0; step < N; step++) {
+    size_t k = 0;
+
+    while (k < nrunning && running[k] != order[step])
+      k++;
+    EXPECT(k < nrunning, "item %ld should be running now and is not", order[step]);
+    EXPECT(counted.started == (long) (step + nrunning) && counted.finished == (long) step,
+           "after %zu items ended with %zu running: started %ld and finished %ld, expected %zu "
+           "and %zu",
+           step, nrunning, counted.started, counted.finished, step + nrunning, step);
+    end_running(k, order[step] == 4 ? UV_EIO : 0);
+    grade_run();
+  }
+  EXPECT_STREQ("each and done, in the order the items ended",
+               "each:2 each:0 each:4 each:1 each:3 each:7 each:8 each:5 each:6 all-done:0",
+               grade_trace_str(""));
+  EXPECT_ERR("done's status (item 4 failed)", UV_EIO, done_status);
+}
+
+GRADE_TEST(stream_reports_the_first_error_to_happen, .points = 1, .clauses = "fan.9",
+           .section = "03-bounded-fan-out#limiting-creation",
+           .hint = "The stream's done gets the first error seen in time: keep the first one, "
+                   "never overwrite it with a later failure (of an operation with a lower index, "
+                   "or of the source).")
+{
+  static bf_stream_t s;
+
+  source_total = 4;
+  source_error = UV_EPROTO; /* the source fails after 4 items */
+  fakes_start(0);
+  EXPECT_ERR("bf_stream_start()", 0,
+             bf_stream_start(grade_loop(), &s, 4, next_item, fake_start, NULL, on_streamed));
+  grade_run();
+  EXPECT_EQ("operations running (limit 4, 4 items)", 4, nrunning);
+  end_running(3, UV_ETIMEDOUT); /* item 3 fails first */
+  grade_run();
+  end_running(0, UV_EIO); /* then item 0 */
+  grade_run();
+  while (nrunning > 0) {
+    end_running(0, 0);
+    grade_run();
+  }
+  EXPECT_EQ("done calls", 1, done_calls);
+  EXPECT_ERR("done's status (item 3 failed first, the source right after it, item 0 later)",
+             UV_ETIMEDOUT, done_status);
+}
+
+static int instant_depth; /* > 0 while start runs */
+
+static long mixed_starts;
+
+static void mixed_start(bf_op_t *op)
+{
+  mixed_starts++;
+  EXPECT(instant_depth == 0,
+         "item %ld started inside the start of an item that ended inside its start", op->item);
+  if (op->item % 3 == 0) {
+    instant_depth++;
+    bf_op_done(op, op->item == 3 ? UV_ENOENT : 0, op->item * 10);
+    instant_depth--;
+    return;
+  }
+  fake_start(op);
+}
+
+GRADE_TEST(fetch_mixes_instant_and_later_operations, .points = 2,
+           .clauses = "fan.2 fan.3 fan.6 fan.10", .section = "03-bounded-fan-out#later-turns",
+           .hint = "Nothing starts inside bf_fetch_all. An item that ends inside start must not "
+                   "start the next one inside that start (hand the step off), yet its slot goes "
+                   "on and the limit stays full; every outcome lands at its input index "
+                   "whichever way it ended.")
+{
+  enum { N = 12, LIMIT = 3 };
+  long items[N];
+  bf_result_t results[N];
+  static bf_fetch_t f;
+
+  items_upto(items, N);
+  fakes_start(0);
+  EXPECT_ERR("bf_fetch_all()", 0,
+             bf_fetch_all(grade_loop(), &f, items, N, LIMIT, mixed_start, results, on_fetched));
+  EXPECT_EQ("items started inside bf_fetch_all()", 0, mixed_starts);
+  grade_run();
+  while (nrunning > 0) {
+    EXPECT(nrunning <= LIMIT, "%zu operations ran at once, limit %d", nrunning, LIMIT);
+    end_running(nrunning - 1, 0);
+    grade_run();
+  }
+  EXPECT_EQ("done calls", 1, done_calls);
+  EXPECT_ERR("done's status (item 3, ended inside its start, failed)", UV_ENOENT, done_status);
+  for (long k = 0; k < N; k++)
+    EXPECT(results[k].status == (k == 3 ? UV_ENOENT : 0) && results[k].value == k * 10,
+           "results[%ld]: %s and %ld, expected %s and %ld", k, grade_err_name(results[k].status),
+           results[k].value, grade_err_name(k == 3 ? UV_ENOENT : 0), k * 10);
 }
 
 /* Bytes allocated and not yet freed: ASan's count under ASan (it keeps its
@@ -505,7 +1042,8 @@ static void heap_start(bf_op_t *op)
   fake_start(op);
 }
 
-GRADE_TEST(fetch_bounds_creation_too, .points = 2, .section = "03-bounded-fan-out#fetch-all",
+GRADE_TEST(fetch_bounds_creation_too, .points = 2, .clauses = "fan.3",
+           .section = "03-bounded-fan-out#fetch-all",
            .hint = "fetch_all must make nothing per item up front (no task, no waiter for an "
                    "item without a permit): it is the stream with the list as its source, so "
                    "it holds at most limit slots however long the list is.")
@@ -530,10 +1068,11 @@ GRADE_TEST(fetch_bounds_creation_too, .points = 2, .section = "03-bounded-fan-ou
 
 /* ---- bounded creation ------------------------------------------------------------------ */
 
-GRADE_TEST(stream_bounds_items_alive, .points = 3,
+GRADE_TEST(stream_bounds_items_alive, .points = 3, .clauses = "fan.3 fan.7",
            .section = "03-bounded-fan-out#limiting-creation",
-           .hint = "Take an item from the source only once you hold a permit for it, and "
-                   "reserve the next slot only after starting this one.")
+           .hint = "Take an item from the source only once you hold a permit for it, never "
+                   "ahead of it (not to see whether the source has more), and reserve the next "
+                   "slot only after starting this one.")
 {
   enum { N = 3000, LIMIT = 4 };
   static bf_stream_t s;
@@ -548,10 +1087,11 @@ GRADE_TEST(stream_bounds_items_alive, .points = 3,
   EXPECT_ERR("done's status", 0, done_status);
   EXPECT_EQ("each calls", N, each_calls);
   EXPECT_EQ("sum of the values each saw", 10L * N * (N - 1) / 2, each_sum);
-  EXPECT(alive.peak <= LIMIT + 1,
+  EXPECT(alive.peak == LIMIT,
          "%ld items were alive at once (taken from the source, not yet finished); with "
-         "limit %d at most %d may be",
-         alive.peak, LIMIT, LIMIT + 1);
+         "limit %d exactly %d should be: an item is taken only for a permit no running item "
+         "holds",
+         alive.peak, LIMIT, LIMIT);
   EXPECT_EQ("peak in flight", LIMIT, inflight.peak);
 }
 
@@ -576,7 +1116,7 @@ static void instant_start(bf_op_t *op)
 }
 /* $end test-stack-depth */
 
-GRADE_TEST(a_million_instant_operations_keep_the_stack_flat, .points = 3,
+GRADE_TEST(a_million_instant_operations_keep_the_stack_flat, .points = 3, .clauses = "fan.6",
            .section = "03-bounded-fan-out#later-turns",
            .hint = "An operation may end inside start. If what comes next runs right there (a "
                    "grant called back inside release or acquire, the stream's next item taken "
@@ -600,11 +1140,10 @@ GRADE_TEST(a_million_instant_operations_keep_the_stack_flat, .points = 3,
   EXPECT(stack_depth_max < 64 * 1024,
          "the stack reached %zu bytes below the test body in start(): callbacks nest",
          stack_depth_max);
-  EXPECT(alive.peak <= LIMIT + 1, "%ld items were alive at once; at most %d may be", alive.peak,
-         LIMIT + 1);
+  EXPECT(alive.peak <= LIMIT, "%ld items were alive at once; at most %d may be", alive.peak, LIMIT);
 }
 
-GRADE_TEST(empty_and_broken_sources_finish_later, .points = 1,
+GRADE_TEST(empty_and_broken_sources_finish_later, .points = 1, .clauses = "fan.8 fan.9",
            .section = "03-bounded-fan-out#limiting-creation",
            .hint = "done runs on a later turn even with nothing to do; a source error ends "
                    "the stream with that status once what runs has ended.")
@@ -632,93 +1171,174 @@ GRADE_TEST(empty_and_broken_sources_finish_later, .points = 1,
 
 /* ---- out of memory ---------------------------------------------------------------------- */
 
-GRADE_TEST(fetch_runs_out_of_memory_partway, .points = 2,
-           .section = "03-bounded-fan-out#limiting-creation",
-           .hint = "When stream_reserve cannot allocate a slot, stream_take must end the stream "
-                   "with UV_ENOMEM (stream_end) instead of going on with fewer slots: the items "
-                   "already started finish and free their slots, no other item is taken, and "
-                   "done comes after the last of them. A slot that was not made is not counted.")
+/* Out of memory, wherever the lab allocates: for after = 0, 1, 2, ... the
+ * lab's allocations fail after `after` of them, until a run needs no more.
+ * The call either returns UV_ENOMEM (nothing taken, started or called back)
+ * or returns 0 and then, at every quiet point, either runs exactly
+ * min(limit, items left) or has ended: from the first quiet point with fewer,
+ * no item starts any more, and done reports UV_ENOMEM once the running ones
+ * finished. Slots made up front or as the stream grows: both pass. */
+typedef struct oom_run {
+  long started; /* items started */
+  int refused;  /* the call returned UV_ENOMEM */
+  int ended;    /* the stream ran below the limit: it ended */
+} oom_run_t;
+
+static void oom_reset(void)
 {
-  enum { N = 10, LIMIT = 4, TAKEN = 2 };
+  nrunning = 0;
+  done_calls = 0;
+  done_status = 1;
+  inflight = (ap_gauge_t){0};
+  alive = (ap_gauge_t){0};
+  source_next = 0;
+  each_calls = 0;
+  each_sum = 0;
+}
+
+static void oom_drive(long limit, long total, long after, oom_run_t *run)
+{
+  long finished = 0;
+
+  grade_run();
+  for (;;) {
+    long want = total - finished < limit ? total - finished : limit;
+
+    EXPECT(inflight.current <= limit,
+           "allocations failing after %ld: %ld operations in flight, above the limit %ld", after,
+           inflight.current, limit);
+    if (!run->ended && inflight.current < want) {
+      run->ended = 1;
+      run->started = inflight.starts;
+    }
+    EXPECT(!run->ended || inflight.starts == run->started,
+           "allocations failing after %ld: once fewer than %ld operations ran (%ld started), "
+           "the stream went on and started more (%ld): out of memory must end it",
+           after, limit, run->started, inflight.starts);
+    if (nrunning == 0)
+      break;
+    EXPECT(done_calls == 0, "allocations failing after %ld: done ran while items still ran", after);
+    end_running(nrunning - 1, 0);
+    finished++;
+    grade_run();
+  }
+  run->started = inflight.starts;
+  EXPECT(done_calls == 1, "allocations failing after %ld: done ran %d times, expected once", after,
+         done_calls);
+  EXPECT(done_status == (run->started < total ? UV_ENOMEM : 0),
+         "allocations failing after %ld: %ld of %ld items ran, and done's status was %s; "
+         "expected %s",
+         after, run->started, total, grade_err_name(done_status),
+         grade_err_name(run->started < total ? UV_ENOMEM : 0));
+}
+
+static void oom_fetch(long after, oom_run_t *run)
+{
+  enum { N = 10, LIMIT = 4 };
+  static bf_fetch_t f;
   long items[N];
   bf_result_t results[N];
-  size_t heap_before;
+  int err;
 
   items_upto(items, N);
   for (long k = 0; k < N; k++)
     results[k] = (bf_result_t){.status = 1, .value = -1}; /* never written */
-  fakes_start(0);
-  heap_before = heap_in_use();
-  grade_fail_alloc(TAKEN); /* two slots are made, the third calloc returns NULL */
-  fetch(items, N, LIMIT, results);
-  grade_run();
-  EXPECT(inflight.starts == TAKEN && nrunning == TAKEN,
-         "the third slot could not be allocated: expected items 0 and 1 to start and run, "
-         "and no other; %ld started, %zu run",
-         inflight.starts, nrunning);
-  while (nrunning > 0) {
-    EXPECT_EQ("done calls while taken items still run", 0, done_calls);
-    end_running(nrunning - 1, 0);
+  oom_reset();
+  grade_fail_alloc(after);
+  err = bf_fetch_all(grade_loop(), &f, items, N, LIMIT, fake_start, results, on_fetched);
+  if (err == UV_ENOMEM) {
+    grade_fail_alloc(-1);
     grade_run();
-    EXPECT_EQ("operations started (none after the allocation failed)", TAKEN, inflight.starts);
+    EXPECT(inflight.starts == 0 && done_calls == 0,
+           "allocations failing after %ld: bf_fetch_all() returned UV_ENOMEM, then started %ld "
+           "operations and called done %d times; expected none",
+           after, inflight.starts, done_calls);
+    run->refused = 1;
+    return;
   }
-  EXPECT_EQ("done calls", 1, done_calls);
-  EXPECT_ERR("done's status (item 2, the first not taken)", UV_ENOMEM, done_status);
+  EXPECT(err == 0,
+         "bf_fetch_all() with allocations failing after %ld: expected 0 or UV_ENOMEM, "
+         "got %s",
+         after, grade_err_name(err));
+  oom_drive(LIMIT, N, after, run);
+  grade_fail_alloc(-1);
   for (long k = 0; k < N; k++)
-    EXPECT(k < TAKEN ? results[k].status == 0 && results[k].value == k * 10
-                     : results[k].status == UV_ENOMEM,
-           "results[%ld]: expected status %s, got %s (value %ld)", k,
-           grade_err_name(k < TAKEN ? 0 : UV_ENOMEM), grade_err_name(results[k].status),
-           results[k].value);
-#if defined(__SANITIZE_ADDRESS__)
-  /* Only ASan's count is exact here: glibc's counts the chunks it keeps in
-   * its per-thread cache, freed slots among them, as in use. */
-  EXPECT(heap_in_use() <= heap_before,
-         "after done, %zu bytes more than before bf_fetch_all() were still allocated: a slot "
-         "was not freed",
-         heap_in_use() - heap_before);
-#else
-  (void) heap_before;
-#endif
+    EXPECT(k < run->started ? results[k].status == 0 && results[k].value == k * 10
+                            : results[k].status == UV_ENOMEM,
+           "allocations failing after %ld, items 0 to %ld ran: results[%ld] is %s (value %ld), "
+           "expected %s",
+           after, run->started - 1, k, grade_err_name(results[k].status), results[k].value,
+           grade_err_name(k < run->started ? 0 : UV_ENOMEM));
 }
 
-GRADE_TEST(stream_out_of_memory_is_an_error, .points = 1,
-           .section = "03-bounded-fan-out#limiting-creation",
-           .hint = "stream_reserve returns UV_ENOMEM when calloc fails, before it counts or "
-                   "queues anything. At the start both fan-outs return it and never call back; "
-                   "later, stream_take ends the stream with it and done reports it once the "
-                   "items running have ended.")
+static void oom_stream(long after, oom_run_t *run)
 {
   enum { N = 10, LIMIT = 4 };
   static bf_stream_t s;
-  static bf_fetch_t f;
-  long items[N];
-  bf_result_t results[N];
+  int err;
 
-  items_upto(items, N);
+  oom_reset();
   source_total = N;
+  grade_fail_alloc(after);
+  err = bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each, on_streamed);
+  if (err == UV_ENOMEM) {
+    grade_fail_alloc(-1);
+    grade_run();
+    EXPECT(inflight.starts == 0 && done_calls == 0 && source_next == 0,
+           "allocations failing after %ld: bf_stream_start() returned UV_ENOMEM, then took %ld "
+           "items, started %ld and called done %d times; expected none",
+           after, source_next, inflight.starts, done_calls);
+    run->refused = 1;
+    return;
+  }
+  EXPECT(err == 0,
+         "bf_stream_start() with allocations failing after %ld: expected 0 or "
+         "UV_ENOMEM, got %s",
+         after, grade_err_name(err));
+  oom_drive(LIMIT, N, after, run);
+  grade_fail_alloc(-1);
+  EXPECT(source_next == run->started && each_calls == run->started,
+         "allocations failing after %ld: %ld items started, but %ld were taken from the source "
+         "and each ran %ld times",
+         after, run->started, source_next, each_calls);
+}
+
+/* Runs one fan-out with allocations failing after 0, 1, 2, ... until a run
+ * completes every item. */
+static void oom_sweep(void (*one)(long after, oom_run_t *run))
+{
+  long after;
+  oom_run_t run = {0};
+
   fakes_start(0);
-  grade_fail_alloc(0);
-  EXPECT_ERR("bf_fetch_all() when its first slot cannot be allocated", UV_ENOMEM,
-             bf_fetch_all(grade_loop(), &f, items, N, LIMIT, fake_start, results, never_done));
-  EXPECT_ERR("bf_stream_start() when its first slot cannot be allocated", UV_ENOMEM,
-             bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each,
-                             never_streamed));
-  grade_run();
-  EXPECT_EQ("operations started by the failed calls", 0, inflight.starts);
-  EXPECT_EQ("items the failed bf_stream_start() took from the source", 0, source_next);
-  grade_fail_alloc(1); /* the first slot is made, the second is not */
-  EXPECT_ERR("bf_stream_start()", 0,
-             bf_stream_start(grade_loop(), &s, LIMIT, next_item, fake_start, on_each, on_streamed));
-  grade_run();
-  EXPECT_EQ("items taken by the one slot that could be made", 1, source_next);
-  EXPECT_EQ("done calls while item 0 runs", 0, done_calls);
-  end_running(0, 0);
-  grade_run();
-  EXPECT_EQ("items taken from the source", 1, source_next);
-  EXPECT_EQ("each calls", 1, each_calls);
-  EXPECT_EQ("done calls", 1, done_calls);
-  EXPECT_ERR("done's status (the second slot could not be allocated)", UV_ENOMEM, done_status);
+  for (after = 0; after < 64; after++) {
+    run = (oom_run_t){0};
+    one(after, &run);
+    if (!run.refused && run.started == 10)
+      break;
+  }
+  EXPECT(after < 64, "the fan-out never completed, allocations failing after up to 63");
+}
+
+GRADE_TEST(fetch_runs_out_of_memory_at_every_allocation, .points = 2, .clauses = "fan.1 fan.11",
+           .section = "03-bounded-fan-out#limiting-creation",
+           .hint = "When a slot cannot be allocated after bf_fetch_all returned 0, end the stream "
+                   "with UV_ENOMEM (stream_end), as a broken source does: the items running "
+                   "finish, no other item is taken, every item never taken gets UV_ENOMEM in "
+                   "results, and done comes last. Going on with fewer slots is wrong; so is a "
+                   "slot counted before its calloc succeeded (done never comes).")
+{
+  oom_sweep(oom_fetch);
+}
+
+GRADE_TEST(stream_runs_out_of_memory_at_every_allocation, .points = 1,
+           .clauses = "fan.1 fan.9 fan.11", .section = "03-bounded-fan-out#limiting-creation",
+           .hint = "bf_stream_start returns UV_ENOMEM when it cannot make what it needs to begin, "
+                   "taking no item and calling nothing back. A slot that cannot be made later "
+                   "ends the stream: no item is taken after it, and done reports UV_ENOMEM once "
+                   "the items running have ended.")
+{
+  oom_sweep(oom_stream);
 }
 
 /* ---- a real upstream ---------------------------------------------------------------------- */
@@ -731,7 +1351,8 @@ static void on_tcp_fetched(bf_fetch_t *f, int status)
   ap_server_stop(&server, NULL);
 }
 
-GRADE_TEST(fetch_over_tcp_stays_within_the_server_limit, .points = 3, .timeout = 3,
+GRADE_TEST(fetch_over_tcp_stays_within_the_server_limit, .points = 3,
+           .clauses = "echo.1 echo.3 echo.4", .timeout = 3,
            .section = "03-bounded-fan-out#against-a-real-server",
            .hint = "With limit L against a server that serves L connections, no request may "
                    "be turned away and L must be open at once: check that the permit is "
@@ -758,18 +1379,29 @@ GRADE_TEST(fetch_over_tcp_stays_within_the_server_limit, .points = 3, .timeout =
   EXPECT_EQ("connections the server turned away", 0, server.rejected);
   EXPECT_EQ("connections open at once at the server (its peak)", LIMIT, server.peak);
   EXPECT_EQ("connections served", N, server.accepted);
+  EXPECT_EQ("requests in flight at once at the client (the gauge's peak)", LIMIT, inflight.peak);
+  EXPECT_EQ("requests in flight at the end", 0, inflight.current);
   for (long i = 0; i < N; i++)
-    EXPECT(results[i].status == 0, "request %ld: expected status 0, got %s", i,
-           grade_err_name(results[i].status));
+    EXPECT(results[i].status == 0 && results[i].value == (long) strlen("item 0\n") + (i >= 10),
+           "request %ld: expected status 0 and the %zu bytes of \"item %ld\\n\" echoed, got %s "
+           "and %ld",
+           i, strlen("item 0\n") + (i >= 10), i, grade_err_name(results[i].status),
+           results[i].value);
 }
 
 GRADE_LAB("03-bounded-fan-out", &sem_grants_free_permits_on_a_later_turn,
           &sem_callbacks_run_on_a_later_turn, &sem_grants_in_fifo_order,
           &sem_release_hands_off_without_barging, &sem_cancel_of_a_queued_waiter,
-          &misuse_gets_clear_errors, &fetch_in_flight_equals_the_limit,
-          &fetch_limit_one_runs_in_sequence, &fetch_limit_of_n_or_more_runs_all_at_once,
-          &fetch_results_follow_input_order, &fetch_failure_releases_its_permit,
+          &sem_cancel_answers_in_every_state, &sem_cancel_keeps_the_rest_of_the_line,
+          &sem_owners_reach_the_limit_exactly, &sem_refuses_a_waiter_in_the_wrong_state,
+          &sem_waiters_reused_or_freed_from_their_callbacks, &misuse_gets_clear_errors,
+          &fetch_in_flight_equals_the_limit, &fetch_limit_one_runs_in_sequence,
+          &fetch_limit_of_n_or_more_runs_all_at_once, &fetch_results_follow_input_order,
+          &fetch_failed_items_cost_no_permit, &fetch_reports_the_first_failure_in_input_order,
+          &fan_outs_refuse_bad_arguments, &stream_reports_each_item_as_it_ends_and_done_last,
+          &stream_reports_the_first_error_to_happen, &fetch_mixes_instant_and_later_operations,
           &fetch_bounds_creation_too, &stream_bounds_items_alive,
           &a_million_instant_operations_keep_the_stack_flat, &empty_and_broken_sources_finish_later,
-          &fetch_runs_out_of_memory_partway, &stream_out_of_memory_is_an_error,
+          &fetch_runs_out_of_memory_at_every_allocation,
+          &stream_runs_out_of_memory_at_every_allocation,
           &fetch_over_tcp_stays_within_the_server_limit)
