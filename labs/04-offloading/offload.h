@@ -9,17 +9,49 @@
  *  - fn runs on a worker thread. It must not touch the loop, any handle or
  *    anything else the loop thread uses without its own locking. It returns
  *    0 or a negative libuv error code; on success it may store a result.
- *  - done runs exactly once, on the loop thread, on a later loop turn, with
- *    fn's status (or UV_ECANCELED) and fn's result.
  *  - Ownership of the result: whatever fn stores in *result belongs to done
- *    from then on (done frees it, with the allocator fn used). When status
- *    is not 0, result is NULL: a failing fn frees what it allocated before
- *    returning, and a cancelled fn never ran.
- *  - The off_call_t must stay valid until done has run; done may free it.
- *  - If off_to_thread() or off_limiter_submit() returns an error, done is
- *    never called.
+ *    from then on (done frees it, with the allocator fn used). A failing fn
+ *    frees what it allocated before returning.
+ *  - The off_call_t must stay valid until done has run. off_cancel() is
+ *    called at most once per call, and only before its done has run.
  *  - The loop must belong to an ap_rt_t: a call cancelled while it waits in
  *    a limiter reports through ap_soon.
+ *
+ * Contract (each clause has a graded test that names it: tools/clauses.sh):
+ *  [off.1] off_to_thread() queues fn(arg) on libuv's thread pool and returns:
+ *          fn runs at most once (exactly once unless cancelled), on a worker
+ *          thread, never on the loop thread and never inside the call.
+ *  [off.2] done runs exactly once per accepted call, on the loop thread, on
+ *          a later loop turn: never inside off_to_thread(),
+ *          off_limiter_submit() or off_cancel().
+ *  [off.3] done's status is fn's return value. When it is 0, result is what
+ *          fn stored in *result (NULL if fn stored nothing); otherwise result
+ *          is NULL, even when fn stored something before it failed.
+ *  [off.4] off_to_thread() and off_limiter_submit() return UV_EINVAL when fn
+ *          or done is NULL: then nothing is queued, a limiter's running and
+ *          waiting are unchanged, and done is never called.
+ *  [off.5] off_cancel() before fn started (the call waits in the pool's queue,
+ *          or in a limiter's FIFO, first in line or not) returns 0: fn never
+ *          runs, and done gets UV_ECANCELED and a NULL result.
+ *  [off.6] off_cancel() once fn runs or has returned (done not yet run)
+ *          returns UV_EBUSY and changes nothing: done gets fn's own status
+ *          and result. A limiter's call that was handed to the pool is
+ *          cancelled as any call there: 0 while queued, UV_EBUSY after.
+ *  [off.7] The caller owns data, which the lab never touches. off_to_thread()
+ *          and off_limiter_submit() set every private field of call,
+ *          whatever it held: once its done has run (from inside done too) a
+ *          call may be submitted again, to either. done may free call.
+ *  [off.8] off_limiter_init() returns UV_EINVAL when limit is 0; otherwise it
+ *          sets every field of lim, whatever they held (running, waiting 0).
+ *  [off.9] A limiter has at most limit calls in the pool at once: a call
+ *          submitted while fewer than limit run goes to the pool inside
+ *          off_limiter_submit() (running counts it), any other waits in the
+ *          FIFO (waiting counts it).
+ *  [off.10] Waiting calls go to the pool oldest first, one each time a call
+ *          of the limiter ends, whatever its status (cancelled in the pool
+ *          too). A call cancelled in the FIFO leaves it inside off_cancel().
+ *  [off.11] When a limited call's done runs, running and waiting no longer
+ *          count it: a done may free the limiter when both are 0.
  */
 #ifndef OFFLOAD_H
 #define OFFLOAD_H

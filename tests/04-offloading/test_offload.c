@@ -1,62 +1,31 @@
 /* test_offload.c — graded tests for lab 04 (off_to_thread, off_cancel,
- * off_load_text, off_limiter_submit).
- *
- * No test looks at a clock. Blocking functions wait on a uv_sem_t that the
- * loop thread (or the test thread) posts, so a wrong solution deadlocks and
- * the test's timeout fails it; those tests get a short timeout. The grader
- * forks each test from a parent that never used the thread pool, so a test
- * may choose the pool's size with setenv() before its first queued job.
+ * off_load_text, off_limiter_submit). How the tests block workers and pick
+ * the pool's size: jobs.h.
  */
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "grade.h"
+#include "jobs.h"
 #include "loadtext.h"
 
-/* ---- Shared: blocking jobs and what done saw -------------------------------- */
+/* ---- What done saw ------------------------------------------------------------ */
 
-static uv_sem_t release; /* blocking jobs wait here */
-static uv_sem_t started; /* blocking jobs post here first */
-static uv_thread_t loop_thread;
+static off_call_t calls[8];
 static int done_calls;
 static int done_status[8];
 static void *done_result[8];
 static uv_thread_t done_thread;
-static int fn_runs; /* written by workers, read after their done */
 
-static void use_pool_of(const char *size)
+static long index_in(off_call_t *array, off_call_t *call)
 {
-  EXPECT(setenv("UV_THREADPOOL_SIZE", size, 1) == 0, "setenv failed");
-  uv_sem_init(&release, 0);
-  uv_sem_init(&started, 0);
-  loop_thread = uv_thread_self();
+  return (long) (call - array);
 }
 
-static int blocking_job(void *arg, void **result)
+static void record_done(off_call_t *call, int status, void *result)
 {
-  (void) arg, (void) result;
-  uv_sem_post(&started);
-  uv_sem_wait(&release);
-  return 0;
-}
+  long i = index_in(calls, call);
 
-static int counted_job(void *arg, void **result)
-{
-  (void) arg, (void) result;
-  fn_runs++;
-  return 0;
-}
-
-static void post_release(int n)
-{
-  while (n-- > 0)
-    uv_sem_post(&release);
-}
-
-static long index_in(off_call_t *calls, off_call_t *call)
-{
-  return (long) (call - calls);
+  done_status[i] = status;
+  done_result[i] = result;
+  done_calls++;
+  ap_trace_add(grade_trace(), "done", i, status);
 }
 
 static void never_done(off_call_t *call, int status, void *result)
@@ -66,10 +35,16 @@ static void never_done(off_call_t *call, int status, void *result)
                grade_err_name(status));
 }
 
+static void never_text(off_text_t *req, int status, char *text, size_t len)
+{
+  (void) req, (void) text, (void) len;
+  ck_abort_msg("cb was called (status %s) although off_load_text() returned an error",
+               grade_err_name(status));
+}
+
 /* ---- to_thread ---------------------------------------------------------------- */
 
 static ap_probe_t probe;
-static off_call_t calls[8];
 
 /* $begin test-handshake */
 static void post_on_third_tick(ap_probe_t *p)
@@ -96,7 +71,8 @@ static void stop_probe_done(off_call_t *call, int status, void *result)
   ap_probe_stop(&probe);
 }
 
-GRADE_TEST(loop_stays_responsive, .points = 3, .timeout = 2, .section = "04-offloading#to-thread",
+GRADE_TEST(loop_stays_responsive, .points = 3, .timeout = 2, .clauses = "off.1",
+           .section = "04-offloading#to-thread",
            .hint = "fn must run on a worker thread (uv_queue_work's work callback), never "
                    "inside off_to_thread or in the after-work callback: here fn waits for "
                    "three ticks of a loop timer, so running it on the loop thread deadlocks.")
@@ -129,7 +105,7 @@ static void note_done_thread(off_call_t *call, int status, void *result)
   done_calls++;
 }
 
-GRADE_TEST(done_runs_on_the_loop_thread, .points = 2, .timeout = 2,
+GRADE_TEST(done_runs_on_the_loop_thread, .points = 2, .timeout = 2, .clauses = "off.1 off.2",
            .section = "04-offloading#to-thread",
            .hint = "Call done from the after-work callback (it runs on the loop thread), "
                    "never from the work callback, which runs on a worker.")
@@ -146,35 +122,7 @@ GRADE_TEST(done_runs_on_the_loop_thread, .points = 2, .timeout = 2,
          "done ran on another thread than the loop's; it must run on the loop thread");
 }
 
-static int make_answer(void *arg, void **result)
-{
-  char *text = malloc(16);
-
-  (void) arg;
-  if (text == NULL)
-    return UV_ENOMEM;
-  strcpy(text, "forty-two");
-  *result = text;
-  return 0;
-}
-
-static int fail_with(void *arg, void **result)
-{
-  (void) result;
-  return (int) (intptr_t) arg;
-}
-
-static void record_done(off_call_t *call, int status, void *result)
-{
-  long i = index_in(calls, call);
-
-  done_status[i] = status;
-  done_result[i] = result;
-  done_calls++;
-  ap_trace_add(grade_trace(), "done", i, status);
-}
-
-GRADE_TEST(results_and_errors_arrive_intact, .points = 2, .timeout = 2,
+GRADE_TEST(results_and_errors_arrive_intact, .points = 2, .timeout = 2, .clauses = "off.3",
            .section = "04-offloading#to-thread",
            .hint = "done gets fn's own return value as status (a negative UV_E* code or 0), "
                    "and on success the very pointer fn stored in *result; after an error, "
@@ -201,11 +149,29 @@ GRADE_TEST(results_and_errors_arrive_intact, .points = 2, .timeout = 2,
   EXPECT(done_result[1] == NULL && done_result[2] == NULL, "result after an error must be NULL");
 }
 
-GRADE_TEST(rejects_bad_arguments, .points = 1, .section = "04-offloading#to-thread",
-           .hint = "Check fn and done before queueing anything; on error return UV_EINVAL and "
-                   "never call done.")
+GRADE_TEST(a_fn_that_fails_after_storing_gives_no_result, .points = 1, .timeout = 2,
+           .clauses = "off.3", .section = "04-offloading#to-thread",
+           .hint = "When fn's status is not 0, done's result is NULL, whatever fn stored in "
+                   "*result before it failed (a failing fn cleans up after itself).")
 {
-  off_limiter_t lim;
+  use_pool_of("4");
+  EXPECT_ERR("off_to_thread()", 0,
+             off_to_thread(grade_loop(), &calls[0], fail_after_storing, NULL, record_done));
+  grade_run();
+  EXPECT_EQ("done calls", 1, done_calls);
+  EXPECT_ERR("status of a fn that stored a result and returned UV_EIO", UV_EIO, done_status[0]);
+  EXPECT(done_result[0] == NULL,
+         "result of a fn that stored a pointer and then failed: expected NULL, got %p",
+         done_result[0]);
+}
+
+static off_limiter_t lim;
+
+GRADE_TEST(bad_arguments_are_rejected_without_a_callback, .points = 1,
+           .clauses = "off.4 off.8 text.6", .section = "04-offloading#to-thread",
+           .hint = "Check fn and done (path and cb, limit) before queueing anything; on error "
+                   "return UV_EINVAL, leave the limiter's counts alone and never call back.")
+{
   off_text_t text;
 
   EXPECT_ERR("off_to_thread() without fn", UV_EINVAL,
@@ -213,14 +179,26 @@ GRADE_TEST(rejects_bad_arguments, .points = 1, .section = "04-offloading#to-thre
   EXPECT_ERR("off_to_thread() without done", UV_EINVAL,
              off_to_thread(grade_loop(), &calls[0], counted_job, NULL, NULL));
   EXPECT_ERR("off_limiter_init() with limit 0", UV_EINVAL, off_limiter_init(&lim, grade_loop(), 0));
+  EXPECT_ERR("off_limiter_init() with limit 1", 0, off_limiter_init(&lim, grade_loop(), 1));
+  EXPECT_ERR("off_limiter_submit() without fn", UV_EINVAL,
+             off_limiter_submit(&lim, &calls[1], NULL, NULL, never_done));
+  EXPECT_ERR("off_limiter_submit() without done", UV_EINVAL,
+             off_limiter_submit(&lim, &calls[2], counted_job, NULL, NULL));
+  EXPECT(lim.running == 0 && lim.waiting == 0,
+         "after refused submits the limiter must be empty: %u running, %zu waiting", lim.running,
+         lim.waiting);
   EXPECT_ERR("off_load_text() without a path", UV_EINVAL,
-             off_load_text(grade_loop(), &text, NULL, NULL));
+             off_load_text(grade_loop(), &text, NULL, never_text));
+  EXPECT_ERR("off_load_text() without cb", UV_EINVAL,
+             off_load_text(grade_loop(), &text, "/", NULL));
   grade_run();
+  EXPECT_EQ("fn runs", 0, fn_runs);
 }
 
 /* ---- Cancel ------------------------------------------------------------------- */
 
-GRADE_TEST(cancel_a_queued_call, .points = 3, .timeout = 2, .section = "04-offloading#cancelling",
+GRADE_TEST(a_queued_call_is_cancelled_and_never_runs, .points = 3, .timeout = 2,
+           .clauses = "off.5 off.2", .section = "04-offloading#cancelling",
            .hint = "With both workers busy the third call waits in the pool's queue: uv_cancel "
                    "returns 0 and the after-work callback gets UV_ECANCELED, which done must "
                    "receive as its status (fn never ran, so there is no result).")
@@ -249,7 +227,7 @@ static int answer_when_released(void *arg, void **result)
   return 0;
 }
 
-GRADE_TEST(cancel_a_running_call_is_busy, .points = 2, .timeout = 2,
+GRADE_TEST(a_running_call_cannot_be_cancelled, .points = 2, .timeout = 2, .clauses = "off.6",
            .section = "04-offloading#cancelling",
            .hint = "Once a worker runs fn nothing can stop it: uv_cancel returns UV_EBUSY, and "
                    "off_cancel must pass that on. done then gets fn's own status and result.")
@@ -257,7 +235,7 @@ GRADE_TEST(cancel_a_running_call_is_busy, .points = 2, .timeout = 2,
   use_pool_of("2");
   EXPECT_ERR("off_to_thread()", 0,
              off_to_thread(grade_loop(), &calls[0], answer_when_released, NULL, record_done));
-  uv_sem_wait(&started); /* fn is running now */
+  wait_started(1); /* fn is running now */
   EXPECT_ERR("off_cancel() on a running call", UV_EBUSY, off_cancel(&calls[0]));
   post_release(1);
   grade_run();
@@ -266,65 +244,37 @@ GRADE_TEST(cancel_a_running_call_is_busy, .points = 2, .timeout = 2,
   EXPECT(done_result[0] == &release, "done did not get the result fn stored");
 }
 
+GRADE_TEST(a_finished_call_cannot_be_cancelled, .points = 2, .timeout = 2, .clauses = "off.6 off.2",
+           .section = "04-offloading#cancelling",
+           .hint = "fn has returned but done has not run yet (the loop has not turned): the "
+                   "call cannot be cancelled any more, off_cancel returns UV_EBUSY (uv_cancel "
+                   "says so) and done still gets fn's result.")
+{
+  /* One worker: when the second job starts, the first one's fn has returned. */
+  use_pool_of("1");
+  EXPECT_ERR("off_to_thread()", 0,
+             off_to_thread(grade_loop(), &calls[0], make_answer, NULL, record_done));
+  EXPECT_ERR("off_to_thread()", 0,
+             off_to_thread(grade_loop(), &calls[1], blocking_job, NULL, record_done));
+  wait_started(1);
+  EXPECT_ERR("off_cancel() on a call whose fn has returned", UV_EBUSY, off_cancel(&calls[0]));
+  EXPECT_EQ("done calls inside off_cancel", 0, done_calls);
+  post_release(1);
+  grade_run();
+  EXPECT_EQ("done calls", 2, done_calls);
+  EXPECT_ERR("done's status for the finished call", 0, done_status[0]);
+  EXPECT(done_result[0] != NULL && strcmp(done_result[0], "forty-two") == 0,
+         "done of the finished call did not get the result fn stored");
+  free(done_result[0]);
+}
+
 /* ---- load_text ------------------------------------------------------------------ */
 
-/* The files live in a fresh mkdtemp directory that every path out of a test
- * removes: the normal end, and a TODO stub (through ap_todo_hook). A failed
- * EXPECT ends the process at once, so the tests remove the files first. */
 enum { BIG = 20 * 1000 };
-static char dir[64];
-static char path[3][128];
-static char *expected_big;
+static off_text_t texts[3];
 static int text_status[3];
 static char *text_got[3];
 static size_t text_len[3];
-static off_text_t texts[3];
-static void (*grader_todo_hook)(const char *func, const char *file, int line);
-
-static void remove_files(void)
-{
-  unlink(path[0]);
-  unlink(path[1]);
-  rmdir(dir);
-}
-
-static void remove_files_then_todo(const char *func, const char *file, int line)
-{
-  remove_files();
-  grader_todo_hook(func, file, line);
-}
-
-static void write_file(const char *p, const char *bytes, size_t n)
-{
-  FILE *f = fopen(p, "wb");
-  int ok = f != NULL && fwrite(bytes, 1, n, f) == n;
-
-  if (f != NULL && fclose(f) != 0)
-    ok = 0;
-  if (!ok)
-    remove_files();
-  EXPECT(ok, "cannot write %s", p);
-}
-
-/* A fresh directory with "big" (BIG bytes), "empty", and the name of a file
- * that does not exist. */
-static void make_files(void)
-{
-  static char bytes[BIG];
-
-  strcpy(dir, "/tmp/off-test-XXXXXX");
-  EXPECT(mkdtemp(dir) != NULL, "mkdtemp failed");
-  grader_todo_hook = ap_todo_hook;
-  ap_todo_hook = remove_files_then_todo;
-  snprintf(path[0], sizeof(path[0]), "%s/big", dir);
-  snprintf(path[1], sizeof(path[1]), "%s/empty", dir);
-  snprintf(path[2], sizeof(path[2]), "%s/missing", dir);
-  for (size_t i = 0; i < BIG; i++)
-    bytes[i] = i % 61 == 60 ? '\n' : (char) ('a' + i % 26);
-  expected_big = bytes;
-  write_file(path[0], bytes, BIG);
-  write_file(path[1], "", 0);
-}
 
 static void record_text(off_text_t *req, int status, char *text, size_t len)
 {
@@ -343,21 +293,28 @@ static int text_is(int i, const char *bytes, size_t n)
          text_got[i][n] == '\0';
 }
 
-GRADE_TEST(load_text_reads_a_file, .points = 2, .timeout = 2, .section = "04-offloading#load-text",
+GRADE_TEST(load_text_reads_a_file, .points = 2, .timeout = 2, .clauses = "text.1 text.2 text.4",
+           .section = "04-offloading#load-text",
            .hint = "Read until read() returns 0, growing the buffer as it fills; end the text "
                    "with a NUL and report the length without it. An empty file is \"\", not "
                    "an error.")
 {
+  char *bytes = letters(BIG);
+  const char *big, *empty;
   int big_ok, empty_ok;
 
   use_pool_of("4");
-  make_files();
-  for (int i = 0; i < 2; i++)
-    EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[i], path[i], record_text));
+  make_dir();
+  big = write_file("big", bytes, BIG);
+  empty = write_file("empty", "", 0);
+  EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[0], big, record_text));
+  EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[1], empty, record_text));
+  EXPECT_EQ("callbacks inside off_load_text", 0, done_calls);
   grade_run();
   remove_files();
-  big_ok = text_is(0, expected_big, BIG);
+  big_ok = text_is(0, bytes, BIG);
   empty_ok = text_is(1, "", 0);
+  free(bytes);
   free(text_got[0]);
   free(text_got[1]);
   EXPECT_EQ("callbacks", 2, done_calls);
@@ -369,15 +326,18 @@ GRADE_TEST(load_text_reads_a_file, .points = 2, .timeout = 2, .section = "04-off
   EXPECT(uv_thread_equal(&done_thread, &loop_thread), "the callback must run on the loop thread");
 }
 
-GRADE_TEST(load_text_reports_errors, .points = 2, .timeout = 2,
+GRADE_TEST(load_text_reports_errors, .points = 2, .timeout = 2, .clauses = "text.3 text.4",
            .section = "04-offloading#load-text",
            .hint = "Turn errno into a libuv error with uv_translate_sys_error(errno), for open() "
                    "and for read() alike: a missing file is UV_ENOENT, and reading a directory "
-                   "fails with UV_EISDIR. text is NULL then.")
+                   "fails with UV_EISDIR. text is NULL then, and the file is closed.")
 {
+  char missing[160];
+
   use_pool_of("4");
-  make_files();
-  EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[0], path[2], record_text));
+  make_dir();
+  snprintf(missing, sizeof(missing), "%s/missing", dir);
+  EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[0], missing, record_text));
   EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[1], dir, record_text));
   grade_run();
   remove_files();
@@ -385,24 +345,62 @@ GRADE_TEST(load_text_reports_errors, .points = 2, .timeout = 2,
   EXPECT_ERR("status for a missing file", UV_ENOENT, text_status[0]);
   EXPECT_ERR("status for a directory", UV_EISDIR, text_status[1]);
   EXPECT(text_got[0] == NULL && text_got[1] == NULL, "text after an error must be NULL");
+  EXPECT(text_len[0] == 0 && text_len[1] == 0, "len after an error must be 0");
+}
+
+GRADE_TEST(load_text_reports_running_out_of_memory, .points = 2, .timeout = 2,
+           .clauses = "text.6 text.3 text.4", .section = "04-offloading#load-text",
+           .hint = "Out of memory for the path's copy: off_load_text returns UV_ENOMEM and "
+                   "never calls back. Out of memory while reading (the first buffer or a "
+                   "bigger one): cb gets UV_ENOMEM, and every block and the file are released.")
+{
+  char *bytes = letters(BIG);
+  const char *big;
+
+  use_pool_of("4");
+  make_dir();
+  big = write_file("big", bytes, BIG);
+  free(bytes);
+  grade_fail_alloc(0);
+  EXPECT_ERR("off_load_text() with no memory at all", UV_ENOMEM,
+             off_load_text(grade_loop(), &texts[0], big, never_text));
+  grade_fail_alloc(1); /* the path's copy, then nothing */
+  EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[0], big, record_text));
+  grade_run();
+  grade_fail_alloc(2); /* the path's copy and the first buffer, then nothing */
+  EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[1], big, record_text));
+  grade_run();
+  grade_fail_alloc(-1);
+  remove_files();
+  EXPECT_EQ("callbacks", 2, done_calls);
+  EXPECT_ERR("status with no memory for the first buffer", UV_ENOMEM, text_status[0]);
+  EXPECT_ERR("status with no memory to grow the buffer", UV_ENOMEM, text_status[1]);
+  EXPECT(text_got[0] == NULL && text_got[1] == NULL, "text after an error must be NULL");
 }
 
 /* ---- Bounded offloader ---------------------------------------------------------- */
 
-static off_limiter_t lim;
 static uv_fs_t stat_req;
 static int stat_status = 1;
 static int jobs_done_at_stat = -1;
+static int stat_releases;
 
 static void on_stat(uv_fs_t *req)
 {
   stat_status = (int) req->result;
   jobs_done_at_stat = done_calls;
   uv_fs_req_cleanup(req);
-  post_release(3);
+  post_release(stat_releases);
 }
 
-GRADE_TEST(limiter_lets_file_io_through, .points = 3, .timeout = 2,
+/* uv_fs_stat answers only if a worker is free; then the jobs may end. */
+static void stat_then_release(int jobs)
+{
+  stat_releases = jobs;
+  EXPECT_ERR("uv_fs_stat()", 0, uv_fs_stat(grade_loop(), &stat_req, ".", on_stat));
+}
+
+GRADE_TEST(limiter_lets_file_io_through, .points = 3, .timeout = 2, .clauses = "off.9",
            .section = "04-offloading#bounded-offloader",
            .hint = "Never hand the pool more than limit calls at once; keep the rest in the "
                    "limiter's FIFO. Here the pool has 2 threads and the limit is 1, so one "
@@ -413,44 +411,61 @@ GRADE_TEST(limiter_lets_file_io_through, .points = 3, .timeout = 2,
   for (int i = 0; i < 3; i++)
     EXPECT_ERR("off_limiter_submit()", 0,
                off_limiter_submit(&lim, &calls[i], blocking_job, NULL, record_done));
-  EXPECT_ERR("uv_fs_stat()", 0, uv_fs_stat(grade_loop(), &stat_req, ".", on_stat));
+  stat_then_release(3);
   grade_run();
   EXPECT_ERR("uv_fs_stat's result", 0, stat_status);
   EXPECT_EQ("limited jobs done when uv_fs_stat answered", 0, jobs_done_at_stat);
   EXPECT_EQ("done calls", 3, done_calls);
 }
 
-static void trace_done(off_call_t *call, int status, void *result)
+GRADE_TEST(a_limiter_runs_exactly_its_limit, .points = 2, .timeout = 2, .clauses = "off.9",
+           .section = "04-offloading#bounded-offloader",
+           .hint = "With limit 2, two calls go to the pool at once (inside off_limiter_submit) "
+                   "and run side by side, never a third: here the pool has 3 threads, two "
+                   "jobs must start, and the third thread must stay free for uv_fs_stat.")
 {
-  (void) result;
-  ap_trace_add(grade_trace(), "done", index_in(calls, call), status);
-  done_calls++;
+  use_pool_of("3");
+  EXPECT_ERR("off_limiter_init()", 0, off_limiter_init(&lim, grade_loop(), 2));
+  for (int i = 0; i < 4; i++)
+    EXPECT_ERR("off_limiter_submit()", 0,
+               off_limiter_submit(&lim, &calls[i], blocking_job, NULL, record_done));
+  EXPECT_EQ("calls running right after four submits with limit 2", 2, lim.running);
+  EXPECT_EQ("calls waiting right after four submits with limit 2", 2, lim.waiting);
+  wait_started(2); /* hangs unless two jobs run side by side */
+  stat_then_release(4);
+  grade_run();
+  EXPECT_ERR("uv_fs_stat's result", 0, stat_status);
+  EXPECT_EQ("limited jobs done when uv_fs_stat answered", 0, jobs_done_at_stat);
+  EXPECT_EQ("done calls", 4, done_calls);
+  EXPECT(lim.running == 0 && lim.waiting == 0, "the limiter must end empty");
 }
 
-GRADE_TEST(limiter_keeps_fifo_order, .points = 2, .timeout = 2,
+GRADE_TEST(limiter_keeps_fifo_order, .points = 2, .timeout = 2, .clauses = "off.10 off.9",
            .section = "04-offloading#bounded-offloader",
            .hint = "Waiting calls leave the FIFO oldest first, one each time a running call "
-                   "finishes; with limit 1 they run one after the other in submission order.")
+                   "ends, whether it succeeded or failed; with limit 1 they run one after the "
+                   "other in submission order.")
 {
-  char want[64] = "";
-
   use_pool_of("4");
   EXPECT_ERR("off_limiter_init()", 0, off_limiter_init(&lim, grade_loop(), 1));
   for (int i = 0; i < 5; i++)
     EXPECT_ERR("off_limiter_submit()", 0,
-               off_limiter_submit(&lim, &calls[i], counted_job, NULL, trace_done));
+               off_limiter_submit(&lim, &calls[i], i % 2 ? fail_with : counted_job,
+                                  (void *) (intptr_t) UV_EIO, record_done));
   EXPECT_EQ("calls running right after five submits with limit 1", 1, lim.running);
   EXPECT_EQ("calls waiting right after five submits with limit 1", 4, lim.waiting);
+  EXPECT_EQ("done calls inside off_limiter_submit", 0, done_calls);
   grade_run();
-  for (int i = 0; i < 5; i++)
-    snprintf(want + strlen(want), sizeof(want) - strlen(want), "%sdone:%d", i ? " " : "", i);
-  EXPECT_STREQ("done order", want, grade_trace_str("done"));
-  EXPECT_EQ("fn runs", 5, fn_runs);
+  EXPECT_STREQ("done order (calls 1 and 3 fail)", "done:0 done:1 done:2 done:3 done:4",
+               grade_trace_str("done"));
+  EXPECT_ERR("done's status for the calls whose fn returned UV_EIO", UV_EIO,
+             done_status[1] & done_status[3]);
+  EXPECT_EQ("fn runs", 3, fn_runs);
   EXPECT(lim.running == 0 && lim.waiting == 0, "the limiter must end empty");
 }
 
-GRADE_TEST(cancel_a_call_waiting_in_the_limiter, .points = 2, .timeout = 2,
-           .section = "04-offloading#cancelling",
+GRADE_TEST(a_waiting_call_leaves_the_limiter_when_cancelled, .points = 2, .timeout = 2,
+           .clauses = "off.5 off.10 off.2", .section = "04-offloading#cancelling",
            .hint = "A call still in the limiter's FIFO was never given to libuv, so uv_cancel "
                    "knows nothing of it: unlink it from the FIFO and deliver UV_ECANCELED on a "
                    "later turn. The calls behind it must still run.")
@@ -469,12 +484,78 @@ GRADE_TEST(cancel_a_call_waiting_in_the_limiter, .points = 2, .timeout = 2,
   grade_run();
   EXPECT_EQ("done calls", 4, done_calls);
   EXPECT_ERR("done's status for the cancelled call", UV_ECANCELED, done_status[2]);
+  EXPECT(done_result[2] == NULL, "result of the cancelled call must be NULL");
   EXPECT_EQ("runs of the calls around it", 2, fn_runs);
   EXPECT_ERR("done's status for the others", 0, done_status[0] | done_status[1] | done_status[3]);
 }
 
+GRADE_TEST(cancels_first_and_last_in_the_limiter_line, .points = 2, .timeout = 2,
+           .clauses = "off.5 off.6 off.10 off.2", .section = "04-offloading#cancelling",
+           .hint = "With limit 1: the running call cannot be cancelled (UV_EBUSY); the first and "
+                   "the last waiting calls can (0), and leave the FIFO with its head and tail "
+                   "right, so a call submitted after them still runs, in its turn.")
+{
+  use_pool_of("4");
+  EXPECT_ERR("off_limiter_init()", 0, off_limiter_init(&lim, grade_loop(), 1));
+  EXPECT_ERR("off_limiter_submit()", 0,
+             off_limiter_submit(&lim, &calls[0], blocking_job, NULL, record_done));
+  for (int i = 1; i < 4; i++)
+    EXPECT_ERR("off_limiter_submit()", 0,
+               off_limiter_submit(&lim, &calls[i], counted_job, NULL, record_done));
+  wait_started(1);
+  EXPECT_ERR("off_cancel() on the limiter's running call", UV_EBUSY, off_cancel(&calls[0]));
+  EXPECT_ERR("off_cancel() on the first waiting call", 0, off_cancel(&calls[1]));
+  EXPECT_ERR("off_cancel() on the last waiting call", 0, off_cancel(&calls[3]));
+  EXPECT_EQ("done calls inside off_cancel", 0, done_calls);
+  EXPECT_EQ("calls waiting after two cancels", 1, lim.waiting);
+  EXPECT_ERR("off_limiter_submit() after the cancels", 0,
+             off_limiter_submit(&lim, &calls[4], counted_job, NULL, record_done));
+  EXPECT_EQ("calls waiting after one more submit", 2, lim.waiting);
+  post_release(1);
+  grade_run();
+  EXPECT_EQ("done calls", 5, done_calls);
+  EXPECT_ERR("done's status for the running call", 0, done_status[0]);
+  EXPECT_ERR("done's status for the first waiting call", UV_ECANCELED, done_status[1]);
+  EXPECT_ERR("done's status for the last waiting call", UV_ECANCELED, done_status[3]);
+  EXPECT_ERR("done's status for the calls that ran", 0, done_status[2] | done_status[4]);
+  EXPECT_EQ("fn runs (the two calls left waiting)", 2, fn_runs);
+  EXPECT(ap_trace_find(grade_trace(), "done", 2, 0) < ap_trace_find(grade_trace(), "done", 4, 0),
+         "the call submitted after the cancels ran before the one that waited longer");
+}
+
+GRADE_TEST(a_limited_call_cancelled_in_the_pool_frees_its_slot, .points = 2, .timeout = 2,
+           .clauses = "off.6 off.10 off.5", .section = "04-offloading#cancelling",
+           .hint = "A limited call handed to the pool is cancelled there like any call "
+                   "(uv_cancel, then done gets UV_ECANCELED); its end frees its place in the "
+                   "limiter, so the next waiting call goes to the pool.")
+{
+  /* One worker, held by a plain call: the limiter's two calls queue behind it. */
+  use_pool_of("1");
+  EXPECT_ERR("off_to_thread()", 0,
+             off_to_thread(grade_loop(), &calls[0], blocking_job, NULL, record_done));
+  wait_started(1);
+  EXPECT_ERR("off_limiter_init()", 0, off_limiter_init(&lim, grade_loop(), 2));
+  for (int i = 1; i < 4; i++)
+    EXPECT_ERR("off_limiter_submit()", 0,
+               off_limiter_submit(&lim, &calls[i], counted_job, NULL, record_done));
+  EXPECT_ERR("off_cancel() on a limited call queued in the pool", 0, off_cancel(&calls[1]));
+  EXPECT_EQ("done calls inside off_cancel", 0, done_calls);
+  post_release(1);
+  grade_run();
+  EXPECT_EQ("done calls", 4, done_calls);
+  EXPECT_ERR("done's status for the call cancelled in the pool", UV_ECANCELED, done_status[1]);
+  EXPECT_ERR("done's status for the others", 0, done_status[0] | done_status[2] | done_status[3]);
+  EXPECT_EQ("fn runs (the limited calls not cancelled)", 2, fn_runs);
+  EXPECT(lim.running == 0 && lim.waiting == 0, "the limiter must end empty");
+}
+
 GRADE_LAB("04-offloading", &loop_stays_responsive, &done_runs_on_the_loop_thread,
-          &results_and_errors_arrive_intact, &rejects_bad_arguments, &cancel_a_queued_call,
-          &cancel_a_running_call_is_busy, &load_text_reads_a_file, &load_text_reports_errors,
-          &limiter_lets_file_io_through, &limiter_keeps_fifo_order,
-          &cancel_a_call_waiting_in_the_limiter)
+          &results_and_errors_arrive_intact, &a_fn_that_fails_after_storing_gives_no_result,
+          &bad_arguments_are_rejected_without_a_callback,
+          &a_queued_call_is_cancelled_and_never_runs, &a_running_call_cannot_be_cancelled,
+          &a_finished_call_cannot_be_cancelled, &load_text_reads_a_file, &load_text_reports_errors,
+          &load_text_reports_running_out_of_memory, &limiter_lets_file_io_through,
+          &a_limiter_runs_exactly_its_limit, &limiter_keeps_fifo_order,
+          &a_waiting_call_leaves_the_limiter_when_cancelled,
+          &cancels_first_and_last_in_the_limiter_line,
+          &a_limited_call_cancelled_in_the_pool_frees_its_slot)
