@@ -146,8 +146,8 @@ int tg_cancel(tg_t *g);
 
 /* Makes child a running member of g. Call it before starting the operation.
  * Returns 0, UV_ECANCELED (the group is cancelling: start nothing) or
- * UV_EINVAL (ops without cancel, or the group no longer takes children):
- * [tg.2]. */
+ * UV_EINVAL (ops without cancel, or the group no longer takes children): see
+ * clause tg.2. */
 int tg_add(tg_t *g, tg_child_t *child, long id, const tg_child_ops_t *ops);
 
 /* The child's one report, from its last callback, once it holds no handle or
