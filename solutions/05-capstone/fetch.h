@@ -46,8 +46,8 @@
  *  [cap.4] A fetched body is checksummed (FNV-1a of the body alone) and
  *          written by store (cap_store_file when NULL) on the pool, never on
  *          the loop thread, at most writers (0: 2) at once. A store error is
- *          the item's result, as it is: no request is retried for it, and
- *          checksum and bytes are set only when status is 0.
+ *          the item's result, as it is: no request is retried for it
+ *          (checksum and bytes mean something only when status is 0).
  *  [cap.5] Every item gets exactly one result, and a failure, in any
  *          position, disturbs no other item. on_result (optional) runs once
  *          per item, the moment its result is known, in that order, with
@@ -67,7 +67,10 @@
  *          and is not retried; a fetched body is still written and
  *          reported. No callback runs inside cap_fetch_stop(). It returns 0,
  *          or UV_EALREADY when a stop was asked before or done has run.
- *  [cap.9] The trace events below, when f->trace is set.
+ *  [cap.9] The caller sets data and the settings; cap_fetch_start() sets
+ *          every other field, whatever it held: once done has run, f may be
+ *          started again (from done too).
+ *  [cap.10] The trace events below, when f->trace is set.
  *
  * Trace events (id: the item; the grader reads them): "permit" (value: the
  * attempt's number) as an attempt starts with its permit; "request" (the
