@@ -34,6 +34,7 @@ static long reported[MAX_ITEMS]; /* items, in the order on_result saw them */
 static size_t ks[MAX_ITEMS];     /* the k each report came with */
 static size_t n_reported;
 static int done_calls;
+static size_t reports_before_done; /* on_result calls when done ran */
 static cap_summary_t summary;
 static long requests_for[MAX_ITEMS];
 
@@ -124,6 +125,7 @@ static inline void on_done(cap_fetch_t *f, const cap_summary_t *s)
   (void) f;
   done_calls++;
   summary = *s;
+  reports_before_done = n_reported;
   if (done_hook != NULL)
     done_hook();
   /* Waits until the client closed every connection on its own. */
@@ -178,6 +180,7 @@ static inline void finish_fetch(void)
   collect_files();
   EXPECT_EQ("done calls", 1, done_calls);
   EXPECT_EQ("results reported through on_result", n_items, n_reported);
+  EXPECT_EQ("results reported through on_result before done ran", n_items, reports_before_done);
 }
 
 static inline void expect_fetched(size_t i)
