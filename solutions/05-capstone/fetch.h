@@ -24,16 +24,61 @@
  * then checksum and write the body on the thread pool (off_limiter_t, lab
  * 04), and report the result the moment it is known (lab 02).
  *
- * Usage rules:
- *  - Zero a cap_fetch_t, fill in its settings, call cap_fetch_start().
- *  - on_result (optional) runs once per item, in the order results become
- *    known, with k = 1, 2, ..., n. done runs once, after the n-th result,
- *    when no connection, permit or write of the fetch is left: done may
- *    free f, results and the items.
- *  - Every item gets a result. A failure is reported with its reason and
- *    does not disturb the other items.
- *  - store runs on a worker thread: it must not touch the loop.
- *  - If cap_fetch_start() returns an error, no callback is ever called.
+ * Usage rules: zero a cap_fetch_t, fill in its settings, call
+ * cap_fetch_start(). store runs on a worker thread: it must not touch the
+ * loop.
+ *
+ * Contract (each clause has a graded test that names it: tools/clauses.sh):
+ *  [cap.1] Each attempt holds one permit of limit from before its
+ *          connection opens until after that connection's close callback
+ *          ran: never more than limit connections are open at once, and
+ *          with enough items exactly limit are.
+ *  [cap.2] Items wait for their first permit in input order. A failed
+ *          request with attempts left queues again for a permit, behind
+ *          every item already waiting, like a new request: never at once,
+ *          never with the permit it held.
+ *  [cap.3] A request fails with the read error (UV_ECONNRESET, UV_EOF when
+ *          the answer is cut short, ...) or UV_EPROTO for an answer other
+ *          than 200 (http holds that status). An item gets at most
+ *          1 + retries requests; it is fetched as soon as one succeeds.
+ *          attempts counts its requests, summary.retries those beyond the
+ *          first of each item.
+ *  [cap.4] A fetched body is checksummed (FNV-1a of the body alone) and
+ *          written by store (cap_store_file when NULL) on the pool, never on
+ *          the loop thread, at most writers (0: 2) at once. A store error is
+ *          the item's result, as it is: no request is retried for it
+ *          (checksum and bytes mean something only when status is 0).
+ *  [cap.5] Every item gets exactly one result, and a failure, in any
+ *          position, disturbs no other item. on_result (optional) runs once
+ *          per item, the moment its result is known, in that order, with
+ *          k = 1, 2, ..., n; results[i] is final when it runs.
+ *  [cap.6] done runs exactly once, after the n-th result, when no
+ *          connection, permit or write of the fetch is left, with the
+ *          summary (fetched, failed, cancelled, retries); done may free f,
+ *          results and the items. With n == 0 it runs on a later loop turn,
+ *          never inside cap_fetch_start().
+ *  [cap.7] cap_fetch_start() returns UV_EINVAL (done or dir NULL, limit < 1,
+ *          retries < 0, no port, or n > 0 with items or results NULL) or
+ *          UV_ENOMEM; on an error no callback is ever called and nothing
+ *          is left open or allocated.
+ *  [cap.8] cap_fetch_stop() ends the fetch early, in whatever state each
+ *          item is: waiting for a permit (granted one included), connecting
+ *          or exchanging, it ends with UV_ECANCELED, its connection closed,
+ *          and is not retried; a fetched body is still written and
+ *          reported. No callback runs inside cap_fetch_stop(). It returns 0,
+ *          or UV_EALREADY when a stop was asked before or done has run.
+ *  [cap.9] The caller sets data and the settings; cap_fetch_start() sets
+ *          every other field, whatever it held: once done has run, f may be
+ *          started again (from done too).
+ *  [cap.10] The trace events below, when f->trace is set.
+ *
+ * Trace events (id: the item; the grader reads them): "permit" (value: the
+ * attempt's number) as an attempt starts with its permit; "request" (the
+ * attempt) as its request is written; "response" (the HTTP status, 0 if
+ * none) as the exchange ends; "closed" (the exchange's status) once its
+ * connection is closed; "retry" (the attempts so far) as it queues again;
+ * "stored" (the store's status); "result" (k) as it is reported; "stop" (id
+ * -1, results so far) and "done" (id -1, items fetched).
  */
 #ifndef CAP_FETCH_H
 #define CAP_FETCH_H

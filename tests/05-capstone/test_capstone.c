@@ -12,210 +12,13 @@
  * litter; a TODO stub removes them too (through ap_todo_hook).
  */
 #include <stdatomic.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-#include "fetch.h"
-#include "grade.h"
-
-enum { MAX_ITEMS = 16, FIRST_ITEM = 20 };
-enum { FILE_MISSING = 0, FILE_OK, FILE_WRONG };
-
-static ap_upstream_t up;
-static cap_fetch_t fetch;
-static long items[MAX_ITEMS];
-static cap_result_t results[MAX_ITEMS];
-static size_t n_items;
-static char dir[64];
-static int file_state[MAX_ITEMS];
-static int dir_left_behind;
-
-static long reported[MAX_ITEMS]; /* items, in the order on_result saw them */
-static size_t ks[MAX_ITEMS];     /* the k each report came with */
-static size_t n_reported;
-static int done_calls;
-static cap_summary_t summary;
-static long requests_for[MAX_ITEMS];
-
-/* Optional per-test hooks. */
-static void (*request_hook)(long item, int fault);
-static void (*result_hook)(const cap_result_t *r, size_t k);
-static void (*done_hook)(void);
-static void (*grader_todo_hook)(const char *func, const char *file, int line);
-
-/* FNV-1a, 64 bits, written again here: the test does not trust the lab's. */
-static uint64_t fnv1a(const char *p, size_t len)
-{
-  uint64_t h = 14695981039346656037ULL;
-
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ (unsigned char) p[i]) * 1099511628211ULL;
-  return h;
-}
-
-static void item_path(size_t i, char *path, size_t size)
-{
-  snprintf(path, size, "%s/item-%ld.txt", dir, items[i]);
-}
-
-static void remove_dir(void)
-{
-  char path[128];
-
-  for (size_t i = 0; i < n_items; i++) {
-    item_path(i, path, sizeof(path));
-    unlink(path);
-  }
-  dir_left_behind = rmdir(dir) != 0; /* a file nobody asked for */
-}
-
-static void remove_dir_then_todo(const char *func, const char *file, int line)
-{
-  remove_dir();
-  grader_todo_hook(func, file, line);
-}
-
-static int read_state(size_t i)
-{
-  char path[128], got[AP_UPSTREAM_BODY_MAX + 16], want[AP_UPSTREAM_BODY_MAX];
-  size_t want_len = ap_upstream_body(items[i], want, sizeof(want)), got_len;
-  FILE *file;
-
-  item_path(i, path, sizeof(path));
-  file = fopen(path, "rb");
-  if (file == NULL)
-    return FILE_MISSING;
-  got_len = fread(got, 1, sizeof(got), file);
-  fclose(file);
-  return got_len == want_len && memcmp(got, want, want_len) == 0 ? FILE_OK : FILE_WRONG;
-}
-
-/* Reads every file back, then removes them all. */
-static void collect_files(void)
-{
-  for (size_t i = 0; i < n_items; i++)
-    file_state[i] = read_state(i);
-  remove_dir();
-}
-
-static void count_request(ap_upstream_t *u, long item, int fault)
-{
-  (void) u;
-  if (item >= FIRST_ITEM && item < FIRST_ITEM + MAX_ITEMS)
-    requests_for[item - FIRST_ITEM]++;
-  if (request_hook != NULL)
-    request_hook(item, fault);
-}
-
-static void record_result(cap_fetch_t *f, const cap_result_t *r, size_t k)
-{
-  (void) f;
-  if (n_reported < MAX_ITEMS) {
-    reported[n_reported] = r->item;
-    ks[n_reported] = k;
-  }
-  n_reported++;
-  if (result_hook != NULL)
-    result_hook(r, k);
-}
-
-static void on_done(cap_fetch_t *f, const cap_summary_t *s)
-{
-  (void) f;
-  done_calls++;
-  summary = *s;
-  if (done_hook != NULL)
-    done_hook();
-  /* Waits until the client closed every connection on its own. */
-  ap_upstream_drain(&up, NULL);
-}
-
-/* Faults the item at index i of the fetch: see ap_upstream_fault. */
-static void add_fault(long i, int kind, int times)
-{
-  EXPECT_ERR("ap_upstream_fault()", 0, ap_upstream_fault(&up, FIRST_ITEM + i, kind, times));
-}
-
-/* Starts the upstream (its settings and faults set by the test) and a fetch
- * of n items, FIRST_ITEM, FIRST_ITEM + 1, ... */
-static void start_fetch(size_t n, long limit, int retries)
-{
-  int err;
-
-  strcpy(dir, "/tmp/cap-test-XXXXXX");
-  EXPECT(mkdtemp(dir) != NULL, "mkdtemp failed");
-  grader_todo_hook = ap_todo_hook;
-  ap_todo_hook = remove_dir_then_todo;
-  n_items = n;
-  for (size_t i = 0; i < n; i++)
-    items[i] = FIRST_ITEM + (long) i;
-  up.on_request = count_request;
-  up.linger_ms = 1000; /* a client that never closes shows up as "abandoned" */
-  EXPECT_ERR("ap_upstream_start", 0, ap_upstream_start(grade_loop(), &up));
-  fetch.port = up.port;
-  fetch.limit = limit;
-  fetch.retries = retries;
-  fetch.dir = dir;
-  fetch.on_result = record_result;
-  fetch.trace = grade_trace();
-  err = cap_fetch_start(grade_loop(), &fetch, items, n, results, on_done);
-  if (err != 0) {
-    remove_dir();
-    ap_upstream_stop(&up, NULL);
-  }
-  EXPECT_ERR("cap_fetch_start()", 0, err);
-}
-
-/* Runs the loop to the end, then collects the files. */
-static void finish_fetch(void)
-{
-  grade_run();
-  collect_files();
-  EXPECT_EQ("done calls", 1, done_calls);
-  EXPECT_EQ("results reported through on_result", n_items, n_reported);
-}
-
-static void expect_fetched(size_t i)
-{
-  const cap_result_t *r = &results[i];
-  char body[AP_UPSTREAM_BODY_MAX];
-  size_t len = ap_upstream_body(items[i], body, sizeof(body));
-
-  EXPECT_EQ("results[i].item", items[i], r->item);
-  EXPECT(r->status == 0, "item %ld: status %s (%d attempt(s), HTTP %d), expected 0", r->item,
-         grade_err_name(r->status), r->attempts, r->http);
-  EXPECT(r->bytes == len, "item %ld: bytes %zu, expected %zu (the body's length)", r->item,
-         r->bytes, len);
-  EXPECT(r->checksum == fnv1a(body, len),
-         "item %ld: checksum %016llx, expected %016llx (FNV-1a of the body alone)", r->item,
-         (unsigned long long) r->checksum, (unsigned long long) fnv1a(body, len));
-  EXPECT(file_state[i] == FILE_OK, "item %ld: its file is %s", r->item,
-         file_state[i] == FILE_MISSING ? "missing" : "not the body that was fetched");
-}
-
-static void expect_not_fetched(size_t i, int status, int attempts)
-{
-  const cap_result_t *r = &results[i];
-
-  EXPECT(r->status == status, "item %ld: status %s, expected %s", r->item,
-         grade_err_name(r->status), grade_err_name(status));
-  EXPECT(r->attempts == attempts, "item %ld: %d attempt(s), expected %d", r->item, r->attempts,
-         attempts);
-  EXPECT(file_state[i] == FILE_MISSING, "item %ld failed, yet it has a file", r->item);
-}
-
-static void expect_all_closed(void)
-{
-  EXPECT_EQ("connections still open at the upstream", 0, up.active);
-  EXPECT_EQ("connections the client never closed (the upstream gave up on them)", 0, up.abandoned);
-  EXPECT_EQ("connections closed, as the upstream saw it (= connections accepted)", up.accepted,
-            up.closed);
-  EXPECT(!dir_left_behind, "the directory held files for items nobody fetched");
-}
+#include "kit.h"
 
 /* ---- All items -------------------------------------------------------------- */
 
-GRADE_TEST(fetches_every_item, .points = 4, .section = "05-capstone#the-pipeline",
+GRADE_TEST(fetches_every_item, .points = 4, .clauses = "cap.4 cap.5 cap.6 cap.10",
+           .section = "05-capstone#the-pipeline",
            .hint = "Each item: a permit, a using block around one connection, the permit "
                    "back once it closed, then the body checksummed and written on the pool.")
 {
@@ -233,6 +36,23 @@ GRADE_TEST(fetches_every_item, .points = 4, .section = "05-capstone#the-pipeline
 
 /* ---- The limit ---------------------------------------------------------------- */
 
+/* The most attempts that held a permit at once, as the trace shows them: a
+ * "permit" event opens one, a "closed" event (after the connection's close
+ * callback) ends it. Exact, whatever the upstream saw first. */
+static long most_open_in_trace(void)
+{
+  ap_trace_t *t = grade_trace();
+  long open = 0, most = 0;
+
+  for (size_t i = 0; i < t->count; i++) {
+    if (strcmp(t->events[i].what, "permit") == 0 && ++open > most)
+      most = open;
+    else if (strcmp(t->events[i].what, "closed") == 0)
+      open--;
+  }
+  return most;
+}
+
 /* $begin test-limit-handshake */
 /* The first 3 requests are held until all 3 are in: 3 connections open. */
 static void release_when_three_held(long item, int fault)
@@ -242,7 +62,7 @@ static void release_when_three_held(long item, int fault)
     ap_upstream_release(&up);
 }
 
-GRADE_TEST(never_more_connections_than_the_limit, .points = 4,
+GRADE_TEST(never_more_connections_than_the_limit, .points = 4, .clauses = "cap.1",
            .section = "05-capstone#a-permit-per-connection",
            .hint = "One permit per connection, taken before connecting and given back only "
                    "after the connection's close callback ran; the upstream turns away "
@@ -255,6 +75,9 @@ GRADE_TEST(never_more_connections_than_the_limit, .points = 4,
   finish_fetch();
   EXPECT_EQ("connections the upstream turned away (429)", 0, up.rejected);
   EXPECT_EQ("most connections open at once at the upstream", 3, up.peak);
+  EXPECT_EQ("most permits held at once with their connection not yet closed (the trace's "
+            "\"permit\" events minus its \"closed\" ones)",
+            3, most_open_in_trace());
   for (size_t i = 0; i < n_items; i++)
     expect_fetched(i);
   expect_all_closed();
@@ -310,7 +133,7 @@ static void stop_watching(void)
   uv_close((uv_handle_t *) &watcher, NULL);
 }
 
-GRADE_TEST(results_in_completion_order, .points = 3,
+GRADE_TEST(results_in_completion_order, .points = 3, .clauses = "cap.5",
            .section = "05-capstone#results-as-they-complete",
            .hint = "Report each result the moment it is known, with k counting reports. The "
                    "first item is held until the others are done: it must come last.")
@@ -339,7 +162,7 @@ GRADE_TEST(results_in_completion_order, .points = 3,
 
 /* ---- Failures and retries ----------------------------------------------------------- */
 
-GRADE_TEST(failures_are_reported_per_item, .points = 3,
+GRADE_TEST(failures_are_reported_per_item, .points = 3, .clauses = "cap.3 cap.5",
            .section = "05-capstone#failures-and-retries",
            .hint = "A failed request is that item's result (its status says why); it must not "
                    "stop, cancel or slow down the other items.")
@@ -360,7 +183,8 @@ GRADE_TEST(failures_are_reported_per_item, .points = 3,
   EXPECT_EQ("summary: cancelled", 0, summary.cancelled);
 }
 
-GRADE_TEST(retries_are_bounded, .points = 3, .section = "05-capstone#failures-and-retries",
+GRADE_TEST(retries_are_bounded, .points = 3, .clauses = "cap.3",
+           .section = "05-capstone#failures-and-retries",
            .hint = "With retries = R, a failing item gets at most 1 + R requests; it is fetched "
                    "as soon as one of them succeeds.")
 {
@@ -380,7 +204,8 @@ GRADE_TEST(retries_are_bounded, .points = 3, .section = "05-capstone#failures-an
   EXPECT_EQ("summary: failed", 1, summary.failed);
 }
 
-GRADE_TEST(every_connection_is_closed, .points = 3, .section = "05-capstone#closing-on-every-path",
+GRADE_TEST(every_connection_is_closed, .points = 3, .clauses = "cap.1 cap.3",
+           .section = "05-capstone#closing-on-every-path",
            .hint = "Every way out of the exchange (answer, error status, reset, cancel) must "
                    "end the using block's body, so that its exit closes the connection.")
 {
@@ -436,7 +261,8 @@ static void stop_ticker(void)
   uv_close((uv_handle_t *) &ticker, NULL);
 }
 
-GRADE_TEST(writes_happen_off_the_loop, .points = 3, .section = "05-capstone#writing-off-the-loop",
+GRADE_TEST(writes_happen_off_the_loop, .points = 3, .clauses = "cap.4",
+           .section = "05-capstone#writing-off-the-loop",
            .hint = "The store function blocks: run it through the offloader (off_limiter_submit), "
                    "never on the loop thread.")
 {
@@ -469,7 +295,8 @@ static void stop_when_two_held(long item, int fault)
     stop_status = cap_fetch_stop(&fetch);
 }
 
-GRADE_TEST(stop_finishes_cleanly, .points = 4, .section = "05-capstone#stopping",
+GRADE_TEST(stop_finishes_cleanly, .points = 4, .clauses = "cap.8",
+           .section = "05-capstone#stopping",
            .hint = "cap_fetch_stop: take waiting items out of the semaphore's line, cut running "
                    "exchanges short (UV_ECANCELED), let writes of fetched bodies finish, retry "
                    "nothing; done still comes once, after the last result.")
@@ -494,6 +321,273 @@ GRADE_TEST(stop_finishes_cleanly, .points = 4, .section = "05-capstone#stopping"
   EXPECT_ERR("cap_fetch_stop() once the fetch is over", UV_EALREADY, cap_fetch_stop(&fetch));
 }
 
+/* ---- A stop keeps the bodies already fetched ------------------------------------
+ * The stores wait behind a gate that the test opens only after the stop, and
+ * only once `writers` of them are inside: at the stop, every fetched body is
+ * still being written or waiting for a writer, whatever the machine's load. */
+static uv_sem_t gate;
+static atomic_int stores_inside, most_stores_inside;
+static uv_timer_t gate_timer;
+
+static int gated_store(const char *path, const char *data, size_t len)
+{
+  int inside = atomic_fetch_add(&stores_inside, 1) + 1;
+  int most = atomic_load(&most_stores_inside);
+
+  while (inside > most && !atomic_compare_exchange_weak(&most_stores_inside, &most, inside))
+    ;
+  uv_sem_wait(&gate);
+  atomic_fetch_sub(&stores_inside, 1);
+  return cap_store_file(path, data, len);
+}
+
+/* Opens the gate for every fetched body once two writers are inside. */
+static void open_gate_when_full(uv_timer_t *timer)
+{
+  if (atomic_load(&stores_inside) < 2)
+    return;
+  for (int i = 0; i < 4; i++)
+    uv_sem_post(&gate);
+  uv_close((uv_handle_t *) timer, NULL);
+}
+
+static void stop_then_open_gate(long item, int fault)
+{
+  (void) item, (void) fault;
+  if (up.held != 2)
+    return;
+  stop_status = cap_fetch_stop(&fetch);
+  uv_timer_init(grade_loop(), &gate_timer);
+  uv_timer_start(&gate_timer, open_gate_when_full, 1, 1);
+}
+
+GRADE_TEST(a_stop_keeps_the_bodies_already_fetched, .points = 3, .clauses = "cap.4 cap.8",
+           .section = "05-capstone#stopping",
+           .hint = "A body that was fetched before the stop is a result: its write, running or "
+                   "waiting for a writer, is not cancelled. At most `writers` stores run at once.")
+{
+  EXPECT_ERR("uv_sem_init", 0, uv_sem_init(&gate, 0));
+  up.latency_ms = 1;
+  add_fault(4, AP_UPSTREAM_HOLD, 1);
+  add_fault(5, AP_UPSTREAM_HOLD, 1);
+  request_hook = stop_then_open_gate;
+  fetch.store = gated_store;
+  fetch.writers = 2;
+  start_fetch(6, 2, 1);
+  finish_fetch();
+  uv_sem_destroy(&gate);
+  EXPECT_ERR("cap_fetch_stop()", 0, stop_status);
+  for (size_t i = 0; i < 4; i++)
+    expect_fetched(i);
+  expect_not_fetched(4, UV_ECANCELED, 1);
+  expect_not_fetched(5, UV_ECANCELED, 1);
+  EXPECT_EQ("most stores running at once (writers = 2)", 2, atomic_load(&most_stores_inside));
+  expect_all_closed();
+}
+
+/* ---- A failing store ------------------------------------------------------------ */
+
+static int failing_store(const char *path, const char *data, size_t len)
+{
+  /* Items 20, 23 and 27 of 20..27: the first, a middle and the last one. */
+  if (strstr(path, "item-20.") != NULL || strstr(path, "item-23.") != NULL ||
+      strstr(path, "item-27.") != NULL)
+    return UV_EIO;
+  return cap_store_file(path, data, len);
+}
+
+GRADE_TEST(a_failing_store_is_that_items_result, .points = 3, .clauses = "cap.4 cap.5",
+           .section = "05-capstone#writing-off-the-loop",
+           .hint = "The store's status is the item's result: an error there fails that item "
+                   "(HTTP 200, one attempt, no retry: the request did not fail), and only that "
+                   "one.")
+{
+  static const size_t failing[] = {0, 3, 7};
+
+  up.latency_ms = 1;
+  fetch.store = failing_store;
+  start_fetch(8, 3, 2);
+  finish_fetch();
+  for (size_t j = 0; j < AP_COUNT_OF(failing); j++) {
+    expect_not_fetched(failing[j], UV_EIO, 1);
+    EXPECT_EQ("the failed store's item: its HTTP status", 200, results[failing[j]].http);
+    EXPECT_EQ("requests the upstream saw for an item whose store failed", 1,
+              requests_for[failing[j]]);
+  }
+  for (size_t i = 0; i < n_items; i++)
+    if (i != 0 && i != 3 && i != 7)
+      expect_fetched(i);
+  EXPECT_EQ("summary: fetched", 5, summary.fetched);
+  EXPECT_EQ("summary: failed", 3, summary.failed);
+  EXPECT_EQ("summary: retries", 0, summary.retries);
+}
+
+/* ---- The order of retries -------------------------------------------------------- */
+
+static long request_order[MAX_ITEMS];
+static size_t n_requests;
+
+static void record_request_order(long item, int fault)
+{
+  (void) fault;
+  if (n_requests < MAX_ITEMS)
+    request_order[n_requests] = item;
+  n_requests++;
+}
+
+GRADE_TEST(a_retry_waits_behind_the_waiting_items, .points = 3, .clauses = "cap.2 cap.3",
+           .section = "05-capstone#failures-and-retries",
+           .hint = "A retry gives its permit back (its connection closed) and queues for a new "
+                   "one with bf_sem_acquire, behind every item already waiting: never at once.")
+{
+  static const long expected[] = {20, 21, 22, 23, 20, 22};
+  char seen[128] = "";
+
+  up.latency_ms = 1;
+  add_fault(0, AP_UPSTREAM_ERROR, 1);
+  add_fault(2, AP_UPSTREAM_RESET, 1);
+  request_hook = record_request_order;
+  start_fetch(4, 1, 1);
+  finish_fetch();
+  for (size_t j = 0; j < n_requests && j < MAX_ITEMS; j++)
+    snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " %ld", request_order[j]);
+  EXPECT(n_requests == AP_COUNT_OF(expected) &&
+             memcmp(request_order, expected, sizeof expected) == 0,
+         "with one permit, the upstream saw the requests for items%s; expected 20 21 22 23 20 "
+         "22 (items 20 and 22 fail once; each retry queues behind the items waiting)",
+         seen);
+  for (size_t i = 0; i < n_items; i++)
+    expect_fetched(i);
+}
+
+/* ---- Failures first and last ------------------------------------------------------- */
+
+GRADE_TEST(failures_first_and_last_give_their_permit_back, .points = 3,
+           .clauses = "cap.1 cap.3 cap.5", .section = "05-capstone#failures-and-retries",
+           .hint = "A failed item gives its permit back like a fetched one (after its "
+                   "connection closed): with one permit, a failure first or last must not stop "
+                   "the line.")
+{
+  up.latency_ms = 1;
+  add_fault(0, AP_UPSTREAM_RESET, -1);
+  add_fault(5, AP_UPSTREAM_ERROR, -1);
+  start_fetch(6, 1, 0);
+  finish_fetch();
+  expect_not_fetched(0, UV_ECONNRESET, 1);
+  expect_not_fetched(5, UV_EPROTO, 1);
+  for (size_t i = 1; i < 5; i++)
+    expect_fetched(i);
+  EXPECT_EQ("the item reported first (it failed first, with the only permit)", FIRST_ITEM,
+            reported[0]);
+  EXPECT_EQ("most permits held at once, from the trace", 1, most_open_in_trace());
+  expect_all_closed();
+}
+
+/* ---- Empty fetches and refused settings ------------------------------------------- */
+
+static int empty_done_calls;
+static int empty_done_inside;
+static int inside_start;
+static cap_summary_t empty_summary;
+
+static void empty_done(cap_fetch_t *f, const cap_summary_t *s)
+{
+  (void) f;
+  empty_done_calls++;
+  empty_done_inside += inside_start;
+  empty_summary = *s;
+}
+
+static void never_called(cap_fetch_t *f, const cap_summary_t *s)
+{
+  (void) f, (void) s;
+  EXPECT(0, "done was called for a fetch that cap_fetch_start() refused");
+}
+
+/* A fetch with settings that are fine except where the test spoils them. */
+static void good_settings(cap_fetch_t *f)
+{
+  memset(f, 0, sizeof *f);
+  f->port = 1; /* nothing connects: every call here is refused or empty */
+  f->limit = 1;
+  f->dir = "/nonexistent";
+}
+
+GRADE_TEST(an_empty_fetch_and_refused_settings, .points = 2, .clauses = "cap.6 cap.7",
+           .section = "05-capstone#the-pipeline",
+           .hint = "n == 0: done on a later turn (ap_soon), never inside cap_fetch_start. Bad "
+                   "settings: UV_EINVAL; no memory: UV_ENOMEM; then nothing open, nothing "
+                   "allocated, nothing called back.")
+{
+  cap_fetch_t f;
+  cap_result_t r[2];
+  long its[2] = {1, 2};
+
+  good_settings(&f);
+  inside_start = 1;
+  EXPECT_ERR("cap_fetch_start() of 0 items", 0,
+             cap_fetch_start(grade_loop(), &f, NULL, 0, NULL, empty_done));
+  inside_start = 0;
+  grade_run();
+  EXPECT_EQ("done calls inside cap_fetch_start() of 0 items", 0, empty_done_inside);
+  EXPECT_EQ("done calls of 0 items", 1, empty_done_calls);
+  EXPECT_EQ("summary: n", 0, empty_summary.n);
+
+  good_settings(&f);
+  EXPECT_ERR("done NULL", UV_EINVAL, cap_fetch_start(grade_loop(), &f, its, 2, r, NULL));
+  f.dir = NULL;
+  EXPECT_ERR("dir NULL", UV_EINVAL, cap_fetch_start(grade_loop(), &f, its, 2, r, never_called));
+  good_settings(&f);
+  f.limit = 0;
+  EXPECT_ERR("limit 0", UV_EINVAL, cap_fetch_start(grade_loop(), &f, its, 2, r, never_called));
+  good_settings(&f);
+  f.retries = -1;
+  EXPECT_ERR("retries -1", UV_EINVAL, cap_fetch_start(grade_loop(), &f, its, 2, r, never_called));
+  good_settings(&f);
+  f.port = 0;
+  EXPECT_ERR("port 0", UV_EINVAL, cap_fetch_start(grade_loop(), &f, its, 2, r, never_called));
+  good_settings(&f);
+  EXPECT_ERR("items NULL", UV_EINVAL, cap_fetch_start(grade_loop(), &f, NULL, 2, r, never_called));
+  EXPECT_ERR("results NULL", UV_EINVAL,
+             cap_fetch_start(grade_loop(), &f, its, 2, NULL, never_called));
+  grade_fail_alloc(0);
+  EXPECT_ERR("out of memory", UV_ENOMEM,
+             cap_fetch_start(grade_loop(), &f, its, 2, r, never_called));
+  grade_fail_alloc(-1);
+  grade_run();
+}
+
+/* ---- A stop before any permit was delivered ---------------------------------------- */
+
+GRADE_TEST(a_stop_before_any_permit_arrived_cancels_everything, .points = 3,
+           .clauses = "cap.8 cap.5 cap.6", .section = "05-capstone#stopping",
+           .hint = "Right after cap_fetch_start, the first items own a permit whose callback "
+                   "has not run yet: a stop must cancel them too (on_permit sees the stop and "
+                   "gives the permit back). No callback inside cap_fetch_stop.")
+{
+  int first, second;
+  size_t reported_inside;
+
+  start_fetch(5, 2, 1);
+  first = cap_fetch_stop(&fetch);
+  reported_inside = n_reported;
+  second = cap_fetch_stop(&fetch);
+  finish_fetch();
+  EXPECT_ERR("cap_fetch_stop()", 0, first);
+  EXPECT_ERR("a second cap_fetch_stop()", UV_EALREADY, second);
+  EXPECT_EQ("results reported inside cap_fetch_stop()", 0, reported_inside);
+  for (size_t i = 0; i < n_items; i++)
+    expect_not_fetched(i, UV_ECANCELED, 0);
+  EXPECT_EQ("connections the upstream accepted", 0, up.accepted);
+  EXPECT_EQ("summary: cancelled", 5, summary.cancelled);
+  EXPECT_EQ("summary: retries", 0, summary.retries);
+  expect_all_closed();
+}
+
 GRADE_LAB("05-capstone", &fetches_every_item, &never_more_connections_than_the_limit,
           &results_in_completion_order, &failures_are_reported_per_item, &retries_are_bounded,
-          &every_connection_is_closed, &writes_happen_off_the_loop, &stop_finishes_cleanly)
+          &every_connection_is_closed, &writes_happen_off_the_loop, &stop_finishes_cleanly,
+          &a_stop_keeps_the_bodies_already_fetched, &a_failing_store_is_that_items_result,
+          &a_retry_waits_behind_the_waiting_items, &failures_first_and_last_give_their_permit_back,
+          &an_empty_fetch_and_refused_settings,
+          &a_stop_before_any_permit_arrived_cancels_everything)
