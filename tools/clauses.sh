@@ -47,7 +47,9 @@ clause_list() {
   local h
   for h in solutions/"$lab"/*.h; do
     awk -v file="${h##*/}" '
-      function flush() { if (id != "") printf "- **%s** (`%s`) %s\n", id, file, text; id = "" }
+      # The header is plain text: Markdown punctuation in it is escaped.
+      function md(s) { gsub(/[][\\`*_<>$^~@#|]/, "\\\\&", s); return s }
+      function flush() { if (id != "") printf "- **%s** (`%s`) %s\n", id, file, md(text); id = "" }
       /^ *\*  *(- *)?\[[a-z][a-z0-9_]*\.[0-9]+\]/ {
         flush(); id = $0; sub(/^[^[]*\[/, "", id); sub(/\].*/, "", id)
         text = $0; sub(/^[^]]*\] */, "", text); next }

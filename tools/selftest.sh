@@ -38,7 +38,14 @@ not_ok() {
   [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 40 | sed 's/^/        /'
   return 0
 }
-step() { printf '\n== %s\n' "$1"; }
+# Each step's wall time is kept so that the 10-minute budget of make check
+# can be watched (printed at the end, slowest first).
+step_name="" step_start=$SECONDS step_times=()
+end_step() {
+  [ -n "$step_name" ] && step_times+=("$((SECONDS - step_start))s  $step_name")
+  step_name="" step_start=$SECONDS
+}
+step() { end_step; step_name=$1; printf '\n== %s\n' "$1"; }
 
 # grade RESULTS_DIR [VAR=value...]: runs the grader quietly, keeps its table.
 grade() {
@@ -306,6 +313,9 @@ bench_smoke
 book_tests
 classroom_step
 
+end_step
+printf '\n== time per step (slowest first), %ds in all\n' "$SECONDS"
+printf '%s\n' "${step_times[@]}" | sort -rn | sed 's/^/  /'
 printf '\n'
 for f in "${failures[@]}"; do printf 'failed: %s\n' "$f"; done
 printf '%d passed, %d failed\n' "$passed" "$failed"
