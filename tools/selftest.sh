@@ -47,6 +47,63 @@ end_step() {
 }
 step() { end_step; step_name=$1; printf '\n== %s\n' "$1"; }
 
+# ---- jobs side by side -------------------------------------------------------
+# The labs' gradings are independent: they run in the background, at most
+# JOBS at once, each job's verdicts written to a file and replayed by collect
+# in the order the jobs were started, so the output reads as a serial run's.
+JOBS=${JOBS:-2}
+job_files=()
+spawn() { # header|"" function args...
+  local f
+  f=build/selftest/jobs/$(printf '%04d' "${#job_files[@]}")
+  mkdir -p build/selftest/jobs
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+  job_files+=("$f")
+  printf '%s' "$1" > "$f.head"
+  shift
+  (
+    exec 3> "$f.rec"
+    start=$SECONDS
+    ok() { printf 'ok\t%s\0' "$1" >&3; }
+    not_ok() { printf 'FAIL\t%s\0%s\0' "$1" "${2:-}" >&3; }
+    "$@"
+    echo "$((SECONDS - start))" > "$f.sec"
+  ) > "$f.out" 2>&1 &
+}
+
+# Waits for every job, then replays their output and verdicts; a header
+# starts a group, shown with the seconds its jobs took in all.
+collect() {
+  wait
+  local f group=() secs
+  for f in "${job_files[@]}" ""; do
+    if [ -z "$f" ] || [ -s "$f.head" ]; then
+      if [ ${#group[@]} -gt 0 ]; then
+        secs=$(cat "${group[@]/%/.sec}" 2> /dev/null | awk '{ s += $1 } END { print s + 0 }')
+        printf '\n== %s (%ss of jobs)\n' "$(cat "${group[0]}.head")" "$secs"
+        replay "${group[@]}"
+      fi
+      group=()
+    fi
+    [ -n "$f" ] && group+=("$f")
+  done
+  job_files=()
+}
+
+replay() { # job files...
+  local f rec detail
+  for f in "$@"; do
+    cat "$f.out"
+    [ -f "$f.sec" ] || not_ok "a job did not reach its end: $(cat "$f.head")" "$(tail -n 20 "$f.out")"
+    while IFS= read -r -d '' rec; do
+      case $rec in
+        ok$'\t'*) ok "${rec#ok$'\t'}" ;;
+        FAIL$'\t'*) IFS= read -r -d '' detail; not_ok "${rec#FAIL$'\t'}" "$detail" ;;
+      esac
+    done < "$f.rec"
+  done
+}
+
 # grade RESULTS_DIR [VAR=value...]: runs the grader quietly, keeps its table.
 grade() {
   local out=$1; shift
@@ -219,7 +276,7 @@ mutation_sample() { # lab
   if ! /usr/bin/python3 -c 'import clang.cindex' > /dev/null 2>&1; then
     not_ok "$lab mutation sample" "python3-clang-14 is missing (make deps-dev)"
   elif /usr/bin/python3 tools/mutate.py "$lab" --sample "$MUTATE_SAMPLE" --seed selftest --strict \
-       --out build/selftest/mutate > "$log" 2>&1; then
+       --jobs 1 --out build/selftest/mutate > "$log" 2>&1; then
     ok "$lab mutation sample: $MUTATE_SAMPLE generated mutants, none survives unreviewed"
   elif [ ! -f "tests/$lab/mutants/equivalent.txt" ]; then
     # Not reviewed yet (no equivalent.txt): its survivors are shown, and
@@ -232,20 +289,26 @@ mutation_sample() { # lab
 }
 
 lab_tests() {
-  local lab patch
+  local lab patch labs=()
   for lab in $(cd tests && ls -d [0-9][0-9]-*/ | tr -d /); do
-    case "${LAB:-}" in "" | "$lab" | "${lab%%-*}") ;; *) continue ;; esac
-    step "lab $lab"
-    clause_coverage "$lab"
-    grade_solution "$lab" debug
-    grade_solution "$lab" asan
-    grade_starter "$lab"
-    for patch in tests/"$lab"/mutants/*.patch; do
-      [ -e "$patch" ] && grade_mutant "$lab" "$patch"
-    done
-    mutant_coverage "$lab"
-    mutation_sample "$lab"
+    case "${LAB:-}" in "" | "$lab" | "${lab%%-*}") labs+=("$lab") ;; esac
   done
+  step "labs: solutions, starters, mutants, mutation samples ($JOBS jobs at once)"
+  for lab in "${labs[@]}"; do
+    spawn "lab $lab" clause_coverage "$lab"
+    spawn "" grade_solution "$lab" debug
+    spawn "" grade_solution "$lab" asan
+    spawn "" grade_starter "$lab"
+    for patch in tests/"$lab"/mutants/*.patch; do
+      [ -e "$patch" ] && spawn "" grade_mutant "$lab" "$patch"
+    done
+    spawn "" mutation_sample "$lab"
+  done
+  spawn "the book" book_tests
+  spawn "benchmarks: smoke run (make bench-smoke)" bench_smoke
+  collect
+  step "every graded test has a mutant"
+  for lab in "${labs[@]}"; do mutant_coverage "$lab"; done
 }
 
 # The solutions' verdicts do not move with the perturbation mode's seeds
@@ -273,7 +336,6 @@ hostile_tests() {
 
 book_tests() {
   [ -f mk/book.mk ] || return 0
-  step "the book"
   local log=build/selftest/book.log
   if make -s --no-print-directory book-check > "$log" 2>&1; then ok "make book-check"; else not_ok "make book-check" "$(tail -n 40 "$log")"; fi
 }
@@ -289,7 +351,6 @@ classroom_step() {
 # files. Speed is never judged here (make bench does that).
 bench_smoke() {
   [ -f mk/bench.mk ] || return 0
-  step "benchmarks: smoke run (make bench-smoke)"
   local log=build/selftest/bench-smoke.log
   if make -s --no-print-directory bench-smoke > "$log" 2>&1 && [ -s build/bench-smoke/summary.md ]; then
     ok "make bench-smoke"
@@ -309,8 +370,6 @@ format_check
 lab_tests
 perturb_solutions
 hostile_tests
-bench_smoke
-book_tests
 classroom_step
 
 end_step
