@@ -139,6 +139,10 @@ format: ## clang-format the C sources in place (FORMAT_SRCS)
 	@clang-format -i $(FORMAT_SRCS)
 
 .PHONY: format-check
+.PHONY: shellcheck
+shellcheck: ## shellcheck every shell script (.shellcheckrc); fails on a finding
+	@tools/shellcheck.sh
+
 format-check: ## list the C files clang-format would change; fails if there is one
 	@command -v clang-format > /dev/null || { echo "format-check: clang-format is not installed (make deps-dev)"; exit 1; }
 	@out=$$(clang-format --dry-run $(FORMAT_SRCS) 2>&1) || { printf '%s\n' "$$out"; exit 1; }; \

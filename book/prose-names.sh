@@ -19,7 +19,7 @@ set -uo pipefail
 
 [ $# -gt 0 ] || { echo "usage: book/prose-names.sh CHAPTER.md..." >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 
 uv_inc=$(pkg-config --variable=includedir libuv 2> /dev/null || echo /usr/include)
 uv_headers=("$uv_inc"/uv.h "$uv_inc"/uv/*.h)

@@ -20,7 +20,9 @@ solution_code() { # the regions, comments and strings dropped
 }
 known=$(mktemp)
 trap 'rm -f "$known"' EXIT
-uses=$(for u in $(cat "solutions/$lab/uses" 2> /dev/null); do echo "${BOOK_LABS:-labs}/$u"/*.h; done)
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
+uses=$(labs_used_by "$lab" solutions | while IFS= read -r u; do echo "${BOOK_LABS:-labs}/$u"/*.h; done)
 # shellcheck disable=SC2086 # uses: header paths, no blanks
 idents "$starter"/*.[ch] $uses helpers/*.h /usr/include/*.h /usr/include/uv*.h /usr/include/uv/*.h \
   /usr/include/*/bits/*.h > "$known"

@@ -14,6 +14,7 @@ err=$(mktemp)
 trap 'rm -f "$err"' EXIT
 
 block() { # include snippet: a document of one included block
+  # shellcheck disable=SC2016 # the backquotes are Markdown's, not a command
   printf '```{.c include="%s" snippet="%s"}\n```\n' "$1" "$2" |
     pandoc -f markdown -t json -L book/include-code.lua
 }

@@ -27,7 +27,9 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
 SRC=${SRC:-labs}
 LAB=${LAB:-}
 MODE=${MODE:-debug}
@@ -53,15 +55,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 # Labs known to the project, optionally narrowed by LAB.
-select_labs() {
-  local d name
-  for d in tests/[0-9][0-9]-*/; do
-    name=$(basename "$d")
-    case "$LAB" in
-      "" | "$name" | "${name%%-*}") echo "$name" ;;
-    esac
-  done
-}
+select_labs() { labs_named "$LAB"; }
 
 # make on the lab's staged copy; the student's names reach make only
 # checked (stage.sh), SRC only through the environment.
@@ -200,7 +194,7 @@ if [ "${1:-}" = --demo ]; then
 fi
 
 labs=$(select_labs)
-[ -n "$labs" ] || die "no lab matches LAB=$LAB (labs: $(LAB= select_labs | tr '\n' ' '))"
+[ -n "$labs" ] || die "no lab matches LAB=$LAB (labs: $(labs_all | tr '\n' ' '))"
 # shellcheck source=grader/sandbox.sh
 . grader/sandbox.sh
 sandbox_setup || exit 2

@@ -46,7 +46,7 @@ control_bytes() {
   local i
   for ((i = 1; i < 32; i++)); do
     ((i == 9 || i == 10)) && continue
-    printf "\\$(printf '%03o' "$i")"
+    printf '%b' "\\0$(printf '%03o' "$i")"
   done
   printf '\177'
 }

@@ -136,8 +136,9 @@ stage_lab() {
   uses=$(closure "$LAB" student_uses) || exit 1
   stage_folder "$LAB" "$STAGE/lab"
   mkdir -p "$STAGE/uses"
-  for lab in $uses; do stage_folder "$lab" "$STAGE/uses/$lab"; done
-  prune "$STAGE/uses" $uses
+  read -ra uses <<< "${uses//$'\n'/ }" # lab names (closure checked them): no blanks
+  for lab in "${uses[@]}"; do stage_folder "$lab" "$STAGE/uses/$lab"; done
+  prune "$STAGE/uses" "${uses[@]}"
 }
 
 [[ $LAB =~ $LAB_RE ]] || [ "$LAB" = helpers ] || fail "stage.sh: no lab named $LAB"

@@ -25,7 +25,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 BIN=build/bench/bin
 COLUMNS_C="bench,variant,param,n,wall_ns,wall_per_op_ns,cpu_ns,cpu_per_op_ns,maxrss_kb"
 
@@ -102,7 +102,7 @@ PEERS=${PEERS-asyncio uvloop node}
 for p in $PEERS; do
   [ -n "$(peer_path "$p")" ] && continue
   [ "$mode" = smoke ] || [ -n "$REPLOT" ] || { echo "bench: peer $(peer_missing "$p"): install it (make deps-bench) or leave it out with PEERS=" >&2; exit 2; }
-  PEERS=$(printf '%s\n' $PEERS | grep -vx "$p" | tr '\n' ' ')
+  PEERS=$(tr ' ' '\n' <<< "$PEERS" | grep -vx "$p" | tr '\n' ' ')
 done
 wants() { case " $PEERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 wants asyncio || PY=""

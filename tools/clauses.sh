@@ -30,6 +30,8 @@ header_clauses() {
 # "test<TAB>clause ids<TAB>points<TAB>hidden" per graded test (ids empty
 # when it names none; hidden 1 for tests/LAB/hidden/).
 test_declarations() {
+  local hidden=()
+  [ -d tests/"$lab"/hidden ] && hidden=(tests/"$lab"/hidden/*.c)
   awk '
     function flush() { if (name != "") print name "\t" ids "\t" points "\t" (FILENAME ~ /\/hidden\//); name = "" }
     FNR == 1 { flush() }
@@ -39,7 +41,7 @@ test_declarations() {
     open && /\.points *= *[0-9]/ { s = $0; sub(/.*\.points *= */, "", s); points = s + 0 }
     open && /^\{/ { flush(); open = 0 }
     END { flush() }
-  ' tests/"$lab"/*.c $(ls tests/"$lab"/hidden/*.c 2> /dev/null)
+  ' tests/"$lab"/*.c "${hidden[@]}"
 }
 
 # The clauses as a list, "- **id** text", each clause's lines joined.

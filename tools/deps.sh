@@ -48,6 +48,7 @@ if [ "$profile" = dev ] || [ "$profile" = bench ]; then
   need_cmd yamllint yamllint
   need_cmd inotifywait inotify-tools
   need_cmd clang-format clang-format
+  need_cmd shellcheck shellcheck
   # make mutate's parser: libclang's bindings for Debian's own python3
   /usr/bin/python3 -c 'import clang.cindex' > /dev/null 2>&1 || missing+=(python3-clang-14)
   [ -f mk/book-deps.txt ] && while read -r cmd pkg; do

@@ -71,7 +71,7 @@ give_up() { # status note
   status=$1
   notes+=("$2")
   scores=()
-  for _ in $(cat "$GRADEBOOK/labs.txt"); do scores+=(0); done
+  while IFS= read -r _; do scores+=(0); done < "$GRADEBOOK/labs.txt"
   write_row 0 "" # nothing was graded: no maximum to show
   exit 0
 }
@@ -148,7 +148,7 @@ check_copies() { # submission root
 lab_scores() { # labs_dir
   local lab state
   scores=()
-  for lab in $(cat "$GRADEBOOK/labs.txt"); do
+  while IFS= read -r lab; do
     scores+=("$(jq -r --arg l "$lab" '[.labs[] | select(.lab == $l) | .score] | first // 0' \
       "$res/results.json" 2> /dev/null || echo 0)")
     state=$(awk -F'\t' '$1 == "lab" { print $3; exit }' "$res/raw/$lab.rec" 2> /dev/null)
@@ -161,7 +161,7 @@ lab_scores() { # labs_dir
       *) notes+=("$lab: not graded") ;;
     esac
     [ "$state" = ok ] || [ "$status" != ok ] || status=incomplete
-  done
+  done < "$GRADEBOOK/labs.txt"
 }
 
 # Evidence the grader itself found (lab code redefining its names).
@@ -193,7 +193,7 @@ sweep() {
   for _ in 1 2 3 4 5; do
     pids=$(grep -lsz "^GRADEBOOK_JOB=$token\$" /proc/[0-9]*/environ | cut -d/ -f3)
     [ -n "$pids" ] || return 0
-    kill -KILL $pids 2> /dev/null
+    xargs -r kill -KILL <<< "$pids" 2> /dev/null
     sleep 0.2
   done
 }

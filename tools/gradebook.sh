@@ -23,6 +23,8 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
 SUBMISSIONS=${SUBMISSIONS:-}
 SHARD=${SHARD:-1/1}
 GRADEBOOK=${GRADEBOOK:-build/gradebook}
@@ -52,13 +54,7 @@ fi
 command -v jq > /dev/null || die "needs jq: sudo apt-get install -y jq"
 
 # The labs of the CSV, as the grader will see them.
-list_labs() {
-  local d name
-  for d in tests/[0-9][0-9]-*/; do
-    name=$(basename "$d")
-    case "$LAB" in "" | "$name" | "${name%%-*}") echo "$name" ;; esac
-  done
-}
+list_labs() { labs_named "$LAB"; }
 
 # This shard's entries, NUL-separated; hidden files are not submissions.
 shard_entries() {
@@ -68,7 +64,8 @@ shard_entries() {
 
 header() {
   printf '"submission","status"'
-  printf ',"%s"' $(cat "$GRADEBOOK/labs.txt") # lab names: NN-slug, no blanks
+  local lab
+  while IFS= read -r lab; do printf ',"%s"' "$lab"; done < "$GRADEBOOK/labs.txt"
   printf ',"total","max","tampered","notes"\n'
 }
 

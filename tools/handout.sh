@@ -20,7 +20,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
 out=${1:-build/handout}
 LABS=${LABS:-}
 
@@ -34,18 +36,17 @@ die() { echo "handout: $*" >&2; exit 1; }
 
 # A lab ships when it has a solution and at least one graded test file.
 known_labs() {
-  local d lab
-  for d in tests/[0-9][0-9]-*/; do
-    lab=$(basename "$d")
+  local lab
+  while IFS= read -r lab; do
     [ -d "solutions/$lab" ] && compgen -G "tests/$lab/*.c" > /dev/null && echo "$lab"
-  done
+  done < <(labs_all)
 }
 
 wanted() { # lab: on the LABS list (or no list)
   local w
   [ -z "$LABS" ] && return 0
   for w in $LABS; do
-    case "$1" in "$w" | "$w"-*) return 0 ;; esac
+    [ "$(labs_named "$w")" = "$1" ] && return 0
   done
   return 1
 }
@@ -56,14 +57,13 @@ select_labs() {
   for lab in $(known_labs); do
     wanted "$lab" && selected="$selected$lab "
   done
-  for _ in 1 2 3 4 5 6 7 8; do
-    for lab in $selected; do
-      for dep in $(cat "solutions/$lab/uses" 2> /dev/null); do
-        case "$selected" in *" $dep "*) ;; *) selected="$selected$dep " ;; esac
-      done
-    done
+  for lab in $selected; do
+    while IFS= read -r dep; do
+      case "$selected" in *" $dep "*) ;; *) selected="$selected$dep " ;; esac
+    done < <(labs_used_by "$lab" solutions)
   done
-  printf '%s\n' $selected | LC_ALL=C sort
+  read -ra selected <<< "$selected"
+  printf '%s\n' "${selected[@]}" | LC_ALL=C sort
 }
 
 copy() { # path...: into the handout, same place
@@ -82,7 +82,7 @@ copy_grader() {
     case "$f" in *_test.sh) ;; *) cp "$f" "$out/grader/" ;; esac
   done
   for f in tools/*; do
-    case " $(echo $DEV_TOOLS) $README " in *" $(basename "$f") "*) ;; *) cp "$f" "$out/tools/" ;; esac
+    case " ${DEV_TOOLS//$'\n'/ } $README " in *" $(basename "$f") "*) ;; *) cp "$f" "$out/tools/" ;; esac
   done
 }
 
@@ -92,7 +92,7 @@ copy_grader() {
 # example of a failing test stays lab 00's, and says so).
 copy_readme() {
   local first
-  first=$(echo $labs | cut -d' ' -f1)
+  first=${labs%%$'\n'*}
   if [ "$first" = 00-the-loop ]; then
     cp "tools/$README" "$out/README.md"
   else
@@ -149,7 +149,7 @@ copy_book() {
   done
   # The appendices link every chapter: they ship with the whole course only.
   [ -n "$LABS" ] || for f in chapters/9[0-9]-*.md; do [ -f "$f" ] && chapters+="$f "; done
-  [ -n "$LABS" ] && dir+="-$(echo $labs | sed 's/\([0-9][0-9]\)-[^ ]*/\1/g; s/ /-/g')"
+  [ -n "$LABS" ] && dir+="-$(printf '%s' "$labs" | tr '\n' ' ' | sed 's/\([0-9][0-9]\)-[^ ]*/\1/g; s/ /-/g')"
   rm -f "$dir"/*.html
   make --no-print-directory -s book-student BOOK_STUDENT="$dir" BOOK_LABS="$gen/labs" \
     BOOK_CHAPTERS="${chapters% }" > /dev/null ||
@@ -217,4 +217,4 @@ copy_ci
 tools/manifest.sh write "$out"
 check_leaks
 pack
-echo "handout: $out/ and $out.tar.gz ($(echo $labs | wc -w) labs: $(echo $labs))"
+echo "handout: $out/ and $out.tar.gz ($(wc -w <<< "$labs") labs: $(printf '%s' "$labs" | tr '\n' ' '))"

@@ -12,7 +12,9 @@ patch=${2:?usage: mutant.sh LAB PATCH DIR}
 dir=${3:?usage: mutant.sh LAB PATCH DIR}
 rm -rf "$dir" && mkdir -p "$dir"
 cp -r "$root/solutions/$lab" "$dir/$lab"
-for dep in $(cat "$root/solutions/$lab/uses" 2> /dev/null); do
+# shellcheck source=grader/labs.sh
+. "$root/grader/labs.sh"
+while IFS= read -r dep; do
   cp -r "$root/solutions/$dep" "$dir/$dep"
-done
+done < <(labs_used_by "$lab" "$root/solutions")
 patch -s -p1 -d "$dir/$lab" < "$patch"

@@ -11,6 +11,8 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
 SEEDS=${SEEDS:-0 1 2}
 JOBS=${JOBS:-2}
 work=build/perturb
@@ -47,15 +49,13 @@ if [ "${1:-}" = --one ]; then
 fi
 
 variants() {
-  local d lab p
-  for d in tests/[0-9][0-9]-*/; do
-    lab=$(basename "$d")
-    case "${LAB:-}" in "" | "$lab" | "${lab%%-*}") ;; *) continue ;; esac
+  local lab p
+  while IFS= read -r lab; do
     printf '%s\0-\0' "$lab"
     if [ "${1:-}" = --mutants ]; then
-      for p in "$d"mutants/*.patch; do [ -e "$p" ] && printf '%s\0%s\0' "$lab" "$p"; done
+      for p in tests/"$lab"/mutants/*.patch; do [ -e "$p" ] && printf '%s\0%s\0' "$lab" "$p"; done
     fi
-  done
+  done < <(labs_named "${LAB:-}")
 }
 
 make -s --no-print-directory MODE=debug libs || exit 2

@@ -12,6 +12,8 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
 SRC=${SRC:-labs}
 RESULTS=${RESULTS:-build/results}
 
@@ -27,7 +29,7 @@ mkdir -p "$cache/raw"
 fresh() { # rec lab
   local used dirs=("$src_abs/$2" "tests/$2" helpers grader)
   [ -s "$1" ] || return 1
-  for used in $(cat "$src_abs/$2/uses" 2> /dev/null); do dirs+=("$src_abs/$used"); done
+  while IFS= read -r used; do dirs+=("$src_abs/$used"); done < <(labs_used_by "$2" "$src_abs")
   [ -z "$(find "${dirs[@]}" -type f -newer "$1" -print -quit 2> /dev/null)" ]
 }
 
@@ -45,10 +47,9 @@ grade_again() { # lab
 }
 
 make -s --no-print-directory libs || die "the grader does not build"
-for dir in tests/[0-9][0-9]-*/; do
-  lab=$(basename "$dir")
+while IFS= read -r lab; do
   fresh "$cache/raw/$lab.rec" "$lab" || from_last_grade "$lab" || grade_again "$lab"
-done
+done < <(labs_all)
 # Labs that left tests/ since last time are not progress.
 for rec in "$cache"/raw/*.rec; do
   [ -d "tests/$(basename "$rec" .rec)" ] || rm -f "$rec"

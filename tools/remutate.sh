@@ -17,7 +17,7 @@
 # Then run make check: every mutant must still lose its tests.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 old=${1:?usage: remutate.sh OLD_REV [LAB...]}
 shift
 git rev-parse --verify -q "$old^{commit}" > /dev/null || { echo "remutate: no commit $old" >&2; exit 2; }

@@ -26,7 +26,9 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
 passed=0
 failed=0
 failures=()
@@ -64,7 +66,9 @@ spawn() { # header|"" function args...
   (
     exec 3> "$f.rec"
     start=$SECONDS
+    # shellcheck disable=SC2317 # called by the job's function
     ok() { printf 'ok\t%s\0' "$1" >&3; }
+    # shellcheck disable=SC2317 # called by the job's function
     not_ok() { printf 'FAIL\t%s\0%s\0' "$1" "${2:-}" >&3; }
     "$@"
     echo "$((SECONDS - start))" > "$f.sec"
@@ -170,12 +174,17 @@ drift_check() {
 }
 
 format_check() {
-  step "the C sources are clang-formatted"
+  step "the C sources are clang-formatted, the shell scripts shellcheck-clean"
   local out
   if out=$(make -s --no-print-directory format-check 2>&1); then
     ok "make format-check"
   else
     not_ok "make format-check" "$out"
+  fi
+  if out=$(tools/shellcheck.sh 2>&1); then
+    ok "make shellcheck: $(tail -n 1 <<< "$out")"
+  else
+    not_ok "make shellcheck" "$out"
   fi
 }
 
@@ -290,9 +299,7 @@ mutation_sample() { # lab
 
 lab_tests() {
   local lab patch labs=()
-  for lab in $(cd tests && ls -d [0-9][0-9]-*/ | tr -d /); do
-    case "${LAB:-}" in "" | "$lab" | "${lab%%-*}") labs+=("$lab") ;; esac
-  done
+  mapfile -t labs < <(labs_named "${LAB:-}")
   step "labs: solutions, starters, mutants, mutation samples ($JOBS jobs at once)"
   for lab in "${labs[@]}"; do
     spawn "lab $lab" clause_coverage "$lab"

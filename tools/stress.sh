@@ -3,7 +3,7 @@
 # loop on the other core, and fails unless every run gives the same results.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 runs=${1:-50}
 out=build/stress
 rm -rf "$out" && mkdir -p "$out"

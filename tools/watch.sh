@@ -28,15 +28,17 @@ else
 fi
 
 [ -n "$LAB" ] || die "which lab? make watch LAB=00"
-lab=$(cd tests && ls -d [0-9][0-9]-*/ 2> /dev/null | tr -d / | grep -xE "$LAB|$LAB-.*" | head -n 1)
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
+lab=$(labs_named "$LAB" | head -n 1)
 [ -n "$lab" ] || die "no lab matches LAB=$LAB"
 [ -d "$SRC/$lab" ] || die "$SRC/$lab is not a folder"
 
 # The lab's folder and the folders of earlier labs it uses.
 dirs=("$SRC/$lab")
-for used in $(cat "$SRC/$lab/uses" 2> /dev/null); do
+while IFS= read -r used; do
   [ -d "$SRC/$used" ] && dirs+=("$SRC/$used")
-done
+done < <(labs_used_by "$lab" "$SRC")
 
 # Changes when any file is saved, created, renamed or removed.
 signature() {
