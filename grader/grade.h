@@ -110,6 +110,9 @@ void grade_fail_alloc(long after);
 /* Typed expectations. what names the quantity in the student's terms. */
 #define EXPECT(cond, ...) ck_assert_msg((cond), __VA_ARGS__)
 
+/* "%d attempt%s", n, GRADE_S(n): a message's plural. */
+#define GRADE_S(n) ((n) == 1 ? "" : "s")
+
 #define EXPECT_EQ(what, expected, actual)                                                          \
   do {                                                                                             \
     long long e_ = (long long) (expected), a_ = (long long) (actual);                              \

@@ -132,7 +132,7 @@ check_object() { # obj lab shown defined-file
     flag "$shown" "defines $s as an indirect function, whose resolver runs before main"
   done
   n=$(syscall_instructions "$obj")
-  [ "$n" -eq 0 ] || flag "$shown" "makes $n system call(s) itself (inline assembly), which lab code may not"
+  [ "$n" -eq 0 ] || flag "$shown" "makes $n system call$([ "$n" -eq 1 ] || echo s) itself (inline assembly), which lab code may not"
   while IFS= read -r s; do
     flag "$shown" "includes $s, a file outside the lab's folders, which lab code may not"
   done < <(foreign_includes "$obj")
