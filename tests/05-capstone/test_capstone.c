@@ -15,6 +15,29 @@
 
 #include "kit.h"
 
+/* The values of the trace's events (what, id), in trace order, as " 1 2 3";
+ * id -2: every id. One static buffer: use it before the next call. */
+static const char *event_values(const char *what, long id)
+{
+  static char buf[256];
+  ap_trace_t *t = grade_trace();
+
+  buf[0] = '\0';
+  for (size_t i = 0; i < t->count; i++)
+    if (strcmp(t->events[i].what, what) == 0 && (id == -2 || t->events[i].id == id))
+      snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " %ld", t->events[i].value);
+  return buf;
+}
+
+static void expect_event_values(const char *what, long id, const char *expected)
+{
+  const char *got = event_values(what, id);
+
+  EXPECT(strcmp(got, expected) == 0,
+         "trace: the \"%s\" events of item %ld had the values%s; expected%s", what, id, got,
+         expected);
+}
+
 /* ---- All items -------------------------------------------------------------- */
 
 GRADE_TEST(fetches_every_item, .points = 4, .clauses = "cap.4 cap.5 cap.6 cap.10",
@@ -27,6 +50,13 @@ GRADE_TEST(fetches_every_item, .points = 4, .clauses = "cap.4 cap.5 cap.6 cap.10
   finish_fetch();
   for (size_t i = 0; i < n_items; i++)
     expect_fetched(i);
+  {
+    const char *got = event_values("result", -2);
+    EXPECT(strcmp(got, " 1 2 3 4 5 6 7 8 9 10 11 12") == 0,
+           "trace: the \"result\" events had the values%s; expected 1 2 ... 12 (k, as each "
+           "result is reported)",
+           got);
+  }
   EXPECT_EQ("summary: fetched", 12, summary.fetched);
   EXPECT_EQ("summary: failed", 0, summary.failed);
   EXPECT_EQ("summary: cancelled", 0, summary.cancelled);
@@ -183,10 +213,11 @@ GRADE_TEST(failures_are_reported_per_item, .points = 3, .clauses = "cap.3 cap.5"
   EXPECT_EQ("summary: cancelled", 0, summary.cancelled);
 }
 
-GRADE_TEST(retries_are_bounded, .points = 3, .clauses = "cap.3",
+GRADE_TEST(retries_are_bounded, .points = 3, .clauses = "cap.3 cap.10",
            .section = "05-capstone#failures-and-retries",
            .hint = "With retries = R, a failing item gets at most 1 + R requests; it is fetched "
-                   "as soon as one of them succeeds.")
+                   "as soon as one of them succeeds. Each attempt's \"permit\" and \"request\" "
+                   "events carry its number, each \"retry\" the attempts so far.")
 {
   up.latency_ms = 1;
   add_fault(1, AP_UPSTREAM_RESET, 1);
@@ -202,6 +233,11 @@ GRADE_TEST(retries_are_bounded, .points = 3, .clauses = "cap.3",
   EXPECT_EQ("requests the upstream saw for item 26 (500 every time)", 3, requests_for[6]);
   EXPECT_EQ("summary: retries", 5, summary.retries);
   EXPECT_EQ("summary: failed", 1, summary.failed);
+  expect_event_values("permit", FIRST_ITEM + 4, " 1 2 3");
+  expect_event_values("request", FIRST_ITEM + 4, " 1 2 3");
+  expect_event_values("retry", FIRST_ITEM + 4, " 1 2");
+  expect_event_values("retry", FIRST_ITEM + 6, " 1 2");
+  expect_event_values("retry", FIRST_ITEM + 0, "");
 }
 
 GRADE_TEST(every_connection_is_closed, .points = 3, .clauses = "cap.1 cap.3",
@@ -584,10 +620,42 @@ GRADE_TEST(a_stop_before_any_permit_arrived_cancels_everything, .points = 3,
   expect_all_closed();
 }
 
+/* ---- A stop gives back the permits it stopped -------------------------------------
+ * With as many permits as items, every item is granted one inside
+ * cap_fetch_start() and told on a later turn: a stop right after the start
+ * finds each permit granted and not yet delivered. The permits are those of
+ * the fetch's semaphore (f->sem, set up by the given cap_fetch_start). */
+static long permits_free_at_done = -1, waiters_at_done = -1;
+
+static void look_at_the_semaphore(void)
+{
+  permits_free_at_done = fetch.sem.available;
+  waiters_at_done = fetch.sem.waiting;
+}
+
+GRADE_TEST(a_stop_gives_back_every_permit_before_done, .points = 2, .clauses = "cap.6 cap.8",
+           .section = "05-capstone#stopping",
+           .hint = "An item granted a permit before the stop still owns it when on_permit runs: "
+                   "give it back (bf_sem_release) before its result, so that when done runs, "
+                   "after the last one, no permit of the fetch is left.")
+{
+  done_hook = look_at_the_semaphore;
+  start_fetch(3, 3, 0);
+  EXPECT_ERR("cap_fetch_stop()", 0, cap_fetch_stop(&fetch));
+  finish_fetch();
+  for (size_t i = 0; i < n_items; i++)
+    expect_not_fetched(i, UV_ECANCELED, 0);
+  EXPECT_EQ("free permits of the fetch's semaphore when done ran (limit 3)", 3,
+            permits_free_at_done);
+  EXPECT_EQ("waiters in the fetch's semaphore's line when done ran", 0, waiters_at_done);
+  expect_all_closed();
+}
+
 GRADE_LAB("05-capstone", &fetches_every_item, &never_more_connections_than_the_limit,
           &results_in_completion_order, &failures_are_reported_per_item, &retries_are_bounded,
           &every_connection_is_closed, &writes_happen_off_the_loop, &stop_finishes_cleanly,
           &a_stop_keeps_the_bodies_already_fetched, &a_failing_store_is_that_items_result,
           &a_retry_waits_behind_the_waiting_items, &failures_first_and_last_give_their_permit_back,
           &an_empty_fetch_and_refused_settings,
-          &a_stop_before_any_permit_arrived_cancels_everything)
+          &a_stop_before_any_permit_arrived_cancels_everything,
+          &a_stop_gives_back_every_permit_before_done)
