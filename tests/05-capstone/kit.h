@@ -190,8 +190,8 @@ static inline void expect_fetched(size_t i)
   size_t len = ap_upstream_body(items[i], body, sizeof(body));
 
   EXPECT_EQ("results[i].item", items[i], r->item);
-  EXPECT(r->status == 0, "item %ld: status %s (%d attempt(s), HTTP %d), expected 0", r->item,
-         grade_err_name(r->status), r->attempts, r->http);
+  EXPECT(r->status == 0, "item %ld: status %s (%d attempt%s, HTTP %d), expected 0", r->item,
+         grade_err_name(r->status), r->attempts, GRADE_S(r->attempts), r->http);
   EXPECT(r->bytes == len, "item %ld: bytes %zu, expected %zu (the body's length)", r->item,
          r->bytes, len);
   EXPECT(r->checksum == fnv1a(body, len),
@@ -207,8 +207,8 @@ static inline void expect_not_fetched(size_t i, int status, int attempts)
 
   EXPECT(r->status == status, "item %ld: status %s, expected %s", r->item,
          grade_err_name(r->status), grade_err_name(status));
-  EXPECT(r->attempts == attempts, "item %ld: %d attempt(s), expected %d", r->item, r->attempts,
-         attempts);
+  EXPECT(r->attempts == attempts, "item %ld: %d attempt%s, expected %d", r->item, r->attempts,
+         GRADE_S(r->attempts), attempts);
   EXPECT(file_state[i] == FILE_MISSING, "item %ld failed, yet it has a file", r->item);
 }
 

@@ -89,8 +89,8 @@ GRADE_TEST(a_fetch_over_garbage_started_again_from_done, .points = 3, .clauses =
   EXPECT_EQ("second run: summary.retries", 0, summary.retries);
   for (size_t i = 0; i < n_items; i++) {
     expect_fetched(i);
-    EXPECT(results[i].attempts == 1, "second run: item %ld: %d attempt(s), expected 1", items[i],
-           results[i].attempts);
+    EXPECT(results[i].attempts == 1, "second run: item %ld: %d attempt%s, expected 1", items[i],
+           results[i].attempts, GRADE_S(results[i].attempts));
   }
   for (size_t j = 0; j < n_items; j++)
     EXPECT(ks[j] == j + 1, "second run: report %zu came with k = %zu", j + 1, ks[j]);
