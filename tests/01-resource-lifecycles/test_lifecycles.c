@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -339,7 +340,8 @@ GRADE_TEST(stack_unwinds_a_failure_in_first_or_last_place, .points = 2, .clauses
 GRADE_TEST(stack_failed_enter_is_never_suppressed, .points = 2, .clauses = "res.10",
            .section = "01-resource-lifecycles#exit-stack",
            .hint = "After a failed enter the stack holds nothing: even if a release "
-                   "suppressed the error, the stack's enter must still report it.")
+                   "suppressed the error, the stack's enter must still report it. Each release "
+                   "still gets the outcome of the one before (0 after a suppression).")
 {
   res_t *s = toy_stack(3);
 
@@ -348,6 +350,12 @@ GRADE_TEST(stack_failed_enter_is_never_suppressed, .points = 2, .clauses = "res.
   use_failing(s);
   EXPECT_EQ("exits of #1", 1, toys[0].exits);
   EXPECT_ERR("final's status", UV_ECONNREFUSED, final_status);
+  s = toy_stack(3);
+  toys[2].enter_status = UV_ECONNREFUSED;
+  toys[1].exit_mode = SUPPRESS;
+  use_failing(s);
+  EXPECT_ERR("status received by exit of #1 (after #2 suppressed the error)", 0, toys[0].exit_got);
+  EXPECT_ERR("final's status (#3 failed to enter, #2 suppressed)", UV_ECONNREFUSED, final_status);
 }
 
 GRADE_TEST(stack_reports_a_release_error_over_a_failed_enter, .points = 1, .clauses = "res.10",
@@ -566,6 +574,42 @@ GRADE_TEST(conn_out_of_memory_reports_on_a_later_turn, .points = 2, .clauses = "
   EXPECT_EQ("exit steps", 0, ap_trace_count(grade_trace(), "exit"));
 }
 
+/* The lowest descriptor number not in use: the next one the process makes. */
+static int lowest_free_fd(void)
+{
+  int fd = open("/dev/null", O_RDONLY);
+
+  EXPECT(fd >= 0, "open /dev/null: %s", strerror(errno));
+  close(fd);
+  return fd;
+}
+
+GRADE_TEST(conn_connect_error_at_once_is_reported_later, .points = 1, .clauses = "conn.3 res.1",
+           .section = "01-resource-lifecycles#tcp-connection",
+           .hint = "uv_tcp_connect() can fail at once (here: no descriptor left for the socket, "
+                   "UV_EMFILE): then on_connected never runs, so close the handle and report "
+                   "the error from the close callback yourself.")
+{
+  res_using_t u = {0};
+  struct rlimit was, none;
+
+  conn_setup();
+  ap_server_stop(&server, NULL); /* the connect never gets that far */
+  EXPECT(getrlimit(RLIMIT_NOFILE, &was) == 0, "getrlimit: %s", strerror(errno));
+  none = was;
+  none.rlim_cur = (rlim_t) lowest_free_fd(); /* the socket is the next descriptor */
+  EXPECT(setrlimit(RLIMIT_NOFILE, &none) == 0, "setrlimit: %s", strerror(errno));
+  EXPECT_ERR("res_using() with no descriptor left", 0,
+             res_using(&u, &conn.res, never_body, conn_gone));
+  EXPECT(setrlimit(RLIMIT_NOFILE, &was) == 0, "setrlimit: %s", strerror(errno));
+  EXPECT_EQ("final calls inside res_using()", 0, finals);
+  grade_run();
+  EXPECT_EQ("final calls", 1, finals);
+  EXPECT_ERR("final's status", UV_EMFILE, final_status);
+  EXPECT_EQ("exit steps", 0, ap_trace_count(grade_trace(), "exit"));
+  EXPECT_STREQ("events", "enter:1 tcp-open:1 tcp-closed:1 entered:1 final:0", grade_trace_str(""));
+}
+
 /* Two blocks on one connection: the second starts from the first's final. */
 static void conn_again(res_using_t *u, int status)
 {
@@ -673,7 +717,8 @@ static void file_body(res_using_t *u, res_body_cb done)
   body_later(u, done);
 }
 
-static void use_file_with(const char *path, res_body_fn fn, res_final_cb fin)
+/* Runs `blocks` using blocks of the file (fin starts each one after the first). */
+static void use_file_with(const char *path, res_body_fn fn, res_final_cb fin, int blocks)
 {
   res_using_t u = {0};
 
@@ -682,12 +727,12 @@ static void use_file_with(const char *path, res_body_fn fn, res_final_cb fin)
   res_file_init(&file, grade_loop(), path);
   EXPECT_ERR("res_using()", 0, res_using(&u, &file.res, fn, fin));
   grade_run();
-  EXPECT_EQ("final calls", 1, finals);
+  EXPECT_EQ("final calls", blocks, finals);
 }
 
 static void use_file(const char *path, res_body_fn fn)
 {
-  use_file_with(path, fn, file_final);
+  use_file_with(path, fn, file_final, 1);
 }
 
 /* A fresh file path under a new /tmp directory; tmp_done removes both. */
@@ -777,7 +822,7 @@ GRADE_TEST(file_write_refused_unless_held, .points = 1, .clauses = "file.3",
   res_file_init(&early, grade_loop(), "/nonexistent-ap-01/out.txt");
   EXPECT_ERR("res_file_write() before enter", UV_EBADF, res_file_write(&early, "early\n", 6));
   body_status = 0;
-  use_file_with(tmp_file(), file_body, write_after_final);
+  use_file_with(tmp_file(), file_body, write_after_final, 1);
   tmp_done();
   EXPECT_ERR("final's status", 0, final_status);
   EXPECT_STREQ("the file's contents when final ran", "hello, world\n", file_seen);
@@ -791,6 +836,124 @@ GRADE_TEST(file_open_failure_skips_body_and_exit, .points = 1, .clauses = "file.
   use_file("/nonexistent-ap-01/out.txt", never_body);
   EXPECT_ERR("final's status", UV_ENOENT, final_status);
   EXPECT_EQ("exit steps", 0, ap_trace_count(grade_trace(), "exit"));
+  EXPECT_EQ("file->fd after the failed open (no descriptor)", -1, file.fd);
+}
+
+GRADE_TEST(file_descriptor_zero_is_a_descriptor, .points = 1, .clauses = "file.2 file.4",
+           .section = "01-resource-lifecycles#file-writer",
+           .hint = "The open's result is a descriptor whenever it is not negative: 0 is one (a "
+                   "process may close its standard input). Only a result < 0 is an error.")
+{
+  close(0); /* the open gets the lowest free descriptor: 0 */
+  body_status = 0;
+  use_file(tmp_file(), file_body);
+  tmp_done();
+  EXPECT_EQ("the descriptor in the body (standard input was closed)", 0, file_fd);
+  EXPECT_ERR("final's status", 0, final_status);
+  EXPECT_STREQ("the file's contents when final ran", "hello, world\n", file_seen);
+  EXPECT_EQ("descriptor still open when final ran", 0, fd_open_at_final);
+}
+
+/* One worker in the pool, held by a job until the loop's next turn: a file
+ * operation queued before then runs only after that turn. */
+static uv_sem_t gate;
+static uv_sem_t gate_running; /* posted when the job holds the worker */
+static uv_work_t gate_job;
+static ap_soon_t gate_soon;
+
+static void gate_wait(uv_work_t *req)
+{
+  (void) req;
+  uv_sem_post(&gate_running);
+  uv_sem_wait(&gate);
+}
+
+/* Before any file operation: the pool reads its size once (the grader forks
+ * each test from a parent that never used it). */
+static void gate_init(void)
+{
+  EXPECT(setenv("UV_THREADPOOL_SIZE", "1", 1) == 0, "setenv failed");
+  uv_sem_init(&gate, 0);
+  uv_sem_init(&gate_running, 0);
+}
+
+static void gate_free(void)
+{
+  uv_sem_destroy(&gate);
+  uv_sem_destroy(&gate_running);
+}
+
+static void gate_done(uv_work_t *req, int status)
+{
+  (void) req, (void) status;
+}
+
+static void gate_open(ap_soon_t *soon)
+{
+  (void) soon;
+  uv_sem_post(&gate);
+}
+
+/* The first block's final holds the pool and starts the second block. */
+static void file_again(res_using_t *u, int status)
+{
+  file_final(u, status);
+  if (finals > 1)
+    return;
+  EXPECT_ERR("uv_queue_work()", 0, uv_queue_work(grade_loop(), &gate_job, gate_wait, gate_done));
+  ap_soon(grade_loop(), &gate_soon, gate_open);
+  EXPECT_ERR("res_using() from final, on the same file", 0,
+             res_using(u, &file.res, file_body, file_again));
+}
+
+/* Ends the body with nothing written, so exit queues fsync at once; then
+ * holds the pool's one worker right behind the fsync and, once fsync has
+ * run, closes the descriptor behind the lab's back: its close must fail. */
+static void body_done_then_fd_lost(ap_soon_t *soon)
+{
+  (void) soon;
+  body_cb(body_block, 0);
+  EXPECT_ERR("uv_queue_work()", 0, uv_queue_work(grade_loop(), &gate_job, gate_wait, gate_done));
+  uv_sem_wait(&gate_running); /* the one worker is past the fsync */
+  close(file_fd);
+  uv_sem_post(&gate);
+}
+
+static void empty_body(res_using_t *u, res_body_cb done)
+{
+  file_fd = file.fd;
+  body_cb = done;
+  body_block = u;
+  ap_soon(grade_loop(), &gate_soon, body_done_then_fd_lost);
+}
+
+GRADE_TEST(file_close_error_is_reported, .points = 1, .clauses = "file.5 file.7",
+           .section = "01-resource-lifecycles#file-writer",
+           .hint = "Closing can fail too (here the descriptor was closed behind the lab's back: "
+                   "UV_EBADF): keep the close's error, when it is the first, and report it.")
+{
+  gate_init();
+  use_file(tmp_file(), empty_body);
+  tmp_done();
+  gate_free();
+  EXPECT_ERR("final's status (fsync worked, close failed)", UV_EBADF, final_status);
+  EXPECT_STREQ("events", "enter:1 entered:1 exit:1 fsync:1 fd-closed:1 exited:1 final:0",
+               grade_trace_str(""));
+}
+
+GRADE_TEST(file_used_again_from_final, .points = 1, .clauses = "file.6 res.6",
+           .section = "01-resource-lifecycles#close-protocol",
+           .hint = "Report last: final may start the next block at once, whose enter reuses the "
+                   "request. Clean the request up before calling done, never after.")
+{
+  gate_init();
+  body_status = 0;
+  use_file_with(tmp_file(), file_body, file_again, 2);
+  tmp_done();
+  gate_free();
+  EXPECT_ERR("final's status of the second block", 0, final_status);
+  EXPECT_STREQ("the file's contents when the second final ran", "hello, world\n", file_seen);
+  EXPECT_EQ("descriptor still open when final ran", 0, fd_open_at_final);
 }
 
 GRADE_LAB("01-resource-lifecycles", &using_runs_each_step_in_order,
@@ -805,8 +968,10 @@ GRADE_LAB("01-resource-lifecycles", &using_runs_each_step_in_order,
           &stack_runs_its_items_through_res_enter_and_res_exit, &stack_init_rejects_missing_items,
           &stack_used_again_after_a_failed_enter_starts_clean, &conn_echo_round_trip,
           &conn_body_error_still_closes, &conn_refused_after_server_stopped,
-          &conn_out_of_memory_reports_on_a_later_turn, &conn_used_again_from_final,
+          &conn_out_of_memory_reports_on_a_later_turn,
+          &conn_connect_error_at_once_is_reported_later, &conn_used_again_from_final,
           &conn_echo_refused_unless_held_and_idle, &file_bytes_on_disk_at_final,
           &file_closed_even_when_fsync_fails, &file_failing_body_still_flushes_and_closes,
           &file_release_error_replaces_a_body_error, &file_write_refused_unless_held,
-          &file_open_failure_skips_body_and_exit)
+          &file_open_failure_skips_body_and_exit, &file_descriptor_zero_is_a_descriptor,
+          &file_close_error_is_reported, &file_used_again_from_final)
