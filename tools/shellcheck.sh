@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck.sh — runs shellcheck (settings: .shellcheckrc) on every shell
+# tools/shellcheck.sh — runs shellcheck (settings: .shellcheckrc) on every shell
 # script of the repository: the *.sh files and the files whose first line
 # names bash or sh. Prints the findings; exit 1 when there is one.
 set -uo pipefail
