@@ -74,7 +74,9 @@
  *          the server stops reading it (uv_read_stop) and starts none of
  *          its requests; it resumes once they fall to low_water or below.
  *          So a connection's unsent bytes never exceed high_water plus one
- *          answer. Reading stops too while SRV_LINE_MAX bytes wait unread.
+ *          answer. Reading stops too while SRV_LINE_MAX bytes wait unread;
+ *          SRV_LINE_MAX bytes with no '\n' are answered "ERR too long" and
+ *          the connection closed (stats.cut).
  *  [srv.10] Nothing blocks the loop: blocking work belongs in a handler
  *          that offloads it (srv_work_handler: lab 04's off_to_thread);
  *          cancelling it cancels the call (off_cancel) when it has not
