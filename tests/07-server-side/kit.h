@@ -18,7 +18,7 @@
 #include "grade.h"
 #include "srv.h"
 
-enum { MAX_CLIENTS = 48, KEEP = 512, GUARD_MS = 4000 };
+enum { MAX_CLIENTS = 48, KEEP = 512, GUARD_MS = 2000 };
 
 /* ---- the server --------------------------------------------------------- */
 
