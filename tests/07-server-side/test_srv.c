@@ -276,6 +276,52 @@ GRADE_TEST(a_request_past_its_deadline_is_cancelled, .points = 3, .clauses = "sr
   finish_all();
 }
 
+/* Runs in the same drain as the server's on_answer, right after it: the
+ * permit has just been handed to the waiting request, whose grant arrives on
+ * the next drain. Holding the loop past that request's deadline makes the
+ * deadline fire first on the next turn, whatever the machine's speed: a
+ * stall that forces one order, not a wait for something to happen. */
+static ap_soon_t stall;
+
+static void stall_past_the_deadline(ap_soon_t *req)
+{
+  (void) req;
+  uv_sleep((unsigned int) cfg.request_ms + 20);
+}
+
+GRADE_TEST(a_grant_that_arrives_after_the_deadline_starts_nothing, .points = 2,
+           .clauses = "srv.4 srv.8", .section = "07-server-side#deadlines",
+           .hint = "A request's permit can be on its way (granted, its callback not yet run) "
+                   "when its deadline fires: bf_sem_cancel then says UV_EBUSY. When the grant "
+                   "arrives, give the permit back, answer \"ERR timeout\" and start no handler; "
+                   "the next line must still get a permit.")
+{
+  client_t *a, *b;
+
+  config(1, 1);
+  cfg.request_ms = 50;
+  start_server();
+  a = client_open(0, "first\n");
+  RUN_UNTIL(nheld == 1, "the first request never reached the handler");
+  b = client_open(1, "late\nnext\n");
+  RUN_UNTIL(srv.sem.waiting == 1, "the second request never waited for a permit");
+  answer_held(0, 0, "done");
+  ap_soon(grade_loop(), &stall, stall_past_the_deadline);
+  RUN_UNTIL(b->lines == 1 && nheld == 1,
+            "the permit reached the waiting request after its deadline: answers %ld, requests "
+            "held by the handler %zu",
+            b->lines, nheld);
+  EXPECT_STREQ("answer to the request whose deadline passed first", "ERR timeout\n", b->text);
+  EXPECT_EQ("handlers started (the late one never)", 2, starts);
+  EXPECT_STREQ("the request held now", "next", held[0]->line);
+  answer_held(0, 0, "next done");
+  RUN_UNTIL(b->lines == 2, "the line after the late request was never answered");
+  EXPECT_STREQ("answers", "ERR timeout\nnext done\n", b->text);
+  EXPECT_STREQ("the first client's answer", "done\n", a->text);
+  EXPECT_EQ("permits free", 1, srv.sem.available);
+  finish_all();
+}
+
 /* ---- backpressure ---------------------------------------------------------------- */
 
 static const char *lines_of(int n)
@@ -673,6 +719,7 @@ GRADE_LAB("07-server-side", &serves_one_answer_per_line_in_order,
           &waiting_requests_start_in_arrival_order, &an_answer_is_acted_on_a_later_turn,
           &a_failing_handler_gets_err_failed_and_frees_its_permit, &an_idle_connection_is_closed,
           &a_slow_writer_is_cut_off, &a_request_past_its_deadline_is_cancelled,
+          &a_grant_that_arrives_after_the_deadline_starts_nothing,
           &a_reader_that_never_reads_costs_bounded_memory,
           &a_reader_that_resumes_gets_every_answer_in_order,
           &a_client_that_disconnects_mid_request_costs_nothing,
