@@ -385,8 +385,10 @@ static void conn_next(conn_t *c)
   /* SOLUTION BEGIN */
   while (!c->paused && !c->broken && srv->state == SRV_RUNNING &&
          (nl = memchr(c->in, '\n', c->len)) != NULL)
-    if (conn_begin(c, nl))
+    if (conn_begin(c, nl)) {
+      conn_update_reading(c); /* its buffer may be full */
       return;
+    }
   nl = memchr(c->in, '\n', c->len);
   if (c->broken || srv->state != SRV_RUNNING || (c->eof && nl == NULL)) {
     /* Nothing more to start: close, once the answers are out. */

@@ -93,6 +93,8 @@
  *          server is closed; stats is then the summary. status is 0, or
  *          UV_ENOMEM when a connection could not be allocated: the server
  *          then shut itself down. done may free srv or start it again.
+ *          srv->state is SRV_RUNNING from srv_start(), SRV_DRAINING from
+ *          srv_shutdown() and SRV_DONE when done runs.
  *  [srv.13] With cfg->signals set, SIGTERM and SIGINT call srv_shutdown()
  *          (uv_signal_t); the signal handles close as the shutdown begins.
  *  [srv.14] Memory: a block per connection and per answer written, freed

@@ -6,7 +6,7 @@
  * test names holds. The guard is a loop timer far beyond any deadline the
  * tests configure: it turns a server that never does what it must into a
  * clear failure instead of a hang. The sampler walks the loop's handles
- * after each poll and reads every server connection's write queue itself
+ * before each poll and reads every server connection's write queue itself
  * (uv_stream_get_write_queue_size): the lab reports nothing of it.
  */
 #ifndef KIT_H
@@ -363,7 +363,7 @@ static inline void finish_all(void)
 
 /* ---- the sampler ---------------------------------------------------------------- */
 
-static uv_check_t sampler;
+static uv_prepare_t sampler; /* before each poll: after whatever wrote last */
 static size_t unsent_peak;
 static int shrink_sndbuf; /* makes each server connection's send buffer small */
 static void (*over_high_water)(void); /* called once unsent bytes passed high_water */
@@ -391,17 +391,17 @@ static inline void sample_one(uv_handle_t *h, void *arg)
     unsent_peak = q;
 }
 
-static inline void on_sample(uv_check_t *check)
+static inline void on_sample(uv_prepare_t *prepare)
 {
-  uv_walk(check->loop, sample_one, NULL);
+  uv_walk(prepare->loop, sample_one, NULL);
   if (over_high_water != NULL && unsent_peak > cfg.high_water)
     over_high_water();
 }
 
 static inline void sampler_start(void)
 {
-  uv_check_init(grade_loop(), &sampler);
-  uv_check_start(&sampler, on_sample);
+  uv_prepare_init(grade_loop(), &sampler);
+  uv_prepare_start(&sampler, on_sample);
   uv_unref((uv_handle_t *) &sampler);
 }
 
