@@ -48,14 +48,15 @@ handout_contents() { # dir
   local h=$1 leaks
   leaks=$(cd "$h" && find . \( -name solutions -o -name mutants -o -name hidden -o -name '*.patch' \
             -o -name selftest.sh -o -name CONTRIBUTING.md \) -print)
+  leaks+=$(grep -lE '^:::+ *\{?[.]?solution' "$h"/chapters/*.md 2> /dev/null)
   if [ -n "$leaks" ]; then
-    not_ok "handout ships no solutions, mutants, hidden tests or contributors' tools" "$leaks"
+    not_ok "handout ships no solutions, solution notes, mutants, hidden tests or contributors' tools" "$leaks"
   elif [ ! -f "$h/.github/workflows/grade.yml" ] || [ ! -f "$h/.gitlab-ci.yml" ]; then
     not_ok "handout ships the students' CI files"
   elif [ -n "$(tools/manifest.sh verify "$h")" ]; then
     not_ok "handout's MANIFEST.sha256 matches its files" "$(tools/manifest.sh verify "$h")"
   else
-    ok "handout: no solutions, mutants or hidden tests; CI files; a matching manifest"
+    ok "handout: no solutions, solution notes, mutants or hidden tests; CI files; a matching manifest"
   fi
 }
 

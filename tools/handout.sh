@@ -74,6 +74,16 @@ copy() { # path...: into the handout, same place
   done
 }
 
+# A chapter's Markdown as the students' edition has it: its solution notes
+# (`::: solution` divs, nested divs included) left out, as the book leaves them.
+copy_chapter() { # chapters/NN-slug.md
+  mkdir -p "$out/chapters"
+  awk '/^:::+ *\{?[.]?solution\}? *$/ && !skip { skip = 1; depth = 1; next }
+       skip && /^:::+ *[^ :]/ { depth++; next }
+       skip && /^:::+ *$/ { if (--depth == 0) skip = 0; next }
+       !skip' "$1" > "$out/$1"
+}
+
 copy_grader() {
   local f
   copy Makefile mk helpers .clang-format .gitignore
@@ -115,7 +125,7 @@ copy_lab() { # lab: public tests, course headers, starter, chapter
   done
   cp -R "$gen/labs/$lab" "$out/labs/$lab"
   for f in chapters/"${lab%%-*}"-*.md; do
-    [ -f "$f" ] && copy "$f"
+    [ -f "$f" ] && copy_chapter "$f"
   done
   return 0
 }
@@ -126,6 +136,7 @@ copy_other_chapters() {
   local f
   for f in chapters/*; do
     case "$(basename "$f")" in
+      9[0-9]-*.md) [ -n "$LABS" ] || copy_chapter "$f" ;;
       9[0-9]-*) [ -n "$LABS" ] || copy "$f" ;;
       [0-9][0-9]-*) ;;
       *) copy "$f" ;;

@@ -96,7 +96,7 @@ static void drain(ap_soon_t *soon)
   co_completion_t *c;
 
   q->drain_pending = 0;
-  // TODO: co.h, co_report_t: reports in completion order, k counting 1 to n
+  // TODO: co.h, co_item_t: reports in completion order, k counting 1 to n
   // (#progress).
   AP_TODO();
 }

@@ -121,7 +121,7 @@ static void drain(ap_soon_t *soon)
   }
   maybe_finish(q);
   /* SOLUTION END */
-  /* STARTER: // TODO: co.h, co_report_t: reports in completion order, k counting 1 to n */
+  /* STARTER: // TODO: co.h, co_item_t: reports in completion order, k counting 1 to n */
   /* STARTER: // (#progress). */
   /* STARTER: AP_TODO(); */
 }

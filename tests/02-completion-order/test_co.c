@@ -243,8 +243,9 @@ static void expect_reports(size_t n)
           j + 1, seen[j].index, seen[j].k, seen[j].n, j + 1, n);
     if (seen[j].status == 0)
       CHECK(seen[j].value == VALUE(seen[j].index),
-            "report %zu is operation %zu with value %ld; that operation ended with %ld", j + 1,
-            seen[j].index, seen[j].value, VALUE(seen[j].index));
+            "report %zu (operation %zu) says status 0 and value %ld, but that operation "
+            "ended with value %ld: a report carries its own operation's outcome",
+            j + 1, seen[j].index, seen[j].value, VALUE(seen[j].index));
   }
 }
 
@@ -573,7 +574,7 @@ GRADE_TEST(a_result_the_timeout_beats_is_dropped, .points = 2, .clauses = "co.7 
 GRADE_TEST(a_straggler_ends_without_a_report_or_an_inline_done, .points = 2, .clauses = "co.7 co.9",
            .section = "02-completion-order#all-done",
            .hint = "A late operation's co_complete reports nothing; if it is the last thing done "
-                   "waited for, done still runs on a later turn (schedule a drain), never inside "
+                   "waited for, done still runs on a later turn, never inside "
                    "that co_complete.")
 {
   uint64_t kinds[] = {MANUAL};
