@@ -58,16 +58,33 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 select_labs() { labs_named "$LAB"; }
 
 # make on the lab's staged copy; the student's names reach make only
-# checked (stage.sh), SRC only through the environment.
-lab_make_command() { # lab target: the command, each word ended by a NUL
+# checked (stage.sh), SRC only through the environment. The tests' side
+# (their objects, the harness) is built in tests_out, shared by every tree.
+lab_make_command() { # lab target...: the command, each word ended by a NUL
   printf '%s\0' env "GRADE_SRC=$SRC" make -s --no-print-directory -f mk/lab.mk MODE="$MODE" \
-    STAGE="build/$MODE/labs/$tag/$1/stage" TEST_DIR="tests/$1" OUT="build/$MODE/labs/$tag/$1" "$2"
+    STAGE="build/$MODE/labs/$tag/$1/stage" TEST_DIR="tests/$1" OUT="build/$MODE/labs/$tag/$1" \
+    TESTS_OUT="$(tests_out "$1")" TEST_STAGE="$(tests_out "$1")/stage" "${@:2}"
 }
 
-lab_make() { # lab target
+lab_make() { # lab target...
   local cmd
-  mapfile -d '' -t cmd < <(lab_make_command "$1" "$2")
+  mapfile -d '' -t cmd < <(lab_make_command "$@")
   "${cmd[@]}"
+}
+
+# The tests' objects and harness of a lab: made from tests/ and the course's
+# headers only, so built once per lab and mode whatever tree is graded (a
+# gradebook, make check's mutants), one grading at a time (flock).
+tests_out() { echo "build/$MODE/tests/$1"; }
+
+build_tests_side() { # lab
+  local dir
+  dir=$(tests_out "$1")
+  mkdir -p "$dir"
+  (
+    flock 9 || exit 1
+    grader/stage.sh - "$1" "$dir/stage" > /dev/null && lab_make "$1" test-objects harness
+  ) 9> "$dir.lock"
 }
 
 # The lab's own code compiled in the sandbox (grader/sandbox.sh): it sees
@@ -92,7 +109,7 @@ check_symbols() { # lab out
   local libs=("build/$MODE/lib/libgrade.a" "build/$MODE/lib/libap.a")
   { nm -D --defined-only "$out/tests"
     nm -g "${libs[@]}" # defined and used: a lab's uv_run would serve the helpers
-    nm -g --defined-only "$out"/test/*.o "$out"/test/hidden/*.o
+    nm -g --defined-only "$(tests_out "$lab")"/test/*.o "$(tests_out "$lab")"/test/hidden/*.o
   } 2> /dev/null | awk 'NF >= 2 { print $NF }' | sort -u > "$out/grader.syms"
   nm -A -g --defined-only "$out"/lab/*.o 2> /dev/null |
     awk 'NF == 3 { sub(/:[0-9a-f]*$/, "", $1); print $1, $3 }' |
@@ -144,7 +161,7 @@ unstage_log() { # lab log
 # The lab's code as built, refused (not run) or linked; the reason in log.
 build_tests() { # lab out log
   local refused
-  { lab_make "$1" test-objects && lab_compile "$1" "$2"; } >> "$3" 2>&1 || { unstage_log "$1" "$3"; return 1; }
+  lab_compile "$1" "$2" >> "$3" 2>&1 || { unstage_log "$1" "$3"; return 1; }
   if ! refused=$(GRADE_SRC=$SRC grader/objcheck.sh "$2" "$2/stage" "$1" "$MODE"); then
     printf '%s\n' "$refused" >> "$RESULTS/tampered.txt"
     printf '%s\n' "$refused" | sed 's/\t/ /' > "$3"
@@ -158,10 +175,11 @@ grade_lab() {
   local lab=$1 out="build/$MODE/labs/$tag/$1" log="$RESULTS/build/$1.log" status note="" staged=0
   : > "$log"
   stage "$lab" "$log" || staged=$? # the tests' headers are staged even so
-  if ! lab_make "$lab" harness >> "$log" 2>&1; then
+  if ! build_tests_side "$lab" >> "$log" 2>&1; then
     record_crash "$lab" "the lab's tests did not compile: $(head -c 4000 "$log")"
     return 0
   fi
+  mkdir -p "$out" && cp -f "$(tests_out "$lab")/harness" "$out/harness" # run in the sandbox, which sees $out
   if [ $staged -eq 0 ] && build_tests "$lab" "$out" "$log"; then
     mkdir -p "$RESULTS/output/$lab"
     sandboxed run "$out" "$results_abs/output/$lab" -- timeout --kill-after=10 900 \

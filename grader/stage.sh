@@ -2,6 +2,7 @@
 # stage.sh — copies what one lab's build may read into the build folder.
 #
 #   grader/stage.sh SRC LAB STAGE      (from the repository's root)
+#   grader/stage.sh - LAB STAGE        the course's side only (STAGE/inc)
 #
 # The build never reads a submission in place (mk/lab.mk says what STAGE
 # holds). Copied from SRC/LAB and from each lab its "uses" file names:
@@ -143,4 +144,4 @@ stage_lab() {
 
 [[ $LAB =~ $LAB_RE ]] || [ "$LAB" = helpers ] || fail "stage.sh: no lab named $LAB"
 stage_inc
-[ "$LAB" = helpers ] || stage_lab
+[ "$LAB" = helpers ] || [ "$SRC" = - ] || stage_lab

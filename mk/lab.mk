@@ -11,6 +11,10 @@
 #                         the course's headers over the student's
 #   STAGE/uses/NN-slug/   the same for each lab it uses (not their demos)
 #   STAGE/inc/            what the tests see: grade.h, ap.h, the course's headers
+# TESTS_OUT (default OUT) is where the tests' objects and the harness go,
+# compiled against TEST_STAGE/inc (default STAGE): grade.sh builds them once
+# per lab and mode, for every tree it grades, since they are made from tests/
+# and the course's headers alone.
 # (LAB_NAME, not LAB: a LAB given to the top-level make reaches this one.)
 # GRADE_SRC (environment) is the lab folder's parent as the student names it:
 # the lab's file names in messages (__FILE__) are shown under it.
@@ -18,6 +22,8 @@
 include mk/flags.mk
 
 LIB_DIR := build/$(MODE)/lib
+TESTS_OUT ?= $(OUT)
+TEST_STAGE ?= $(STAGE)
 LAB_NAME := $(notdir $(TEST_DIR))
 USES := $(notdir $(wildcard $(STAGE)/uses/*))
 LAB_SRCS := $(filter-out %/demo.c,$(wildcard $(STAGE)/lab/*.c))
@@ -25,10 +31,10 @@ USE_SRCS := $(filter-out %/demo.c,$(foreach u,$(USES),$(wildcard $(STAGE)/uses/$
 TEST_SRCS := $(wildcard $(TEST_DIR)/*.c $(TEST_DIR)/hidden/*.c)
 LAB_OBJS := $(patsubst $(STAGE)/lab/%.c,$(OUT)/lab/%.o,$(LAB_SRCS))
 USE_OBJS := $(patsubst $(STAGE)/uses/%.c,$(OUT)/uses/%.o,$(USE_SRCS))
-TEST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/test/%.o,$(TEST_SRCS))
-LIST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(OUT)/list/%.o,$(TEST_SRCS))
+TEST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(TESTS_OUT)/test/%.o,$(TEST_SRCS))
+LIST_OBJS := $(patsubst $(TEST_DIR)/%.c,$(TESTS_OUT)/list/%.o,$(TEST_SRCS))
 # Tests see the course's headers only; lab code its own folder first.
-TEST_INCLUDES := -I$(STAGE)/inc
+TEST_INCLUDES := -I$(TEST_STAGE)/inc
 LAB_INCLUDES := -I$(STAGE)/lab $(addprefix -I$(STAGE)/uses/,$(USES)) -I$(STAGE)/inc
 # Quoted: the student's folder may have any name; the shell expands it, never make.
 LAB_PREFIX_MAP := "-ffile-prefix-map=$(STAGE)/lab=$${GRADE_SRC:-labs}/$(LAB_NAME)" \
@@ -44,7 +50,7 @@ LAB_ALLOCS := malloc calloc realloc strdup strndup free
 LAB_REDEFINE := $(foreach f,$(LAB_ALLOCS),--redefine-sym $(f)=grade_lab_$(f))
 
 .PHONY: harness objects lab-objects test-objects tests demo runner
-harness: $(OUT)/harness
+harness: $(TESTS_OUT)/harness
 objects: test-objects lab-objects
 # The lab's code is compiled apart (grade.sh does it in the sandbox, where
 # the tests' sources, hidden ones included, cannot be read).
@@ -55,7 +61,7 @@ demo: $(OUT)/demo
 runner: harness tests
 
 # The harness: the tests' tables and the grader, no lab code (grader/runner.c).
-$(OUT)/harness: $(LIST_OBJS) $(LIB_DIR)/libharness.a $(LIB_DIR)/libap.a
+$(TESTS_OUT)/harness: $(LIST_OBJS) $(LIB_DIR)/libharness.a $(LIB_DIR)/libap.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -94,12 +100,12 @@ $(OUT)/uses/%.o: $(STAGE)/uses/%.c mk/lab.mk
 
 # A test frees what the lab hands it (lab 04's text): its free is the
 # tracking one too, so that block counts as freed.
-$(OUT)/test/%.o: $(TEST_DIR)/%.c mk/lab.mk
+$(TESTS_OUT)/test/%.o: $(TEST_DIR)/%.c mk/lab.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_INCLUDES) -c $< -o $@
 	$(OBJCOPY) --redefine-sym free=grade_lab_free $@
 
-$(OUT)/list/%.o: $(TEST_DIR)/%.c
+$(TESTS_OUT)/list/%.o: $(TEST_DIR)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGRADE_LIST_ONLY -Wno-error -Wno-unused-function $(TEST_INCLUDES) -c $< -o $@
 

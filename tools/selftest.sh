@@ -216,8 +216,9 @@ grade_starter() { # lab
   fi
 }
 
-# A mutant is graded under ASan+UBSan, unless its "Mode:" line says debug:
-# the plain grading mode must catch it alone (a leak, a descriptor left open).
+# A mutant is graded in the grading mode (debug, what make grade uses: a
+# student's grade is what must reject it), unless its "Mode:" line says asan,
+# for one only the sanitizers catch.
 grade_mutant() { # lab patch
   local lab=$1 patch=$2 name kills mode dir out survived
   name=$(basename "$patch" .patch)
@@ -230,14 +231,14 @@ grade_mutant() { # lab patch
     not_ok "$lab mutant $name: applies and names its target tests" "$(cat "$dir/patch.log")"
     return
   fi
-  grade "$out" SRC="$dir/src" LAB="$lab" MODE="${mode:-asan}"
+  grade "$out" SRC="$dir/src" LAB="$lab" MODE="${mode:-debug}"
   survived=""
   for t in $kills; do
     jq -e --arg t "$t" '.tests[] | select(.test == $t and .status != "pass")' "$out/results.json" \
       > /dev/null 2>&1 || survived="$survived $t"
   done
   if [ -z "$survived" ]; then
-    ok "$lab mutant $name: loses $(echo "$kills" | wc -w) targeted test(s) (${mode:-asan})"
+    ok "$lab mutant $name: loses $(echo "$kills" | wc -w) targeted test(s) (${mode:-debug})"
   else
     not_ok "$lab mutant $name survived:$survived" "$(cat "$out.table")"
   fi
