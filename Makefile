@@ -85,8 +85,23 @@ run: deps ## run a lab's demo (LAB=NN; SRC=solutions for the reference)
 	@SRC="$(SRC)" LAB="$(LAB)" grader/grade.sh --demo
 
 .PHONY: check
-check: deps-dev ## the project's own tests (LAB=NN: only that lab's part)
+check: deps-dev ## the project's own tests (LAB=NN: one lab's part; PERTURB=mutants: check-perturb's work too, as CI runs it)
 	@LAB="$(LAB)" tools/selftest.sh
+
+# Tiers of make check (tools/selftest.sh's PARTS): one lab's part, the
+# book, the classroom tools.
+.PHONY: check-lab
+check-lab: deps-dev ## one lab's part of make check (LAB=NN): solution, starter, mutants, sample, perturbed runs
+	@[ -n "$(LAB)" ] || { echo "make check-lab needs a lab: make check-lab LAB=03"; exit 2; }
+	@LAB="$(LAB)" PARTS="labs perturb" tools/selftest.sh
+
+.PHONY: check-book
+check-book: deps-dev ## make check's book part: both editions built and checked as a reader would
+	@PARTS=book tools/selftest.sh
+
+.PHONY: check-classroom
+check-classroom: deps-dev ## make check's classroom part: handout, gradebook, CI templates, watch, progress
+	@PARTS=classroom tools/selftest.sh
 
 .PHONY: check-fresh
 check-fresh: ## the README's make grade and make check on a fresh minimal Debian 12 (root; slow)

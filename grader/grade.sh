@@ -83,7 +83,7 @@ build_tests_side() { # lab
   mkdir -p "$dir"
   (
     flock 9 || exit 1
-    grader/stage.sh - "$1" "$dir/stage" > /dev/null && lab_make "$1" test-objects harness
+    grader/stage.sh - "$1" "$dir/stage" > /dev/null && lab_make "$1" test-objects harness grader-syms
   ) 9> "$dir.lock"
 }
 
@@ -104,20 +104,19 @@ escape() { sed -e 's/\\/\\\\/g' -e 's/\t/\\t/g' | awk 'BEGIN{ORS="\\n"} {print}'
 # win), and whatever the test program exports to shared libraries (a lab's
 # write would serve libuv's).
 check_symbols() { # lab out
-  local lab=$1 out=$2 obj sym
+  local lab=$1 out=$2 staged=() c
   [ -d "$out/lab" ] || return 0
-  local libs=("build/$MODE/lib/libgrade.a" "build/$MODE/lib/libap.a")
-  { nm -D --defined-only "$out/tests"
-    nm -g "${libs[@]}" # defined and used: a lab's uv_run would serve the helpers
-    nm -g --defined-only "$(tests_out "$lab")"/test/*.o "$(tests_out "$lab")"/test/hidden/*.o
-  } 2> /dev/null | awk 'NF >= 2 { print $NF }' | sort -u > "$out/grader.syms"
+  for c in "$out"/stage/lab/*.c; do [ -f "$c" ] && c=${c##*/} && staged+=("${c%.c}"); done
+  { nm -D --defined-only "$out/tests" 2> /dev/null | awk 'NF >= 2 { print $NF }'
+    cat "$(tests_out "$lab")/grader.syms"
+  } > "$out/grader.syms"
   nm -A -g --defined-only "$out"/lab/*.o 2> /dev/null |
-    awk 'NF == 3 { sub(/:[0-9a-f]*$/, "", $1); print $1, $3 }' |
-    while read -r obj sym; do
-      obj=$(basename "$obj" .o)
-      [ "$obj" != demo ] && [ -f "$out/stage/lab/$obj.c" ] && grep -qxF -- "$sym" "$out/grader.syms" || continue
-      printf '%s/%s/%s.c\tdefines %s, a name the grader uses\n' "$(escaped "$SRC")" "$lab" "$obj" "$sym"
-    done >> "$RESULTS/tampered.txt"
+    SHOWN=$(escaped "$SRC")/$lab STAGED=" ${staged[*]} " awk -v syms="$out/grader.syms" '
+      BEGIN { while ((getline line < syms) > 0) grader[line] = 1 }
+      NF == 3 { obj = $1; sub(/:[0-9a-f]*$/, "", obj); sub(/.*\//, "", obj); sub(/\.o$/, "", obj)
+        if (obj != "demo" && index(ENVIRON["STAGED"], " " obj " ") && ($3 in grader))
+          printf "%s/%s.c\tdefines %s, a name the grader uses\n", ENVIRON["SHOWN"], obj, $3 }' \
+    >> "$RESULTS/tampered.txt"
 }
 
 escaped() { printf '%s' "$1" | escape | sed 's/\\n$//'; }
@@ -218,6 +217,11 @@ labs=$(select_labs)
 sandbox_setup || exit 2
 [ "$sandbox_on" = 1 ] || [ "${SANDBOX:-auto}" = 0 ] ||
   echo "grade: graded without a sandbox (bubblewrap cannot run here; see README, Grading)" >&2
+# One grading of a tree at a time: two share its build folder (make watch
+# and make grade, or two of make check's jobs). A read-only descriptor: the
+# lab's processes inherit nothing they could write.
+mkdir -p "build/$MODE/labs" && : >> "build/$MODE/labs/$tag.lock" && exec 8< "build/$MODE/labs/$tag.lock" &&
+  flock 8 || die "cannot lock build/$MODE/labs/$tag.lock"
 rm -rf "$RESULTS/raw" "$RESULTS/output"
 [ -z "${CLEAN_BUILD:-}" ] || rm -rf "build/$MODE/labs/$tag"
 mkdir -p "$RESULTS/raw" "$RESULTS/build"
@@ -227,6 +231,6 @@ for lab in $labs; do
   grade_lab "$lab"
 done
 echo "$src_abs" > "$RESULTS/source.txt" # which tree raw/ graded (make progress)
-[ "${CLEAN_BUILD:-}" != always ] || rm -rf "build/$MODE/labs/$tag"
+[ "${CLEAN_BUILD:-}" != always ] || rm -rf "build/$MODE/labs/$tag" "build/$MODE/labs/$tag.lock"
 build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "Grading $SRC/" \
   --tampered "$RESULTS/tampered.txt" ${REPORT_VIEW:+"$REPORT_VIEW"}

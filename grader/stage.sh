@@ -87,7 +87,7 @@ prune() { # dir kept-names...
   local keep=" $* "
   for f in "$dir"/*; do
     [ -e "$f" ] || continue
-    case "$keep" in *" $(basename "$f") "*) ;; *) rm -rf -- "$f" ;; esac
+    case "$keep" in *" ${f##*/} "*) ;; *) rm -rf -- "$f" ;; esac
   done
 }
 
@@ -99,7 +99,7 @@ stage_folder() { # lab dir
   mkdir -p "$dir"
   for f in "$SRC/$lab"/*.[ch] "$SRC/$lab"/.*.[ch]; do
     [ -e "$f" ] || [ -L "$f" ] || continue
-    name=$(basename -- "$f")
+    name=${f##*/}
     if ! [[ $name =~ $NAME_RE ]]; then
       finding skipped "$f" "not compiled: a lab file's name has only letters, digits, _ . - (and starts with a letter, digit or _)"
     elif ! is_plain_file "$f"; then

@@ -49,7 +49,7 @@ OBJCOPY ?= objcopy
 LAB_ALLOCS := malloc calloc realloc strdup strndup free
 LAB_REDEFINE := $(foreach f,$(LAB_ALLOCS),--redefine-sym $(f)=grade_lab_$(f))
 
-.PHONY: harness objects lab-objects test-objects tests demo runner
+.PHONY: harness objects lab-objects test-objects tests demo runner grader-syms
 harness: $(TESTS_OUT)/harness
 objects: test-objects lab-objects
 # The lab's code is compiled apart (grade.sh does it in the sandbox, where
@@ -64,6 +64,14 @@ runner: harness tests
 $(TESTS_OUT)/harness: $(LIST_OBJS) $(LIB_DIR)/libharness.a $(LIB_DIR)/libap.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The global names of the grader's side, which lab code may not define
+# (grade.sh checks): what the archives define or call (a lab's uv_run would
+# serve the helpers) and what the test objects define.
+grader-syms: $(TESTS_OUT)/grader.syms
+$(TESTS_OUT)/grader.syms: $(TEST_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a
+	{ nm -g $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a && nm -g --defined-only $(TEST_OBJS); } | \
+	  awk 'NF >= 2 { print $$NF }' | LC_ALL=C sort -u > $@
 
 # The test program: tests + the lab + the grader's side of a test + the helpers.
 $(OUT)/tests: $(TEST_OBJS) $(LAB_OBJS) $(USE_OBJS) $(LIB_DIR)/libgrade.a $(LIB_DIR)/libap.a

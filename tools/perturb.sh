@@ -18,20 +18,28 @@ JOBS=${JOBS:-2}
 work=build/perturb
 
 # One variant (the solution, or a mutant) graded under every seed.
-# Prints "ok NAME" or "DIFFERS NAME: test: seed=status ...".
-grade_variant() { # lab patch|-
-  local lab=$1 patch=$2 name src seed out verdicts=() diff
+# Prints "ok NAME" or "DIFFERS NAME: test: seed=status ...". Given SRC, the
+# mutant's tree is graded where it is (make check's own copy: its build is
+# reused), and given SEED0, the results of an unperturbed grading already
+# made (results.json's folder) stand for seed 0.
+grade_variant() { # lab patch|- [src [seed0]]
+  local lab=$1 patch=$2 name src=${3:-} seed0=${4:-} seed out verdicts=() diff
   name=$lab/${patch##*/}
   [ "$patch" = - ] && name=$lab/solution
-  src=solutions
-  if [ "$patch" != - ]; then
+  if [ -n "$src" ]; then :
+  elif [ "$patch" = - ]; then src=solutions
+  else
     src=$work/src/$lab/$(basename "$patch" .patch)
     tools/mutant.sh "$lab" "$patch" "$src" > /dev/null 2>&1 || { echo "DIFFERS $name: does not apply"; return; }
   fi
   for seed in $SEEDS; do
     out=$work/results/$name/seed-$seed
-    rm -rf "$out"
-    AP_PERTURB=$seed SRC=$src LAB=$lab MODE=debug RESULTS=$out grader/grade.sh > /dev/null 2>&1
+    if [ "$seed" = 0 ] && [ -n "$seed0" ]; then
+      out=$seed0
+    else
+      rm -rf "$out"
+      AP_PERTURB=$seed SRC=$src LAB=$lab MODE=debug RESULTS=$out grader/grade.sh > /dev/null 2>&1
+    fi
     # A verdict is pass or not: how a wrong solution fails (an assertion, a
     # crash) may vary with memory it corrupts, whether it fails may not.
     verdicts+=("$(jq -r --arg s "$seed" '.tests[] | "\(.test) \($s)=\(if .status == "pass" then "pass" else "lost" end)"' \
@@ -43,8 +51,8 @@ grade_variant() { # lab patch|-
   if [ -z "$diff" ]; then echo "ok $name"; else echo "DIFFERS $name: $diff"; fi
 }
 
-if [ "${1:-}" = --one ]; then
-  grade_variant "$2" "$3"
+if [ "${1:-}" = --one ]; then # LAB PATCH|- [SRC [SEED0]]: one variant (make check's jobs)
+  grade_variant "${@:2}"
   exit 0
 fi
 

@@ -10,8 +10,8 @@
 #    patch names on its "Kills:" line, and every graded test is named by one;
 #    a seeded sample of generated mutants (tools/mutate.py) is killed or
 #    reviewed equivalent;
-# 4b. the solutions graded under several seeds of the perturbation mode give
-#    the same verdicts (make check-perturb: every mutant too);
+# 4b. each solution graded under several seeds of the perturbation mode gets
+#    the same verdicts (a job of step 4; make check-perturb: every mutant too);
 # 4c. the hostile submissions (tests/hostile) are refused or get their
 #    honest score, the sandbox holds, and the gradebook's attacks (names,
 #    tarballs, sabotage) fail (tools/hostile.sh; alone: make check-hostile);
@@ -21,7 +21,11 @@
 # 7. the classroom tools: the handout builds and grades on its own, the
 #    gradebook's CSV over good, wrong, broken and hung submissions, the CI
 #    templates parse, make watch re-grades (tools/classroom-test.sh).
-# LAB=NN limits step 4 to one lab and skips steps 4c and 7.
+# PERTURB=mutants grades every mutant under the perturbation seeds too (make
+# check-perturb's work, done on make check's trees: CI's run).
+# LAB=NN limits step 4 to one lab and skips steps 4c and 7; PARTS names the
+# parts to run (below). A job of step 4-6 whose inputs are unchanged since it
+# last passed is replayed, not run (the cache below; CACHE=0: run it).
 # Ends with "N passed, M failed"; exits 1 if anything failed.
 set -uo pipefail
 
@@ -32,6 +36,18 @@ cd "$root" || exit 2
 passed=0
 failed=0
 failures=()
+
+# PARTS: which parts run (default all of them; with LAB=NN, all but the
+# hostile submissions and the classroom tools). The Makefile's tiers:
+# make check-lab LAB=NN, make check-book, make check-classroom.
+ALL_PARTS="helpers reporter drift format labs perturb hostile classroom book bench"
+if [ -n "${PARTS:-}" ]; then :
+elif [ -n "${LAB:-}" ]; then PARTS="helpers reporter drift format labs perturb book bench"
+else PARTS=$ALL_PARTS; fi
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+for p in $PARTS; do
+  case " $ALL_PARTS " in *" $p "*) ;; *) echo "selftest: no part named $p (parts: $ALL_PARTS)"; exit 2 ;; esac
+done
 
 ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
 not_ok() {
@@ -49,20 +65,65 @@ end_step() {
 }
 step() { end_step; step_name=$1; printf '\n== %s\n' "$1"; }
 
+# ---- verdicts kept from the last run ------------------------------------------
+# A job whose inputs have not changed since it last passed is not run again:
+# its output and verdicts are replayed from build/selftest/cache, keyed by a
+# hash of the job (function and arguments) and of the contents of every file
+# it can read. A lab's job reads the grader, the helpers, mk/, tools/, and
+# the lab's and its "uses" labs' solutions, starters and tests; a job of no
+# lab (the book, the benchmarks) reads every file in the repository. A
+# failed job is always run again. CACHE=0 runs everything.
+CACHE=${CACHE:-1}
+cache_dir=build/selftest/cache
+declare -A inputs_hash=()
+
+files_hash() { # path... : one hash of the files' names and contents
+  find "$@" -type f ! -path '*/build/*' -print0 2> /dev/null | LC_ALL=C sort -z |
+    xargs -0 -r sha256sum | sha256sum | cut -c1-32
+}
+
+lab_inputs_hash() { # lab|"" : cached per run in inputs_hash
+  local key=${1:-all} dirs=() used
+  if [ -z "${inputs_hash[$key]:-}" ]; then
+    if [ -z "$1" ]; then
+      mapfile -t dirs < <(git ls-files 2> /dev/null | cut -d/ -f1 | sort -u)
+      [ ${#dirs[@]} -gt 0 ] || dirs=(.)
+    else
+      dirs=(grader helpers mk tools Makefile "tests/$1" "solutions/$1" "labs/$1")
+      while IFS= read -r used; do dirs+=("solutions/$used" "labs/$used"); done < <(labs_used_by "$1" solutions)
+    fi
+    inputs_hash[$key]=$(files_hash "${dirs[@]}")
+  fi
+  printf '%s' "${inputs_hash[$key]}"
+}
+
+job_key() { # lab|"" function args... (and the settings jobs read)
+  { lab_inputs_hash "$1"; shift; printf '%s\0' "$@" "${PERTURB:-}" "${SEEDS:-}" "$MUTATE_SAMPLE"; } |
+    sha256sum | cut -c1-32
+}
+
 # ---- jobs side by side -------------------------------------------------------
 # The labs' gradings are independent: they run in the background, at most
 # JOBS at once, each job's verdicts written to a file and replayed by collect
 # in the order the jobs were started, so the output reads as a serial run's.
 JOBS=${JOBS:-2}
 job_files=()
-spawn() { # header|"" function args...
-  local f
+cached_jobs=0
+spawn() { # header|"" lab|"" function args...
+  local f key
   f=build/selftest/jobs/$(printf '%04d' "${#job_files[@]}")
-  mkdir -p build/selftest/jobs
-  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+  mkdir -p build/selftest/jobs "$cache_dir"
   job_files+=("$f")
   printf '%s' "$1" > "$f.head"
-  shift
+  rm -f "$f.sec" "$f.rec" "$f.out"
+  key=$(job_key "${@:2}")
+  shift 2
+  if [ "$CACHE" != 0 ] && [ -f "$cache_dir/$key.sec" ]; then
+    cp "$cache_dir/$key.out" "$f.out" && cp "$cache_dir/$key.rec" "$f.rec" && echo 0 > "$f.sec"
+    cached_jobs=$((cached_jobs + 1))
+    return
+  fi
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
   (
     exec 3> "$f.rec"
     start=$SECONDS
@@ -72,6 +133,10 @@ spawn() { # header|"" function args...
     not_ok() { printf 'FAIL\t%s\0%s\0' "$1" "${2:-}" >&3; }
     "$@"
     echo "$((SECONDS - start))" > "$f.sec"
+    # Kept for the next run when it passed in full.
+    if ! grep -qaz '^FAIL' "$f.rec"; then
+      cp "$f.out" "$cache_dir/$key.out" && cp "$f.rec" "$cache_dir/$key.rec" && cp "$f.sec" "$cache_dir/$key.sec"
+    fi
   ) > "$f.out" 2>&1 &
 }
 
@@ -243,17 +308,25 @@ grade_mutant() { # lab patch
     not_ok "$lab mutant $name survived:$survived" "$(cat "$out.table")"
   fi
   check_results_files "$out" "$lab mutant $name"
+  [ "${PERTURB:-}" = mutants ] || return 0
+  # make check-perturb's work for this mutant, on the tree just graded.
+  local verdicts
+  verdicts=$(tools/perturb.sh --one "$lab" "$patch" "$dir/src" "$([ "${mode:-debug}" = debug ] && echo "$out")" 2>&1)
+  case $verdicts in
+    "ok "*) ok "$lab mutant $name: the same verdicts under every perturbation seed (${SEEDS:-0 1 2})" ;;
+    *) not_ok "$lab mutant $name: the same verdicts under every perturbation seed" "$verdicts" ;;
+  esac
 }
 
 # Every graded test rejects at least one known-wrong solution: it is named on
 # the "Kills:" line of a mutant (whether that mutant loses it is checked above).
 mutant_coverage() { # lab
   local lab=$1 tests kills missing
-  tests=$(jq -r '.tests[].test' "build/selftest/$lab/solution-debug/results.json" 2> /dev/null | sort -u)
+  tests=$(tools/clauses.sh "$lab" --tests 2> /dev/null | cut -f1 | sort -u)
   kills=$(sed -n 's/^Kills: *//p' tests/"$lab"/mutants/*.patch 2> /dev/null | tr ' ' '\n' | sort -u)
   missing=$(comm -23 <(echo "$tests") <(echo "$kills") | tr '\n' ' ')
   if [ -z "$tests" ]; then
-    not_ok "$lab: every graded test has a mutant" "no results from the solution's run"
+    not_ok "$lab: every graded test has a mutant" "tools/clauses.sh $lab --tests lists no test"
   elif [ -n "${missing// /}" ]; then
     not_ok "$lab: every graded test has a mutant (none for: $missing)"
   else
@@ -300,37 +373,43 @@ mutation_sample() { # lab
 
 lab_tests() {
   local lab patch labs=()
-  mapfile -t labs < <(labs_named "${LAB:-}")
-  step "labs: solutions, starters, mutants, mutation samples ($JOBS jobs at once)"
+  part labs && mapfile -t labs < <(labs_named "${LAB:-}")
+  [ ${#labs[@]} -gt 0 ] || part book || part bench || return 0
+  step "labs: solutions, starters, mutants, mutation samples, perturbed runs; the book; the benchmarks ($JOBS jobs at once)"
   for lab in "${labs[@]}"; do
-    spawn "lab $lab" clause_coverage "$lab"
-    spawn "" grade_solution "$lab" debug
-    spawn "" grade_solution "$lab" asan
-    spawn "" grade_starter "$lab"
+    spawn "lab $lab" "$lab" clause_coverage "$lab"
+    spawn "" "$lab" grade_solution "$lab" debug
+    spawn "" "$lab" grade_solution "$lab" asan
+    spawn "" "$lab" grade_starter "$lab"
     for patch in tests/"$lab"/mutants/*.patch; do
-      [ -e "$patch" ] && spawn "" grade_mutant "$lab" "$patch"
+      [ -e "$patch" ] && spawn "" "$lab" grade_mutant "$lab" "$patch"
     done
-    spawn "" mutation_sample "$lab"
+    spawn "" "$lab" mutation_sample "$lab"
+    part perturb && spawn "" "$lab" perturb_solution "$lab"
   done
-  spawn "the book" book_tests
-  spawn "benchmarks: smoke run (make bench-smoke)" bench_smoke
+  part book && spawn "the book" "" book_tests
+  part bench && spawn "benchmarks: smoke run (make bench-smoke)" "" bench_smoke
   collect
+  [ "$cached_jobs" -eq 0 ] || printf '\n  (%d jobs whose inputs had not changed since they passed: replayed, not run; CACHE=0 runs them)\n' "$cached_jobs"
+  [ ${#labs[@]} -gt 0 ] || return 0
   step "every graded test has a mutant"
   for lab in "${labs[@]}"; do mutant_coverage "$lab"; done
 }
 
-# The solutions' verdicts do not move with the perturbation mode's seeds
+# The solution's verdicts do not move with the perturbation mode's seeds
 # (tools/perturb.sh; make check-perturb does the same for every mutant).
-perturb_solutions() {
-  step "verdicts do not depend on timing (solutions, perturbed loop)"
+perturb_solution() { # lab
   local out
-  if out=$(tools/perturb.sh 2>&1); then ok "$(tail -n 1 <<< "$out")"; else not_ok "tools/perturb.sh" "$out"; fi
+  out=$(tools/perturb.sh --one "$1" - 2>&1)
+  case $out in
+    "ok "*) ok "$1 solution: the same verdicts under every perturbation seed (${SEEDS:-0 1 2})" ;;
+    *) not_ok "$1 solution: the same verdicts under every perturbation seed" "$out" ;;
+  esac
 }
 
 # Submissions that attack the grader get their honest score or are refused
 # (tests/hostile/README.md).
 hostile_tests() {
-  [ -z "${LAB:-}" ] || return 0
   step "hostile submissions (tests/hostile)"
   local line
   while IFS= read -r line; do
@@ -349,7 +428,6 @@ book_tests() {
 }
 
 classroom_step() {
-  [ -z "${LAB:-}" ] || return 0
   # shellcheck source=tools/classroom-test.sh
   source tools/classroom-test.sh
   classroom_tests
@@ -371,14 +449,13 @@ mkdir -p build/selftest
 for mode in debug asan; do
   make -s --no-print-directory MODE=$mode libs || { echo "selftest: the libraries do not build ($mode)"; exit 1; }
 done
-helper_tests
-reporter_tests
-drift_check
-format_check
+part helpers && helper_tests
+part reporter && reporter_tests
+part drift && drift_check
+part format && format_check
 lab_tests
-perturb_solutions
-hostile_tests
-classroom_step
+part hostile && hostile_tests
+part classroom && classroom_step
 
 end_step
 printf '\n== time per step (slowest first), %ds in all\n' "$SECONDS"
