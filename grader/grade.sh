@@ -104,14 +104,14 @@ escape() { sed -e 's/\\/\\\\/g' -e 's/\t/\\t/g' | awk 'BEGIN{ORS="\\n"} {print}'
 # win), and whatever the test program exports to shared libraries (a lab's
 # write would serve libuv's).
 check_symbols() { # lab out
-  local lab=$1 out=$2 staged=() c
+  local lab=$1 out=$2 sources=() c
   [ -d "$out/lab" ] || return 0
-  for c in "$out"/stage/lab/*.c; do [ -f "$c" ] && c=${c##*/} && staged+=("${c%.c}"); done
+  for c in "$out"/stage/lab/*.c; do [ -f "$c" ] && c=${c##*/} && sources+=("${c%.c}"); done
   { nm -D --defined-only "$out/tests" 2> /dev/null | awk 'NF >= 2 { print $NF }'
     cat "$(tests_out "$lab")/grader.syms"
   } > "$out/grader.syms"
   nm -A -g --defined-only "$out"/lab/*.o 2> /dev/null |
-    SHOWN=$(escaped "$SRC")/$lab STAGED=" ${staged[*]} " awk -v syms="$out/grader.syms" '
+    SHOWN=$(escaped "$SRC")/$lab STAGED=" ${sources[*]} " awk -v syms="$out/grader.syms" '
       BEGIN { while ((getline line < syms) > 0) grader[line] = 1 }
       NF == 3 { obj = $1; sub(/:[0-9a-f]*$/, "", obj); sub(/.*\//, "", obj); sub(/\.o$/, "", obj)
         if (obj != "demo" && index(ENVIRON["STAGED"], " " obj " ") && ($3 in grader))

@@ -115,7 +115,7 @@ spawn() { # header|"" lab|"" function args...
   mkdir -p build/selftest/jobs "$cache_dir"
   job_files+=("$f")
   printf '%s' "$1" > "$f.head"
-  rm -f "$f.sec" "$f.rec" "$f.out"
+  rm -f "$f.sec" "$f.rec" "$f.out" "$f.key"
   key=$(job_key "${@:2}")
   shift 2
   if [ "$CACHE" != 0 ] && [ -f "$cache_dir/$key.sec" ]; then
@@ -133,11 +133,8 @@ spawn() { # header|"" lab|"" function args...
     not_ok() { printf 'FAIL\t%s\0%s\0' "$1" "${2:-}" >&3; }
     "$@"
     echo "$((SECONDS - start))" > "$f.sec"
-    # Kept for the next run when it passed in full.
-    if ! grep -qaz '^FAIL' "$f.rec"; then
-      cp "$f.out" "$cache_dir/$key.out" && cp "$f.rec" "$cache_dir/$key.rec" && cp "$f.sec" "$cache_dir/$key.sec"
-    fi
   ) > "$f.out" 2>&1 &
+  echo "$key" > "$f.key"
 }
 
 # Waits for every job, then replays their output and verdicts; a header
@@ -159,11 +156,21 @@ collect() {
   job_files=()
 }
 
+# A job run (not replayed) that reached its end and passed in full is kept
+# for the next run.
+keep_verdicts() { # job file
+  local key
+  [ -f "$1.key" ] && [ -f "$1.sec" ] && ! grep -qaz '^FAIL' "$1.rec" || return 0
+  key=$(cat "$1.key")
+  cp "$1.out" "$cache_dir/$key.out" && cp "$1.rec" "$cache_dir/$key.rec" && cp "$1.sec" "$cache_dir/$key.sec"
+}
+
 replay() { # job files...
   local f rec detail
   for f in "$@"; do
     cat "$f.out"
     [ -f "$f.sec" ] || not_ok "a job did not reach its end: $(cat "$f.head")" "$(tail -n 20 "$f.out")"
+    keep_verdicts "$f"
     while IFS= read -r -d '' rec; do
       case $rec in
         ok$'\t'*) ok "${rec#ok$'\t'}" ;;
