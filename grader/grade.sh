@@ -231,6 +231,12 @@ for lab in $labs; do
   grade_lab "$lab"
 done
 echo "$src_abs" > "$RESULTS/source.txt" # which tree raw/ graded (make progress)
+# A student's make grade (the default RESULTS) keeps each lab's record for
+# make progress, which then re-grades only labs changed since.
+if [ "$RESULTS" = build/results ]; then
+  store=$(progress_store "$src_abs")/raw
+  mkdir -p "$store" && for lab in $labs; do cp -p "$RESULTS/raw/$lab.rec" "$store/" 2> /dev/null; done
+fi
 [ "${CLEAN_BUILD:-}" != always ] || rm -rf "build/$MODE/labs/$tag" "build/$MODE/labs/$tag.lock"
 build/tools/report --results "$RESULTS" ${STRICT:+--strict} --title "Grading $SRC/" \
   --tampered "$RESULTS/tampered.txt" ${REPORT_VIEW:+"$REPORT_VIEW"}

@@ -48,3 +48,9 @@ labs_used_by() { # lab dir
   done
   [ ${#found[@]} -eq 0 ] || printf '%s\n' "${found[@]}" | LC_ALL=C sort
 }
+
+# Where make progress keeps the last record of each lab graded in the tree
+# at absolute path DIR (tools/progress.sh; grade.sh adds to it).
+progress_store() { # dir
+  printf 'build/progress/%s\n' "${1//\//_}"
+}

@@ -4,10 +4,12 @@
 #
 # Environment: SRC (default labs), RESULTS (default build/results), MODE.
 #
-# Each lab's result is taken from the last `make grade` (RESULTS/raw) when
-# that graded the same tree after the lab's files last changed; otherwise
-# the lab is graded again, quietly. Results are kept per tree in
-# build/progress/, so only labs whose files changed are ever re-graded.
+# Each lab's result is its last grading (make grade keeps every lab's
+# record in the tree's store, grader/labs.sh's progress_store, whether it
+# graded one lab or all) when that came after the lab's files last changed;
+# else the last `make grade`'s (RESULTS/raw) when it graded this tree; else
+# the lab is graded again, quietly. So only labs whose files changed are
+# ever re-graded.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,8 +23,7 @@ die() { echo "progress: $*" >&2; exit 2; }
 
 [ -d "$SRC" ] || die "SRC=$SRC is not a folder"
 src_abs=$(cd "$SRC" && pwd)
-tag=${src_abs//\//_}
-cache=build/progress/$tag
+cache=$(progress_store "$src_abs")
 mkdir -p "$cache/raw"
 
 # A record is fresh when nothing it depends on changed after it was made.
