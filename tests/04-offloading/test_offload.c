@@ -490,7 +490,7 @@ GRADE_TEST(a_waiting_call_leaves_the_limiter_when_cancelled, .points = 2, .timeo
 }
 
 GRADE_TEST(cancels_first_and_last_in_the_limiter_line, .points = 2, .timeout = 2,
-           .clauses = "off.5 off.6 off.10 off.2", .section = "04-offloading#cancelling",
+           .clauses = "off.5 off.6 off.9 off.10 off.2", .section = "04-offloading#cancelling",
            .hint = "With limit 1: the running call cannot be cancelled (UV_EBUSY); the first and "
                    "the last waiting calls can (0), and leave the FIFO with its head and tail "
                    "right, so a call submitted after them still runs, in its turn.")
@@ -502,6 +502,10 @@ GRADE_TEST(cancels_first_and_last_in_the_limiter_line, .points = 2, .timeout = 2
   for (int i = 1; i < 4; i++)
     EXPECT_ERR("off_limiter_submit()", 0,
                off_limiter_submit(&lim, &calls[i], counted_job, NULL, record_done));
+  /* Counted at submit ([off.9]): which calls are in the pool, whose cancel could race a
+   * worker, is settled before any cancel. */
+  EXPECT_EQ("calls running after four submits (limit 1)", 1, lim.running);
+  EXPECT_EQ("calls waiting after four submits (limit 1)", 3, lim.waiting);
   wait_started(1);
   EXPECT_ERR("off_cancel() on the limiter's running call", UV_EBUSY, off_cancel(&calls[0]));
   EXPECT_ERR("off_cancel() on the first waiting call", 0, off_cancel(&calls[1]));
