@@ -54,8 +54,10 @@ static void limited_order(off_call_t *call, int status, void *result)
 {
   (void) result;
   EXPECT_ERR("done's status for a limited call", 0, status);
-  snprintf(order + strlen(order), sizeof(order) - strlen(order), "%s%ld", limited_done++ ? " " : "",
+  /* busy_done may come first: the separator follows order, not the count. */
+  snprintf(order + strlen(order), sizeof(order) - strlen(order), "%s%ld", order[0] ? " " : "",
            (long) (call - g_calls));
+  limited_done++;
 }
 
 static void busy_done(off_call_t *call, int status, void *result)
@@ -66,7 +68,7 @@ static void busy_done(off_call_t *call, int status, void *result)
 }
 
 GRADE_TEST(calls_over_garbage_and_again, .points = 2, .timeout = 2,
-           .clauses = "off.7 off.8 off.3 off.6", .section = "04-offloading#cancelling",
+           .clauses = "off.7 off.8 off.9 off.3 off.6", .section = "04-offloading#cancelling",
            .hint = "off_to_thread, off_limiter_submit and off_limiter_init must set every private "
                    "field themselves (result, the FIFO links and state, the limiter's list): the "
                    "caller zeroes nothing, and may submit a call again from its own done.")
@@ -82,6 +84,11 @@ GRADE_TEST(calls_over_garbage_and_again, .points = 2, .timeout = 2,
   for (int i = 1; i < 4; i++)
     EXPECT_ERR("off_limiter_submit() over garbage", 0,
                off_limiter_submit(&g_lim, &g_calls[i], counted_job, NULL, limited_order));
+  /* Counted at submit ([off.9]), before the threads can race. */
+  EXPECT(g_lim.running == 1 && g_lim.waiting == 2,
+         "after three submits to a limiter of 1 over garbage: %u running, %zu waiting "
+         "(expected 1 and 2)",
+         g_lim.running, g_lim.waiting);
   EXPECT_ERR("off_to_thread() over garbage", 0,
              off_to_thread(grade_loop(), &g_calls[4], blocking_job, NULL, busy_done));
   wait_started(1);
@@ -114,7 +121,7 @@ static void free_done(off_call_t *call, int status, void *result)
 }
 
 GRADE_TEST(a_done_may_free_its_call_and_the_limiter, .points = 2, .timeout = 2,
-           .clauses = "off.11 off.7 off.5", .section = "04-offloading#bounded-offloader",
+           .clauses = "off.11 off.7 off.9 off.5", .section = "04-offloading#bounded-offloader",
            .hint = "Update running and waiting, and hand the next call to the pool, before "
                    "calling done, and touch neither the call nor the limiter after it: done "
                    "may free both.")
@@ -133,6 +140,10 @@ GRADE_TEST(a_done_may_free_its_call_and_the_limiter, .points = 2, .timeout = 2,
                                   free_done));
   }
   remaining = 3;
+  /* Counted at submit ([off.9]): the last call waits, so its cancel cannot race a worker. */
+  EXPECT(heap_lim->running == 1 && heap_lim->waiting == 2,
+         "after three submits to a limiter of 1: %u running, %zu waiting (expected 1 and 2)",
+         heap_lim->running, heap_lim->waiting);
   EXPECT_ERR("off_cancel() on the last waiting call", 0, off_cancel(c[2]));
   post_release(1);
   grade_run();
