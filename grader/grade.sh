@@ -194,13 +194,23 @@ grade_lab() {
   fi
 }
 
+# One build or grading of a tree at a time: they share its build folder
+# (make watch and make grade, a demo and a grading of make check). A
+# read-only descriptor: the lab's processes inherit nothing they could write.
+lock_tree() {
+  mkdir -p "build/$MODE/labs" && : >> "build/$MODE/labs/$tag.lock" &&
+    exec 8< "build/$MODE/labs/$tag.lock" && flock 8 || die "cannot lock build/$MODE/labs/$tag.lock"
+}
+
 run_demo() { # demo's arguments...
   local labs
   labs=$(select_labs)
   [ -n "$LAB" ] && [ "$(echo "$labs" | wc -w)" -eq 1 ] ||
     die "make run needs one lab: make run LAB=00 (labs: $(select_labs | tr '\n' ' '))"
+  lock_tree # while it builds: a demo may run for long (a server), gradings go on
   grader/stage.sh "$SRC" "$labs" "build/$MODE/labs/$tag/$labs/stage" > /dev/null &&
     lab_make "$labs" demo || die "the demo of $labs did not compile (see above)"
+  exec 8<&-
   echo "== demo of $SRC/$labs =="
   exec "build/$MODE/labs/$tag/$labs/demo" "$@"
 }
@@ -217,11 +227,7 @@ labs=$(select_labs)
 sandbox_setup || exit 2
 [ "$sandbox_on" = 1 ] || [ "${SANDBOX:-auto}" = 0 ] ||
   echo "grade: graded without a sandbox (bubblewrap cannot run here; see README, Grading)" >&2
-# One grading of a tree at a time: two share its build folder (make watch
-# and make grade, or two of make check's jobs). A read-only descriptor: the
-# lab's processes inherit nothing they could write.
-mkdir -p "build/$MODE/labs" && : >> "build/$MODE/labs/$tag.lock" && exec 8< "build/$MODE/labs/$tag.lock" &&
-  flock 8 || die "cannot lock build/$MODE/labs/$tag.lock"
+lock_tree
 rm -rf "$RESULTS/raw" "$RESULTS/output"
 [ -z "${CLEAN_BUILD:-}" ] || rm -rf "build/$MODE/labs/$tag"
 mkdir -p "$RESULTS/raw" "$RESULTS/build"

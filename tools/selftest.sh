@@ -386,6 +386,9 @@ lab_tests() {
   part labs && mapfile -t labs < <(labs_named "${LAB:-}")
   [ ${#labs[@]} -gt 0 ] || part book || part bench || return 0
   step "labs: solutions, starters, mutants, mutation samples, perturbed runs; the book; the benchmarks ($JOBS jobs at once)"
+  # The longest jobs first, so that they overlap the labs' many short ones.
+  part book && spawn "the book" "" book_tests
+  part bench && spawn "benchmarks: smoke run (make bench-smoke)" "" bench_smoke
   for lab in "${labs[@]}"; do
     spawn "lab $lab" "$lab" clause_coverage "$lab"
     spawn "" "$lab" grade_solution "$lab" debug
@@ -397,8 +400,6 @@ lab_tests() {
     spawn "" "$lab" mutation_sample "$lab"
     part perturb && spawn "" "$lab" perturb_solution "$lab"
   done
-  part book && spawn "the book" "" book_tests
-  part bench && spawn "benchmarks: smoke run (make bench-smoke)" "" bench_smoke
   collect
   [ "$cached_jobs" -eq 0 ] || printf '\n  (%d jobs whose inputs had not changed since they passed: replayed, not run; CACHE=0 runs them)\n' "$cached_jobs"
   [ ${#labs[@]} -gt 0 ] || return 0
