@@ -57,6 +57,45 @@ static inline void fake_spawn(tg_t *g, fake_child_t *f, long id)
   ap_fake_start(&fakes, &f->op, id, fake_finished);
 }
 
+/* ---- A child that exits in the first turn's timer phase ------------------
+ *
+ * A fake's result arrives after the timers of its turn, so a group deadline
+ * that a loaded machine let come due before the loop's first turn would beat
+ * it. This kind exits from a 0 ms timer started after tg_start(): both timers
+ * count from the same cached loop time, so it fires first in the same timer
+ * phase, whatever the wall clock did. It ends on its own: cancel is UV_EBUSY. */
+typedef struct first_turn_child {
+  tg_child_t child;
+  uv_timer_t timer;
+  int status;
+} first_turn_child_t;
+
+static inline int first_turn_cancel(tg_child_t *child)
+{
+  (void) child;
+  return UV_EBUSY;
+}
+
+static const tg_child_ops_t first_turn_ops = {"first-turn", first_turn_cancel};
+
+static inline void first_turn_fired(uv_timer_t *timer)
+{
+  first_turn_child_t *c = AP_CONTAINER_OF(timer, first_turn_child_t, timer);
+
+  uv_close((uv_handle_t *) timer, NULL);
+  inside = "tg_exit()";
+  tg_exit(&c->child, c->status);
+  inside = NULL;
+}
+
+static inline void first_turn_spawn(tg_t *g, first_turn_child_t *c, long id, int status)
+{
+  EXPECT_ERR("tg_add() of a first-turn child", 0, tg_add(g, &c->child, id, &first_turn_ops));
+  c->status = status;
+  uv_timer_init(grade_loop(), &c->timer);
+  uv_timer_start(&c->timer, first_turn_fired, 0, 0);
+}
+
 /* ---- The parent's report --------------------------------------------------- */
 
 static int done_calls;

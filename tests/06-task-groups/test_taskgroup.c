@@ -2,7 +2,8 @@
  *
  * Every order here is exact without a clock: fake children complete when the
  * test says so (their result arrives through call-soon, in FIFO order), timers
- * started in one turn fire in deadline order, a thread-pool job blocks on a
+ * started in one turn fire in deadline order (a child that must beat the
+ * group's deadline exits from the first turn's timer phase: kit.h), a thread-pool job blocks on a
  * semaphore until the test posts it, and the pool has one thread when a test
  * needs a job to stay queued. The trace holds the group's own events:
  * "open", "add", "cancel" (value: what the kind's cancel returned), "exit" (value:
@@ -128,17 +129,17 @@ GRADE_TEST(deadline_cancels_the_group, .points = 3, .clauses = "tg.5 tg.7",
            .hint = "When the deadline timer fires, the status becomes UV_ETIMEDOUT and the "
                    "running children are cancelled the same way as on a failure.")
 {
-  fake_child_t quick = {0}, stuck = {0};
+  first_turn_child_t quick;
+  fake_child_t stuck = {0};
   tg_timer_t slow;
   tg_t g = {0};
   long deadline_at;
 
   open_group(&g, 7, 20);
-  fake_spawn(&g, &quick, 1);
+  first_turn_spawn(&g, &quick, 1, 0); /* exits before the deadline, however late */
   fake_spawn(&g, &stuck, 2);
   EXPECT_ERR("tg_timer_start()", 0, tg_timer_start(&g, &slow, 3, 1000, 0));
   wait_group(&g);
-  ap_fake_complete(&quick.op, 0, 0);
   grade_run();
   deadline_at = ap_trace_find(grade_trace(), "deadline", 7, 0);
   EXPECT(deadline_at > expect_one_exit(1, 0),
@@ -181,15 +182,14 @@ GRADE_TEST(deadline_stops_at_first_failure, .points = 2, .clauses = "tg.7",
            .hint = "Stop the deadline timer when the cancellation starts: a deadline passing "
                    "while the group waits for a busy child must not replace the first error.")
 {
-  fake_child_t failing = {0};
+  first_turn_child_t failing;
   tg_t g = {0};
 
   open_group(&g, 0, 20);
-  fake_spawn(&g, &failing, 1);
+  first_turn_spawn(&g, &failing, 1, UV_EIO); /* fails before the deadline, however late */
   stubborn.busy = 1;
   fake_spawn(&g, &stubborn, 2);
   wait_group(&g);
-  ap_fake_complete(&failing.op, UV_EIO, 0);
   /* Child 2 ends at 40 ms, after the 20 ms deadline would have fired. */
   ap_sleep_start(grade_loop(), &stubborn_sleep, 40, stubborn_ends);
   grade_run();
