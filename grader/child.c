@@ -30,6 +30,8 @@ enum { MAX_TRACKED_FD = 4096 };
 
 static ap_rt_t test_rt;
 static ap_trace_t test_trace;
+static const grade_test_t *test_running;
+static const char *test_hint; /* grade_hint(); NULL: the test's own */
 
 uv_loop_t *grade_loop(void)
 {
@@ -39,6 +41,11 @@ uv_loop_t *grade_loop(void)
 ap_trace_t *grade_trace(void)
 {
   return &test_trace;
+}
+
+void grade_hint(const char *hint)
+{
+  test_hint = hint;
 }
 
 void grade_run(void)
@@ -159,6 +166,9 @@ static void check_memory(const char *lab)
 
 static void check_leaks(const char *lab)
 {
+  grade_hint("The test's own checks passed; what the lab left behind did not. Every test ends "
+             "with this check: each handle closed (its memory freed in its close callback), each "
+             "request completed, each descriptor closed, each allocation freed.");
   check_handles();
   check_descriptors();
   check_memory(lab);
@@ -192,18 +202,25 @@ void _mark_point(const char *file, int line)
 void _ck_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
 {
   static atomic_flag failing = ATOMIC_FLAG_INIT;
-  char buf[GRADE_MESSAGE_MAX] = {GRADE_REPORT_FAIL};
+  char buf[GRADE_MESSAGE_MAX];
+  const char *hint = test_hint;
+  size_t head;
   va_list ap;
 
   while (atomic_flag_test_and_set(&failing))
     pause();
   _mark_point(file, line);
+  if (hint == NULL)
+    hint = test_running != NULL && test_running->hint != NULL ? test_running->hint : "";
+  head = (size_t) snprintf(buf, sizeof(buf) / 2, "%c%s%c", GRADE_REPORT_FAIL, hint, GRADE_HINT_END);
+  if (head >= sizeof(buf) / 2) /* a hint too long for its half: cut, still ended */
+    head = sizeof(buf) / 2 - 1, buf[head - 1] = GRADE_HINT_END;
   if (msg != NULL) {
     va_start(ap, msg);
-    vsnprintf(buf + 1, sizeof(buf) - 1, msg, ap);
+    vsnprintf(buf + head, sizeof(buf) - head, msg, ap);
     va_end(ap);
   } else {
-    snprintf(buf + 1, sizeof(buf) - 1, "%s", expr);
+    snprintf(buf + head, sizeof(buf) - head, "%s", expr);
   }
   send_report(buf, strlen(buf));
   _exit(1);
@@ -251,6 +268,7 @@ static void run_test(const char *lab, const grade_test_t *t)
   ap_trace_init(&test_trace, &test_rt.loop);
   each_open_fd(mark_open, NULL);
   _mark_point(t->file, t->line); /* a crash before any assertion: the test's start */
+  test_running = t;
 
   t->body();
 

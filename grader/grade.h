@@ -107,6 +107,12 @@ const char *grade_trace_str(const char *prefix);
  * failing. */
 void grade_fail_alloc(long after);
 
+/* The hint shown if an assertion after this call fails, in place of the
+ * test's own: a test that checks several things gives each its own, so the
+ * hint is always about the failure shown. NULL: the test's own again; "":
+ * none. The leak check that ends every test brings its own. */
+void grade_hint(const char *hint);
+
 /* Typed expectations. what names the quantity in the student's terms. */
 #define EXPECT(cond, ...) ck_assert_msg((cond), __VA_ARGS__)
 

@@ -7,7 +7,8 @@
  * starts it once per test, and it reports over pipes on fixed descriptors.
  *
  * The report (test program to harness) is either
- *   'F' message          an assertion failed (the program then exits 1), or
+ *   'F' hint US message  an assertion failed (the program then exits 1); the
+ *                        hint in effect then (grade_hint; US is '\x1f'), or
  *   'E' nonce            the body and the leak check ended; the harness
  *                        sends the nonce only after it has read the 'E'.
  * The nonce is in no process that runs lab code before the body has ended.
@@ -28,6 +29,7 @@ enum {
 
 #define GRADE_REPORT_FAIL 'F'
 #define GRADE_REPORT_END 'E'
+#define GRADE_HINT_END '\x1f' /* ends the hint in an 'F' report */
 
 /* Defined by a lab's hidden/ folder (GRADE_HIDDEN) when it is there. */
 extern const grade_table_t grade_hidden_table __attribute__((weak));

@@ -75,8 +75,8 @@ static int is_hidden(const grade_test_t *t)
   return 0;
 }
 
-static void put_test(FILE *f, const grade_test_t *t, const char *status, const char *message,
-                     const char *output)
+static void put_test(FILE *f, const grade_test_t *t, const char *status, const char *hint,
+                     const char *message, const char *output)
 {
   char num[32];
 
@@ -90,7 +90,7 @@ static void put_test(FILE *f, const grade_test_t *t, const char *status, const c
   put_field(f, num);
   put_field(f, t->hidden || is_hidden(t) ? "1" : "0");
   put_field(f, t->section);
-  put_field(f, t->hint);
+  put_field(f, hint);
   put_field(f, message);
   put_field(f, t->file);
   snprintf(num, sizeof(num), "%d", t->line);
@@ -129,8 +129,8 @@ static void explain_error(const grade_test_t *t, TestResult *r, char *msg, size_
 static void record_result(FILE *rec, const grade_test_t *t, TestResult *r)
 {
   char path[4096], msg[GRADE_MESSAGE_MAX + 64];
-  char *output;
-  const char *status = "error", *tab;
+  char *output, *hint_end;
+  const char *status = "error", *tab, *hint = t->hint, *message = msg;
 
   snprintf(path, sizeof(path), "%s/%s.out", run.out_dir, t->id);
   output = grade__read_file(path, OUTPUT_EXCERPT);
@@ -142,10 +142,16 @@ static void record_result(FILE *rec, const grade_test_t *t, TestResult *r)
   } else if (tr_rtype(r) == CK_FAILURE && (tab = strchr(tr_msg(r), '\t')) != NULL) {
     status = strncmp(tr_msg(r), "fail\t", 5) == 0 ? "fail" : "error"; /* spawn.c's verdict */
     snprintf(msg, sizeof(msg), "%s", tab + 1);
+    /* A failed assertion brings the hint in effect then (grade_hint). */
+    if (strcmp(status, "fail") == 0 && (hint_end = strchr(msg, GRADE_HINT_END)) != NULL) {
+      *hint_end = '\0';
+      hint = msg;
+      message = hint_end + 1;
+    }
   } else {
     explain_error(t, r, msg, sizeof(msg));
   }
-  put_test(rec, t, status, msg, output);
+  put_test(rec, t, status, hint, message, output);
   free(output);
 }
 
@@ -202,7 +208,7 @@ static void report_not_run(FILE *rec, const char *status, const char *log_path)
 
   put_lab(rec, status, log);
   for (size_t i = 0; i < run.all.n; i++)
-    put_test(rec, run.all.tests[i], "error", why, "");
+    put_test(rec, run.all.tests[i], "error", run.all.tests[i]->hint, why, "");
   free(log);
 }
 

@@ -318,6 +318,7 @@ grade_mutant() { # lab patch
     not_ok "$lab mutant $name survived:$survived" "$(cat "$out.table")"
   fi
   check_results_files "$out" "$lab mutant $name"
+  mutant_hint "$lab" "$patch" "$out/results.json"
   [ "${PERTURB:-}" = mutants ] || return 0
   # make check-perturb's work for this mutant, on the tree just graded.
   local verdicts
@@ -326,6 +327,24 @@ grade_mutant() { # lab patch
     "ok "*) ok "$lab mutant $name: the same verdicts under every perturbation seed (${SEEDS:-0 1 2})" ;;
     *) not_ok "$lab mutant $name: the same verdicts under every perturbation seed" "$verdicts" ;;
   esac
+}
+
+# A patch's "Hint:" line is a phrase the hint of each targeted test it fails
+# by an assertion must carry: the hint shown is about the failure shown
+# (grade_hint, grader/grade.h), not about another check of the same test.
+mutant_hint() { # lab patch results.json
+  local lab=$1 patch=$2 json=$3 hint name off
+  hint=$(sed -n 's/^Hint: *//p' "$patch")
+  [ -n "$hint" ] || return 0
+  name=$(basename "$patch" .patch)
+  off=$(jq -r --arg h "$hint" --arg k "$(sed -n 's/^Kills: *//p' "$patch")" \
+    '.tests[] | select(.test as $t | ($k | split(" ") | index($t)) and .status == "fail"
+      and (.hint | contains($h) | not)) | "\(.test): \(.hint)"' "$json" 2>&1)
+  if [ -z "$off" ] && [ -s "$json" ]; then
+    ok "$lab mutant $name: its failures' hints say \"$hint\""
+  else
+    not_ok "$lab mutant $name: its failures' hints say \"$hint\"" "$off"
+  fi
 }
 
 # Every graded test rejects at least one known-wrong solution: it is named on

@@ -183,8 +183,11 @@ GRADE_TEST(blocks_on_two_resources_run_side_by_side, .points = 2, .clauses = "re
   EXPECT_EQ("final calls of block #1", 1, finals);
   EXPECT_ERR("final's status of block #1", 0, final_status);
   EXPECT_EQ("final calls of block #2", 1, side.finals);
+  grade_hint("Each block's exit receives that block's body status, and its final gets what "
+             "its exit reported [res.5].");
   EXPECT_ERR("final's status of block #2", UV_ETIMEDOUT, side.final_status);
   EXPECT_ERR("the status exit #2 received", UV_ETIMEDOUT, b.exit_got);
+  grade_hint(NULL);
   EXPECT(a.enters == 1 && a.exits == 1 && b.enters == 1 && b.exits == 1,
          "enters and exits: expected 1 of each per resource, got #1 %d/%d, #2 %d/%d", a.enters,
          a.exits, b.enters, b.exits);
@@ -454,8 +457,11 @@ static void conn_gone(res_using_t *u, int status)
   final(u, status);
   if (conn_tcp != NULL)
     uv_walk(grade_loop(), find_handle, conn_tcp);
+  grade_hint("exit's report is the block's last step [conn.4]: close the handle, free it and "
+             "set conn->tcp to NULL in the close callback, then report from there.");
   EXPECT(conn.tcp == NULL, "when final ran, conn->tcp was not NULL (exit must free the "
                            "handle in its close callback and forget it)");
+  grade_hint(NULL);
 }
 
 /* The last block's final: stops the server too. */
