@@ -1253,13 +1253,14 @@ static const char *chapter_place(const char *name, size_t len, const char **ext)
   return "chapters/";
 }
 
-/* "00-the-loop#the-close-protocol" -> book/00-the-loop.html#the-close-... */
-static void print_section(const char *section)
+/* "00-the-loop#the-close-protocol" -> book/00-the-loop.html#the-close-...,
+ * from column col. */
+static void print_section(int col, const char *section)
 {
   size_t stem = strcspn(section, "#");
   const char *ext, *dir = chapter_place(section, stem, &ext);
 
-  printf("%*sread: %s", DETAIL_COL, "", dir);
+  printf("%*sread: %s", col, "", dir);
   term_line(section, stem);
   fputs(ext, stdout);
   term_line(section + stem, strlen(section + stem));
@@ -1332,7 +1333,7 @@ static void print_test(const struct report *r, const struct test *t)
   if (!todo_stub(t, &stub))
     print_wrapped(r, DETAIL_COL, "hint: ", t->hint, HINT_LINES);
   if (*t->section)
-    print_section(t->section);
+    print_section(DETAIL_COL, t->section);
 }
 
 static void print_lab(const struct report *r, const struct lab *lab)
@@ -1382,6 +1383,8 @@ static void print_next(const struct report *r)
   fclose(f);
   print_wrapped(r, 0, "Next: ", buf, NEXT_LINES);
   free(buf);
+  if (*t->section)
+    print_section((int) strlen("Next: "), t->section);
 }
 
 /* Shown first: a score earned with changed tests is no score. */
@@ -1458,7 +1461,6 @@ static void print_progress(const struct report *r)
 {
   size_t i, done = 0, partly = 0;
   const struct lab *lab;
-  const struct test *next = first_failing(r);
   char label[32];
 
   print_title(r);
@@ -1475,8 +1477,6 @@ static void print_progress(const struct report *r)
   printf("  (%zu done, %zu partly done, %zu to go)\n", done, partly, r->nlabs - done - partly);
   print_verdict(r);
   print_next(r);
-  if (next && *next->section)
-    print_section(next->section);
 }
 
 /* ---- GitHub Actions ---- */

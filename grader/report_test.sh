@@ -292,7 +292,7 @@ shown_hint() {  # file test
     sed 's/^ *\(hint: \)\?//' | paste -sd ' '
 }
 # The "Next:" line and the lines it wraps onto, joined.
-shown_next() { sed -n '/^Next: /,/ passed, /p' "$1" | sed '$d' | sed 's/^Next: //; s/^ *//' | paste -sd ' '; }
+shown_next() { sed -n '/^Next: /,/ passed, /p' "$1" | sed '$d' | grep -v '^ *read: ' | sed 's/^Next: //; s/^ *//' | paste -sd ' '; }
 same() { [ "$1" = "$2" ]; }
 has_hint() { jq -e --arg h "$3" ".tests[$2].hint == \$h" "$1" >/dev/null; }  # FILE INDEX HINT
 line_after() { grep -A1 -m1 -- "$2" "$1" | tail -n1 | grep -q -- "$3"; }     # FILE FIRST NEXT
@@ -318,6 +318,8 @@ test_wrap() {
     cut_after "$d/stdout" huge 8 'many words'
   check "wrap: a word longer than a line is split, 6 hint lines at most" \
     cut_after "$d/stdout" huge 6 '^ *\(hint: \)\?xxxxxxxxxx'
+  check "wrap: Next: is followed by its test's read: line, under its text" \
+    grep -q '^      read: ' "$d/stdout"
   check "wrap: Next: wraps, its hint whole" same "$(shown_next "$d/stdout")" \
     "03-bounded-fan-out: fetch_in_flight_equals_the_limit — $LONG_HINT"
   check "wrap: results.json keeps the whole hint" has_hint "$d/results.json" 0 "$LONG_HINT"
