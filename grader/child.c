@@ -53,6 +53,12 @@ void grade_run(void)
   ap_rt_run(&test_rt);
 }
 
+void grade_run_late(uint64_t ms)
+{
+  uv_sleep((unsigned int) ms + 1); /* + 1: the loop's clock counts whole ms */
+  grade_run();
+}
+
 const char *grade_trace_str(const char *prefix)
 {
   static char buf[8192];

@@ -178,9 +178,12 @@ static inline void finish_fetch(void)
 {
   grade_run();
   collect_files();
+  grade_hint("Every item gets one result, reported through on_result the moment it is known; "
+             "done comes once, after the n-th [cap.5] [cap.6].");
   EXPECT_EQ("done calls", 1, done_calls);
   EXPECT_EQ("results reported through on_result", n_items, n_reported);
   EXPECT_EQ("results reported through on_result before done ran", n_items, reports_before_done);
+  grade_hint(NULL);
 }
 
 static inline void expect_fetched(size_t i)
@@ -192,11 +195,14 @@ static inline void expect_fetched(size_t i)
   EXPECT_EQ("results[i].item", items[i], r->item);
   EXPECT(r->status == 0, "item %ld: status %s (%d attempt%s, HTTP %d), expected 0", r->item,
          grade_err_name(r->status), r->attempts, GRADE_S(r->attempts), r->http);
+  grade_hint("A fetched item's bytes and checksum are those of the body alone, after the "
+             "answer's headers [cap.4].");
   EXPECT(r->bytes == len, "item %ld: bytes %zu, expected %zu (the body's length)", r->item,
          r->bytes, len);
   EXPECT(r->checksum == fnv1a(body, len),
          "item %ld: checksum %016llx, expected %016llx (FNV-1a of the body alone)", r->item,
          (unsigned long long) r->checksum, (unsigned long long) fnv1a(body, len));
+  grade_hint(NULL);
   EXPECT(file_state[i] == FILE_OK, "item %ld: its file is %s", r->item,
          file_state[i] == FILE_MISSING ? "missing" : "not the body that was fetched");
 }
@@ -220,6 +226,5 @@ static inline void expect_all_closed(void)
             up.closed);
   EXPECT(!dir_left_behind, "the directory held files for items nobody fetched");
 }
-
 
 #endif /* CAP_TESTS_KIT_H */

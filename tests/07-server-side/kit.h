@@ -37,13 +37,13 @@ static inline void on_done(srv_t *s, int status)
 /* ---- the fake handler ---------------------------------------------------- */
 
 enum { HOLD, INSTANT, BIG, FAIL };
-static int mode = HOLD;      /* what start does */
-static int cancel_answers;   /* 1: cancel answers UV_ECANCELED inside the call */
-static ap_gauge_t handlers;  /* handlers running: raised by start, lowered by answer */
-static srv_req_t *held[64];  /* HOLD: requests the test answers */
+static int mode = HOLD;     /* what start does */
+static int cancel_answers;  /* 1: cancel answers UV_ECANCELED inside the call */
+static ap_gauge_t handlers; /* handlers running: raised by start, lowered by answer */
+static srv_req_t *held[64]; /* HOLD: requests the test answers */
 static size_t nheld;
 static long starts, cancels;
-static long queued_peak;     /* srv.sem.waiting, seen at each start */
+static long queued_peak; /* srv.sem.waiting, seen at each start */
 static size_t big_len = 32 * 1024;
 static char big[64 * 1024];
 
@@ -71,9 +71,12 @@ static inline void fake_start(srv_req_t *req)
   starts++;
   ap_gauge_inc(&handlers);
   ap_trace_add(grade_trace(), "start", req->id, (long) req->len);
+  grade_hint("A request holds its permit from its grant until its answer arrives, whatever its "
+             "status: so at most max_inflight handlers run at once [srv.4].");
   EXPECT(handlers.current <= cfg.max_inflight,
          "%ld handlers ran at once; max_inflight is %ld (request %ld just started)",
          handlers.current, cfg.max_inflight, req->id);
+  grade_hint(NULL);
   if (srv.sem.waiting > queued_peak)
     queued_peak = srv.sem.waiting;
   if (mode == HOLD) {
@@ -177,8 +180,8 @@ typedef struct client {
   int used, connected, eof, closed, err, reading;
   int half_close; /* shut down the sending side after the first payload */
   const char *payload;
-  size_t bytes; /* read in all */
-  long lines;   /* '\n' read */
+  size_t bytes;        /* read in all */
+  long lines;          /* '\n' read */
   char text[KEEP + 1]; /* the first KEEP bytes read */
   /* checked answers: each line starts "<n>:" with n counting from seq0 */
   int check_seq;
@@ -353,19 +356,23 @@ static inline void finish_all(void)
     client_close(&clients[i]);
   if (srv.state == SRV_RUNNING)
     EXPECT_ERR("srv_shutdown()", 0, srv_shutdown(&srv));
-  RUN_UNTIL(done_calls > 0, "srv_shutdown() was called, and done never ran (open connections: "
-                            "%ld, requests held by the handler: %zu)",
+  grade_hint("After srv_shutdown(), done runs once every handle of the server is closed, the "
+             "listener and each connection's timer included [srv.11] [srv.12].");
+  RUN_UNTIL(done_calls > 0,
+            "srv_shutdown() was called, and done never ran (open connections: "
+            "%ld, requests held by the handler: %zu)",
             srv.stats.open, nheld);
   guard_stop();
   grade_run();
   EXPECT_EQ("done calls", 1, done_calls);
+  grade_hint(NULL);
 }
 
 /* ---- the sampler ---------------------------------------------------------------- */
 
 static uv_prepare_t sampler; /* before each poll: after whatever wrote last */
 static size_t unsent_peak;
-static int shrink_sndbuf; /* makes each server connection's send buffer small */
+static int shrink_sndbuf;             /* makes each server connection's send buffer small */
 static void (*over_high_water)(void); /* called once unsent bytes passed high_water */
 
 static inline int is_client(const uv_handle_t *h)
@@ -379,8 +386,7 @@ static inline void sample_one(uv_handle_t *h, void *arg)
   size_t q;
 
   (void) arg;
-  if (h->type != UV_TCP || is_client(h) || h == (uv_handle_t *) &srv.listener ||
-      uv_is_closing(h))
+  if (h->type != UV_TCP || is_client(h) || h == (uv_handle_t *) &srv.listener || uv_is_closing(h))
     return;
   if (shrink_sndbuf) {
     int size = 4096;
