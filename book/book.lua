@@ -526,6 +526,14 @@ local function repo_path(target)
   return nil
 end
 
+local function chapter_in_course(name)
+  local f = io.open("chapters/" .. name .. ".md")
+  if f then
+    f:close()
+  end
+  return f ~= nil
+end
+
 local function rewrite_link(link, current)
   local t = link.target
   if t:match("^%a[%w+.-]*:") then
@@ -537,6 +545,11 @@ local function rewrite_link(link, current)
   end
   local path, frag = t:match("^([^#]*)#?(.*)$")
   local name = path:gsub("^%./", ""):gsub("^%.%./", ""):gsub("^chapters/", ""):match("^(%d%d%-[%w_%-]+)%.md$")
+  if name and by_name[name] == nil and chapter_in_course(name) then
+    -- A chapter of the course this book leaves out (a handout of some labs
+    -- only): its title stays, as text, rather than a link to nowhere.
+    return pandoc.Span(link.content)
+  end
   if name then
     link.target = resolve_chapter(name, frag, current)
     return link
