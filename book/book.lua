@@ -23,7 +23,8 @@ For every chapter this filter
     that lab's demo, from the run the timelines are drawn from, and
     `[text]{.run key=KEY}` spans into the value KEY has in that run
     (book/run-values.txt says where to read it); with min= or max=, the
-    text stays and the value must lie in the range. A missing log, line
+    text stays and the value must lie in the range (a bound may be another
+    key, or N*KEY: "max=5*srv.unloaded.p99"). A missing log, line
     or key, or a value out of its range, stops the build;
   - turns `::: {.timeline}` divs into the figure of the lab's demo trace
     (img/LAB-timeline.svg, drawn by book/timeline.awk from a real run); a
@@ -356,10 +357,25 @@ local function run_value(key)
   return value
 end
 
+-- A bound of min= or max=: a number, another key's value, or a number times
+-- another key's value ("5*srv.unloaded.p99"): a claim that compares two
+-- figures of the same run.
+local function run_bound(text)
+  if text == nil or tonumber(text) then
+    return tonumber(text)
+  end
+  local factor, key = text:match("^([%d.]+)%*(%S+)$")
+  local n = tonumber((run_value(key or text):gsub(",", "")))
+  if n == nil then
+    error("book: " .. current_chapter.path .. ": bound " .. text .. ": not a number in this run", 0)
+  end
+  return (tonumber(factor) or 1) * n
+end
+
 local function run_span(span)
   local key = span.attributes["key"]
   local value = run_value(key)
-  local lo, hi = tonumber(span.attributes["min"]), tonumber(span.attributes["max"])
+  local lo, hi = run_bound(span.attributes["min"]), run_bound(span.attributes["max"])
   if lo == nil and hi == nil then
     return pandoc.Span({ pandoc.Str(value) }, { class = "run" })
   end

@@ -5,7 +5,7 @@
  * line. The handler's blocking part (WORK_MS on a worker thread) goes to
  * the pool of POOL threads, so the server can answer about POOL / WORK_MS
  * requests per ms. The generator offers BATCH per ms, twice that, for
- * REQUESTS requests. Bounded: max_inflight POOL, max_queued 2 * POOL, the
+ * REQUESTS requests. Bounded: max_inflight POOL, max_queued POOL, the
  * rest refused at once. Unbounded: everything admitted, and queued in the
  * pool. The last run ends with a SIGTERM the demo sends itself.
  *
@@ -64,10 +64,10 @@ static double latency[REQUESTS];
 static run_t runs[] = {
     {.name = "unloaded",
      .max_inflight = POOL,
-     .max_queued = 2 * POOL,
+     .max_queued = POOL,
      .total = UNLOADED,
      .closed_loop = 1},
-    {.name = "bounded", .max_inflight = POOL, .max_queued = 2 * POOL, .total = REQUESTS},
+    {.name = "bounded", .max_inflight = POOL, .max_queued = POOL, .total = REQUESTS},
     {.name = "unbounded", .max_inflight = 1L << 30, .max_queued = 0, .total = REQUESTS},
 };
 static int current;
