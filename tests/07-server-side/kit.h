@@ -416,4 +416,16 @@ static inline void sampler_stop(void)
   uv_close((uv_handle_t *) &sampler, NULL);
 }
 
+/* What the sampler saw stays within high_water plus one answer of answer_len. */
+static inline void expect_unsent_bounded(size_t answer_len)
+{
+  grade_hint("Write backpressure [srv.9]: once a write leaves more than high_water bytes "
+             "unsent, stop reading that connection and start none of its requests until they "
+             "fall to low_water.");
+  EXPECT(unsent_peak <= cfg.high_water + answer_len,
+         "a connection had %zu bytes unsent; high_water is %zu and one answer %zu bytes",
+         unsent_peak, cfg.high_water, answer_len);
+  grade_hint(NULL);
+}
+
 #endif /* KIT_H */
