@@ -57,7 +57,8 @@ typedef struct grade_run {
 
 /* In Check's process for test t: starts the test program and returns if the
  * test passed; otherwise fails the Check test with "fail<TAB>message" or
- * "error<TAB>message" (runner.c splits them). */
+ * "error<TAB>message" (runner.c splits them); the message may begin with
+ * a hint ended by GRADE_HINT_END. */
 void grade__run_test(const grade_run_t *run, const grade_test_t *t);
 
 /* Up to limit bytes of the file at path, NUL-terminated, NULs made blanks

@@ -190,9 +190,14 @@ static void fail_error(const grade_run_t *run, const grade_test_t *t, const outc
   san = sanitizer_line(output);
   if (san != NULL)
     ck_abort_msg("error\ta sanitizer stopped the test: %.*s", (int) strcspn(san, "\n"), san);
+  /* A crash is not about the rule the test checks: its hint says how to find it. */
   if (WIFSIGNALED(o->status))
-    ck_abort_msg("error\tthe test crashed: %s (signal %d); last checkpoint %s",
-                 strsignal(WTERMSIG(o->status)), WTERMSIG(o->status), o->checkpoint);
+    ck_abort_msg("error\tA crash is a memory error in the lab's code (a NULL, freed or stale "
+                 "pointer used) or an assertion of libuv's. To see the line, grade under "
+                 "AddressSanitizer: make grade LAB=%.2s MODE=asan%c"
+                 "the test crashed: %s (signal %d); last checkpoint %s",
+                 run->all.lab, GRADE_HINT_END, strsignal(WTERMSIG(o->status)), WTERMSIG(o->status),
+                 o->checkpoint);
   if (WEXITSTATUS(o->status) == 127 || WEXITSTATUS(o->status) == 126)
     ck_abort_msg("error\tthe grader could not start the test program %s", run->program);
   if (WEXITSTATUS(o->status) != 0)

@@ -330,7 +330,7 @@ grade_mutant() { # lab patch
 }
 
 # A patch's "Hint:" line is a phrase the hint of each targeted test it fails
-# by an assertion must carry: the hint shown is about the failure shown
+# (by an assertion or a crash) must carry: the hint shown is about the failure shown
 # (grade_hint, grader/grade.h), not about another check of the same test.
 mutant_hint() { # lab patch results.json
   local lab=$1 patch=$2 json=$3 hint name off
@@ -338,7 +338,7 @@ mutant_hint() { # lab patch results.json
   [ -n "$hint" ] || return 0
   name=$(basename "$patch" .patch)
   off=$(jq -r --arg h "$hint" --arg k "$(sed -n 's/^Kills: *//p' "$patch")" \
-    '.tests[] | select(.test as $t | ($k | split(" ") | index($t)) and .status == "fail"
+    '.tests[] | select(.test as $t | ($k | split(" ") | index($t)) and .status != "pass"
       and (.hint | contains($h) | not)) | "\(.test): \(.hint)"' "$json" 2>&1)
   if [ -z "$off" ] && [ -s "$json" ]; then
     ok "$lab mutant $name: its failures' hints say \"$hint\""

@@ -80,7 +80,7 @@ static void expect_outcome(const char *what, int mode, int exit_error, int body_
 
   toy_init(&t, 1, 0, mode, exit_error);
   use(&t.res, body_st);
-  EXPECT_ERR("the status exit received", body_st, t.exit_got);
+  expect_exit_got("the status exit received", body_st, &t);
   EXPECT_ERR(what, want, final_status);
 }
 
@@ -186,7 +186,7 @@ GRADE_TEST(blocks_on_two_resources_run_side_by_side, .points = 2, .clauses = "re
   grade_hint("Each block's exit receives that block's body status, and its final gets what "
              "its exit reported [res.5].");
   EXPECT_ERR("final's status of block #2", UV_ETIMEDOUT, side.final_status);
-  EXPECT_ERR("the status exit #2 received", UV_ETIMEDOUT, b.exit_got);
+  expect_exit_got("the status exit #2 received", UV_ETIMEDOUT, &b);
   grade_hint(NULL);
   EXPECT(a.enters == 1 && a.exits == 1 && b.enters == 1 && b.exits == 1,
          "enters and exits: expected 1 of each per resource, got #1 %d/%d, #2 %d/%d", a.enters,
@@ -277,15 +277,15 @@ GRADE_TEST(stack_hands_each_exit_the_outcome_before, .points = 2, .clauses = "re
 
   toys[1].exit_mode = SUPPRESS;
   use(s, UV_ETIMEDOUT);
-  EXPECT_ERR("status received by exit of #3", UV_ETIMEDOUT, toys[2].exit_got);
-  EXPECT_ERR("status received by exit of #2", UV_ETIMEDOUT, toys[1].exit_got);
-  EXPECT_ERR("status received by exit of #1 (after #2 suppressed)", 0, toys[0].exit_got);
+  expect_exit_got("status received by exit of #3", UV_ETIMEDOUT, &toys[2]);
+  expect_exit_got("status received by exit of #2", UV_ETIMEDOUT, &toys[1]);
+  expect_exit_got("status received by exit of #1 (after #2 suppressed)", 0, &toys[0]);
   EXPECT_ERR("final's status", 0, final_status);
   s = toy_stack(3);
   toys[2].exit_mode = FAIL;
   toys[2].exit_error = UV_EIO;
   use(s, 0);
-  EXPECT_ERR("status received by exit of #1 (after #3 failed)", UV_EIO, toys[0].exit_got);
+  expect_exit_got("status received by exit of #1 (after #3 failed)", UV_EIO, &toys[0]);
   EXPECT_ERR("final's status", UV_EIO, final_status);
 }
 
@@ -313,7 +313,7 @@ GRADE_TEST(stack_partial_failure_releases_what_was_acquired, .points = 3, .claus
                "enter:1 entered:1 enter:2 entered:2 enter:3 entered:3 "
                "exit:2 exited:2 exit:1 exited:1 final:0",
                grade_trace_str(""));
-  EXPECT_ERR("status received by exit of #2", UV_ECONNREFUSED, toys[1].exit_got);
+  expect_exit_got("status received by exit of #2", UV_ECONNREFUSED, &toys[1]);
   EXPECT_ERR("final's status", UV_ECONNREFUSED, final_status);
 }
 
@@ -357,7 +357,7 @@ GRADE_TEST(stack_failed_enter_is_never_suppressed, .points = 2, .clauses = "res.
   toys[2].enter_status = UV_ECONNREFUSED;
   toys[1].exit_mode = SUPPRESS;
   use_failing(s);
-  EXPECT_ERR("status received by exit of #1 (after #2 suppressed the error)", 0, toys[0].exit_got);
+  expect_exit_got("status received by exit of #1 (after #2 suppressed the error)", 0, &toys[0]);
   EXPECT_ERR("final's status (#3 failed to enter, #2 suppressed)", UV_ECONNREFUSED, final_status);
 }
 
@@ -372,7 +372,7 @@ GRADE_TEST(stack_reports_a_release_error_over_a_failed_enter, .points = 1, .clau
   toys[1].exit_mode = FAIL;
   toys[1].exit_error = UV_EIO;
   use_failing(s);
-  EXPECT_ERR("status received by exit of #1 (after #2 failed)", UV_EIO, toys[0].exit_got);
+  expect_exit_got("status received by exit of #1 (after #2 failed)", UV_EIO, &toys[0]);
   EXPECT_ERR("final's status", UV_EIO, final_status);
 }
 
@@ -457,6 +457,11 @@ static void conn_gone(res_using_t *u, int status)
   final(u, status);
   if (conn_tcp != NULL)
     uv_walk(grade_loop(), find_handle, conn_tcp);
+  if (conn_tcp != NULL && ap_trace_count(grade_trace(), "exit") == 0) {
+    grade_hint("exit runs exactly once after the body's done, whatever the body reported "
+               "[res.4]: follow the path from the body's report to res_exit().");
+    EXPECT(0, "when final ran, exit had never run: nothing closed the connection");
+  }
   grade_hint("exit's report is the block's last step [conn.4]: close the handle, free it and "
              "set conn->tcp to NULL in the close callback, then report from there.");
   EXPECT(conn.tcp == NULL, "when final ran, conn->tcp was not NULL (exit must free the "
@@ -496,9 +501,9 @@ static void conn_setup(void)
 
 GRADE_TEST(conn_echo_round_trip, .points = 3, .clauses = "conn.2 conn.4 conn.6 conn.8",
            .section = "01-resource-lifecycles#tcp-connection",
-           .hint = "enter: allocate and init the handle, record \"tcp-open\", uv_tcp_connect, "
-                   "report when connected. exit: uv_close, and report only from the close "
-                   "callback, after freeing the handle and recording \"tcp-closed\".")
+           .hint = "Held means one connected handle of the connection's own [conn.2]; exit "
+                   "reports only once that handle is closed and freed [conn.4]. The expected "
+                   "trace says which step is missing or early [conn.8].")
 {
   res_using_t u = {0};
 

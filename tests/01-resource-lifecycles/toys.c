@@ -103,6 +103,13 @@ void never_final(res_using_t *u, int status)
                grade_err_name(status));
 }
 
+void expect_exit_got(const char *what, int expected, const toy_t *t)
+{
+  EXPECT(t->exits > 0, "%s: exit never ran, so it received nothing (expected %s)", what,
+         grade_err_name(expected));
+  EXPECT_ERR(what, expected, t->exit_got);
+}
+
 void use(res_t *r, int status)
 {
   res_using_t u = {0};

@@ -38,8 +38,8 @@ extern int body_status;
 extern int bodies;
 extern int finals;
 extern int final_status;
-extern res_body_cb body_cb;      /* the running body's completion */
-extern res_using_t *body_block;  /* and its block */
+extern res_body_cb body_cb;     /* the running body's completion */
+extern res_using_t *body_block; /* and its block */
 void body(res_using_t *u, res_body_cb done);
 /* Reports body_status for the block on a later turn ("body-done"). */
 void body_later(res_using_t *u, res_body_cb done);
@@ -50,5 +50,9 @@ void never_final(res_using_t *u, int status);
 
 /* Runs one using block over r with the body reporting status. */
 void use(res_t *r, int status);
+
+/* The status t's last exit received was expected; "exit never ran" when it
+ * did not run at all (then there is no status to compare). */
+void expect_exit_got(const char *what, int expected, const toy_t *t);
 
 #endif /* TOYS_H */
