@@ -842,6 +842,11 @@ GRADE_TEST(no_operations_done_on_a_later_turn, .points = 2, .clauses = "co.4 co.
   EXPECT_EQ("gather: done calls inside the call", 0, done_calls);
   grade_run();
   EXPECT_EQ("gather: done calls", 1, done_calls);
+  done_calls = 0;
+  as_completed(0, NULL); /* no timer either: only the lab's own later turn can call done */
+  EXPECT_EQ("as_completed without a timeout: done calls inside the call", 0, done_calls);
+  grade_run();
+  EXPECT_EQ("as_completed without a timeout: done calls", 1, done_calls);
 }
 
 GRADE_TEST(one_operation_is_report_1_of_1, .points = 1, .clauses = "co.3 co.5",
@@ -865,9 +870,77 @@ GRADE_TEST(one_operation_is_report_1_of_1, .points = 1, .clauses = "co.3 co.5",
          results[0].value, VALUE(0));
 }
 
+static void gather_again(co_gather_t *g)
+{
+  on_gathered(g);
+  if (done_calls == 1)
+    EXPECT_ERR("co_gather() again, from done", 0,
+               co_gather(grade_loop(), g, &kind, 2, results, gather_again));
+}
+
+static void queue_again(co_queue_t *q)
+{
+  on_done(q);
+  if (done_calls == 1) {
+    seen_count = 0;
+    EXPECT_ERR("co_as_completed() again, from done", 0,
+               co_as_completed(grade_loop(), q, &kind, 2, NULL, consume, queue_again));
+  }
+}
+
+GRADE_TEST(gather_and_queue_start_again_from_done, .points = 2, .clauses = "co.12 co.3 co.5",
+           .section = "02-completion-order#all-done",
+           .hint = "done may start the same gather or queue again: set every field but data in "
+                   "each call (g->failed too), and free the batch before calling done, never "
+                   "after: once done has run, the struct is the next call's.")
+{
+  uint64_t kinds[] = {FAKE};
+
+  ops_init(kinds, 1, 3);
+  EXPECT_ERR("co_gather()", 0, co_gather(grade_loop(), &gather, &kind, 3, results, gather_again));
+  finish(2, 0);
+  finish(1, UV_EIO);
+  finish(0, 0);
+  grade_run();
+  EXPECT_EQ("gather: done calls so far", 1, done_calls);
+  EXPECT_EQ("first gather: g->failed when done ran (operation 1 failed)", 1, failed_at_done);
+  finish(1, 0);
+  finish(0, 0);
+  grade_run();
+  EXPECT_EQ("gather: done calls (one per gather)", 2, done_calls);
+  EXPECT_EQ("second gather: g->failed when done ran (nothing failed)", 0, failed_at_done);
+  for (size_t i = 0; i < 2; i++)
+    EXPECT(results_at_done[i].status == 0 && results_at_done[i].value == VALUE(i),
+           "second gather: results[%zu] = {%s, %ld}; expected {0, %ld}", i,
+           grade_err_name(results_at_done[i].status), results_at_done[i].value, VALUE(i));
+  done_calls = 0;
+  EXPECT_ERR("co_as_completed()", 0,
+             co_as_completed(grade_loop(), &queue, &kind, 3, NULL, consume, queue_again));
+  finish(2, 0);
+  finish(0, 0);
+  finish(1, 0);
+  grade_run();
+  EXPECT_EQ("as_completed: done calls so far", 1, done_calls);
+  EXPECT_EQ("second as_completed: reports so far", 0, seen_count);
+  finish(1, 0);
+  finish(0, UV_EIO);
+  grade_run();
+  EXPECT_EQ("as_completed: done calls (one per call)", 2, done_calls);
+  EXPECT_EQ("second as_completed: reports", 2, seen_count);
+  EXPECT(seen[0].index == 1 && seen[0].k == 1 && seen[0].n == 2 && seen[0].value == VALUE(1),
+         "second as_completed: report 1 is operation %zu, %zu/%zu, value %ld; expected "
+         "operation 1, 1/2, value %ld",
+         seen[0].index, seen[0].k, seen[0].n, seen[0].value, VALUE(1));
+  EXPECT(seen[1].index == 0 && seen[1].k == 2 && seen[1].status == UV_EIO,
+         "second as_completed: report 2 is operation %zu, k = %zu, %s; expected operation 0, "
+         "k = 2, UV_EIO",
+         seen[1].index, seen[1].k, grade_err_name(seen[1].status));
+}
+
 /* 10,000 fakes ended in the order of a permutation: as_completed hands them
  * over in that order, gather aligns them; then 10,000 timers with 17
- * distinct delays, which end by delay and, for equal delays, in start order. */
+ * distinct delays, all due before the loop runs (so one turn runs them, on
+ * any machine), which end by delay and, for equal delays, in start order. */
 GRADE_TEST(ten_thousand_operations, .points = 2, .clauses = "co.3 co.5",
            .section = "02-completion-order#completion-queue",
            .hint = "One completion per operation in one array, a FIFO linked through them, and "
@@ -944,6 +1017,8 @@ GRADE_TEST(rejects_bad_arguments, .points = 1, .clauses = "co.11",
              co_gather(loop, &gather, &no_start, 2, results, never_gathered));
   EXPECT_ERR("co_gather() without results", UV_EINVAL,
              co_gather(loop, &gather, &kind, 2, NULL, never_gathered));
+  EXPECT_ERR("co_gather() of one operation without results", UV_EINVAL,
+             co_gather(loop, &gather, &kind, 1, NULL, never_gathered));
   EXPECT_ERR("co_gather() without done", UV_EINVAL,
              co_gather(loop, &gather, &kind, 2, results, NULL));
   EXPECT_EQ("operations started by the failed calls", 0, fakes.started);
@@ -976,6 +1051,7 @@ GRADE_LAB("02-completion-order",
           &done_does_not_wait_for_an_unused_timeout,
           &no_operations_done_on_a_later_turn,
           &one_operation_is_report_1_of_1,
+          &gather_and_queue_start_again_from_done,
           &ten_thousand_operations,
           &rejects_bad_arguments)
 /* clang-format on */
