@@ -11,6 +11,7 @@
  */
 #include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 #if defined(__SANITIZE_ADDRESS__)
 /* From <sanitizer/allocator_interface.h>, which gcc does not install. */
 size_t __sanitizer_get_current_allocated_bytes(void);
@@ -681,6 +682,27 @@ GRADE_TEST(misuse_gets_clear_errors, .points = 2, .clauses = "sem.1 sem.9 sem.10
              bf_stream_start(grade_loop(), &s, 0, next_item, fake_start, NULL, never_streamed));
   grade_run();
   EXPECT_EQ("operations started by the failed calls", 0, nrunning);
+}
+
+GRADE_TEST(sem_init_sets_every_field_over_garbage, .points = 1, .clauses = "sem.1 sem.3",
+           .section = "03-bounded-fan-out#the-semaphore",
+           .hint = "bf_sem_init must set every field itself (the permits, waiting, the line's head "
+                   "and tail), whatever the struct held: the caller may hand over garbage.")
+{
+  memset(&sem, 0xa5, sizeof(sem));
+  sem_start(1);
+  EXPECT_EQ("sem.available after bf_sem_init (limit 1)", 1, sem.available);
+  EXPECT_EQ("sem.waiting after bf_sem_init", 0, sem.waiting);
+  acquire(0);
+  acquire(1);
+  EXPECT_EQ("sem.waiting with waiter 1 queued", 1, sem.waiting);
+  grade_run();
+  release(0);
+  grade_run();
+  EXPECT_STREQ("grants", "grant:0 grant:1", grade_trace_str("grant"));
+  release(1);
+  EXPECT_EQ("sem.available at the end (limit 1)", 1, sem.available);
+  EXPECT_EQ("sem.waiting at the end", 0, sem.waiting);
 }
 
 /* ---- fetch_all -------------------------------------------------------------------- */
@@ -1395,10 +1417,11 @@ GRADE_LAB("03-bounded-fan-out", &sem_grants_free_permits_on_a_later_turn,
           &sem_cancel_answers_in_every_state, &sem_cancel_keeps_the_rest_of_the_line,
           &sem_owners_reach_the_limit_exactly, &sem_refuses_a_waiter_in_the_wrong_state,
           &sem_waiters_reused_or_freed_from_their_callbacks, &misuse_gets_clear_errors,
-          &fetch_in_flight_equals_the_limit, &fetch_limit_one_runs_in_sequence,
-          &fetch_limit_of_n_or_more_runs_all_at_once, &fetch_results_follow_input_order,
-          &fetch_failed_items_cost_no_permit, &fetch_reports_the_first_failure_in_input_order,
-          &fan_outs_refuse_bad_arguments, &stream_reports_each_item_as_it_ends_and_done_last,
+          &sem_init_sets_every_field_over_garbage, &fetch_in_flight_equals_the_limit,
+          &fetch_limit_one_runs_in_sequence, &fetch_limit_of_n_or_more_runs_all_at_once,
+          &fetch_results_follow_input_order, &fetch_failed_items_cost_no_permit,
+          &fetch_reports_the_first_failure_in_input_order, &fan_outs_refuse_bad_arguments,
+          &stream_reports_each_item_as_it_ends_and_done_last,
           &stream_reports_the_first_error_to_happen, &fetch_mixes_instant_and_later_operations,
           &fetch_bounds_creation_too, &stream_bounds_items_alive,
           &a_million_instant_operations_keep_the_stack_flat, &empty_and_broken_sources_finish_later,
