@@ -32,7 +32,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CASES=$ROOT/tests/report
-SRCS=(grader/report.c)
+SRCS=(grader/report/*.c)
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g)
 mkdir -p build/tools
 cc "${CFLAGS[@]}" "${SRCS[@]}" -o build/tools/report
