@@ -172,7 +172,7 @@ run_one() { # case build binary
   if [ "$2" = plain ]; then check_files "$name" "$out" "$work" "$CASES/$name"; fi
   if ! diff -ru "$CASES/$name/expected" "$out" >"$TMP/diff" 2>&1; then
     fail "$name ($2): output differs from expected/"
-    cut -c1-300 "$TMP/diff" | head -n 60
+    cut -c1-300 "$TMP/diff" | head -n 60 | LC_ALL=C tr '\001-\010\013-\037\177' '?'  # no raw escape reaches the terminal
   fi
 }
 
