@@ -130,9 +130,13 @@ char *rp_join(const char *a, const char *b, const char *c);
 char *rp_utf8_repair(const char *in, size_t n);
 /* The code point at *p (a repaired string); moves *p past it. */
 uint32_t rp_next_cp(const char **p);
+/* Bytes in the first max code points of s; *cut: whether more remain. */
 size_t rp_prefix_len(const char *s, size_t max, bool *cut);
 size_t rp_cp_count(const char *s, size_t len);
+/* Bytes of s's first line, at most cap code points of it. */
 size_t rp_first_line_len(const char *s, size_t cap);
+/* Whether c could move a terminal's cursor or recolour it (C0 but tab,
+ * DEL, C1): no writer lets one through raw. */
 bool rp_term_unsafe(uint32_t c);
 
 /* ---- load.c ---- */
@@ -156,7 +160,8 @@ enum rp_state rp_report_state(const struct rp_report *r);
 const char *rp_state_name(enum rp_state s);
 bool rp_perfect(const struct rp_report *r);
 const char *rp_lab_problem(const struct rp_lab *lab);
-/* A new string, one line per lab that did not run well; NULL if none. */
+/* A new string, a line per lab that did not run well and one for tampering;
+ * empty when all went well. */
 char *rp_problem_summary(const struct rp_report *r);
 const struct rp_test *rp_first_failing(const struct rp_report *r);
 
