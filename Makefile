@@ -30,6 +30,7 @@ HELPER_OBJS := $(patsubst %.c,build/$(MODE)/obj/%.o,$(HELPER_SRCS))
 GRADER_OBJS := $(patsubst %.c,build/$(MODE)/obj/%.o,$(GRADER_SRCS))
 HARNESS_OBJS := $(patsubst %.c,build/$(MODE)/obj/%.o,$(HARNESS_SRCS))
 REPORT := build/tools/report
+REPORT_SRCS := $(wildcard grader/report/*.c)
 
 .DEFAULT_GOAL := help
 
@@ -70,9 +71,9 @@ build/$(MODE)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -Ihelpers -Igrader -c $< -o $@
 
 # The reporter never runs lab code: always built plainly.
-$(REPORT): grader/report.c grader/stub.h
+$(REPORT): $(REPORT_SRCS) grader/report/report.h grader/stub.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -Wall -Wextra -Werror -O1 -g -D_POSIX_C_SOURCE=200809L $< -o $@
+	$(CC) -std=c11 -Wall -Wextra -Werror -O1 -g -D_POSIX_C_SOURCE=200809L $(REPORT_SRCS) -o $@
 
 .PHONY: grade
 grade: deps ## grade the labs (LAB=NN, SRC=dir, STRICT=1)
@@ -145,7 +146,7 @@ compile_commands.json: ## a compilation database for editors (needs bear)
 # differs, fix the STARTER lines or SOLUTION regions in solutions/.
 # In a student's handout (no solutions/) only the student's files: the rest
 # is the course's, and its manifest would flag a reformatted grader.
-FORMAT_SRCS := $(if $(wildcard solutions),$(wildcard helpers/*.[ch] grader/*.[ch] \
+FORMAT_SRCS := $(if $(wildcard solutions),$(wildcard helpers/*.[ch] grader/*.[ch] grader/report/*.[ch] \
                  solutions/*/*.[ch] labs/*/*.[ch] tests/*/*.c tests/*/hidden/*.c bench/*.[ch] \
                  tools/*.c),$(wildcard labs/*/*.[ch]))
 

@@ -81,7 +81,7 @@ const char *grade_err_name(int err)
   return buf;
 }
 
-/* grader/report.c reads this message (stub.h) to say which function to write next. */
+/* grader/report/tally.c reads this message (stub.h) to say which function to write next. */
 static void fail_not_implemented(const char *func, const char *file, int line)
 {
   ck_abort_msg(GRADE_STUB_HEAD "%s" GRADE_STUB_MID "%s:%d" GRADE_STUB_TAIL, func, file, line);

@@ -9,7 +9,7 @@
  * its own timeout); in that process, spawn.c starts the test program
  * (tests + lab) and turns what it reports into Check's verdict.
  *
- * The record goes to stdout, for the reporter (grader/report.c), and only
+ * The record goes to stdout, for the reporter (grader/report/), and only
  * from here (put_lab, put_test): grade.sh stores it as raw/<lab>.rec, a file
  * no test process is given. Test outputs go to RESULTS_DIR/output/<lab>/.
  * --note puts TEXT on the lab's line (files the build skipped, say).

@@ -1,7 +1,7 @@
 /* stub.h — the message of a test that reached a starter's TODO stub.
  *
  * child.c fails the test with it (AP_TODO says which function, and where);
- * report.c recognises it and then says which function to write, instead of
+ * report/tally.c recognises it and then says which function to write, instead of
  * the test's hint. One definition, so the two cannot drift apart:
  *   not implemented yet: FUNC() at FILE:LINE still has its TODO stub
  */

@@ -29,7 +29,7 @@ BOOK_SVGS := $(BOOK_DEMOS:%=$(BOOK)/img/%-timeline.svg)
 BOOK_PAGES := $(BOOK)/index.html $(BOOK_NAMES:%=$(BOOK)/%.html)
 # Anything a page may show: the chapters, the build's files, the sources.
 BOOK_INPUTS := $(BOOK_CHAPTERS) $(wildcard book/*.lua book/*.html book/*.yaml book/*.md book/*.sed book/*.txt) \
-	$(wildcard solutions/*/*.[ch] labs/*/*.[ch] $(BOOK_LABS)/*/*.[ch] helpers/*.[ch] grader/*.[ch] tests/*/*.c)
+	$(wildcard solutions/*/*.[ch] labs/*/*.[ch] $(BOOK_LABS)/*/*.[ch] helpers/*.[ch] grader/*.[ch] grader/report/*.[ch] tests/*/*.c)
 BOOK_PANDOC := pandoc -d book/pandoc.yaml -M book-chapters="$(BOOK_CHAPTERS)" -M book-img-dir=$(BOOK)/img
 BOOK_HTML := $(BOOK_PANDOC) -t html5 --template=book/page.html
 # Writes the HTML of $(1) with pandoc options $(2) into $@.

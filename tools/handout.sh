@@ -89,7 +89,7 @@ copy_grader() {
   copy Makefile mk helpers .clang-format .gitignore
   mkdir -p "$out/grader" "$out/tools"
   for f in grader/*; do
-    case "$f" in *_test.sh) ;; *) cp "$f" "$out/grader/" ;; esac
+    case "$f" in *_test.sh) ;; *) cp -R "$f" "$out/grader/" ;; esac
   done
   for f in tools/*; do
     case " ${DEV_TOOLS//$'\n'/ } $README " in *" $(basename "$f") "*) ;; *) cp "$f" "$out/tools/" ;; esac

@@ -2,7 +2,8 @@
 # selftest.sh — `make check`: the project's own tests.
 #
 # 1. the helper layer's unit tests, under ASan+UBSan;
-# 2. the reporter's tests (hostile output, valid JSON/XML/TAP);
+# 2. the reporter's golden-file tests (tests/report/: every output byte for
+#    byte from honest and hostile records, valid JSON/XML/TAP);
 # 3. labs/ is exactly what the generator makes from solutions/ (no drift),
 #    and the C sources are in .clang-format's shape (make format-check);
 # 4. per lab: the solution gets full marks (plain and under ASan+UBSan), the
@@ -232,7 +233,7 @@ helper_tests() {
 
 reporter_tests() {
   [ -f grader/report_test.sh ] || return 0
-  step "reporter (hostile input, valid files)"
+  step "reporter (golden files: hostile input, valid files)"
   if out=$(bash grader/report_test.sh 2>&1); then ok "grader/report_test.sh"; else not_ok "grader/report_test.sh" "$out"; fi
 }
 
