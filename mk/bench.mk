@@ -19,7 +19,7 @@ BENCH := build/bench
 BENCH_RUNS ?= 5
 BENCH_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -D_POSIX_C_SOURCE=200809L \
 	-MMD -MP $(PKG_CFLAGS)
-BENCH_PROGS := fanout order offload lag sweep
+BENCH_PROGS := fanout order offload lag sweep srvd overload
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH)/bin/%)
 # The lab whose reference solution each program measures.
 BENCH_LAB_fanout := 03-bounded-fan-out
@@ -27,8 +27,16 @@ BENCH_LAB_sweep := 03-bounded-fan-out
 BENCH_LAB_order := 02-completion-order
 BENCH_LAB_offload := 04-offloading
 BENCH_LAB_lag := 04-offloading
+BENCH_LAB_srvd := 07-server-side
+# overload (the generator that drives srvd and the peers' servers) measures no lab.
 
-bench_lab_objs = $(patsubst %.c,$(BENCH)/obj/%.o,$(filter-out %/demo.c,$(wildcard solutions/$(1)/*.c)))
+# A lab and the labs it builds on (solutions/NN-slug/uses), as for make grade.
+bench_labs = $(if $(1),$(1) $(if $(wildcard solutions/$(1)/uses),$(shell cat solutions/$(1)/uses)))
+bench_lab_objs = $(patsubst %.c,$(BENCH)/obj/%.o,$(filter-out %/demo.c,\
+	$(foreach l,$(call bench_labs,$(1)),$(wildcard solutions/$(l)/*.c))))
+# The lab a source is compiled for: its folder under solutions/, or the one
+# its benchmark program measures.
+bench_src_lab = $(if $(filter solutions/%,$(1)),$(notdir $(patsubst %/,%,$(dir $(1)))),$(BENCH_LAB_$(basename $(notdir $(1)))))
 BENCH_HELPER_OBJS := $(patsubst %.c,$(BENCH)/obj/%.o,$(wildcard helpers/*.c))
 
 .PHONY: bench
@@ -59,7 +67,7 @@ $(BENCH)/lib/libap.a: $(BENCH_HELPER_OBJS)
 
 $(BENCH)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) -Ihelpers -Ibench -Isolutions/$(BENCH_LAB_$(basename $(notdir $<))) \
+	$(CC) $(BENCH_CFLAGS) -Ihelpers -Ibench $(addprefix -Isolutions/,$(call bench_labs,$(call bench_src_lab,$<))) \
 		$(addprefix -I,$(dir $<)) -c $< -o $@
 
 define bench_prog
