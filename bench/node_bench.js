@@ -111,13 +111,15 @@ async function offload(n, depth) {
 // The limits srvd.c gives lab 07's server (ms; a line with its newline).
 const IDLE_MS = 2000, REQUEST_MS = 10000, DRAIN_MS = 1000, LINE_MAX = 1024, POOL = 4;
 
-// A worker: blocks for the ms it is sent (a blocking call), then answers.
+// A worker: says it is ready, then for each ms it is sent blocks that long
+// (a blocking call) and answers.
 function poolWorker() {
   const cell = new Int32Array(new SharedArrayBuffer(4));
   parentPort.on('message', (ms) => {
     Atomics.wait(cell, 0, 0, ms);
     parentPort.postMessage('done');
   });
+  parentPort.postMessage('ready');
 }
 
 // POOL workers and a FIFO of jobs: run(ms) resolves with the worker's answer.
@@ -138,7 +140,7 @@ function workerPool(size) {
   for (let i = 0; i < size; i++) workers.push(new Worker(__filename));
   workers.forEach(next);
   return {
-    ready: Promise.all(workers.map((w) => once(w, 'online'))),
+    ready: Promise.all(workers.map((w) => once(w, 'message'))),
     run: (ms) =>
       new Promise((resolve) => {
         jobs.push({ ms, resolve });

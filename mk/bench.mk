@@ -4,6 +4,9 @@
 #   make bench              every benchmark, BENCH_RUNS times (default 5), the
 #                           median of each: build/bench/*.csv, *.svg (gnuplot),
 #                           summary.md (the targets, pass/miss), machine.txt
+#   make bench BENCH_ONLY="server sweep"
+#                           only those benchmarks (fanout order offload sweep
+#                           grade server); build/bench/ then holds them alone
 #   make bench-plots        redraw the plots and the summary from build/bench/*.csv
 #   make bench-smoke        each benchmark once with tiny sizes, into
 #                           build/bench-smoke/ (part of make check)
@@ -40,9 +43,9 @@ bench_src_lab = $(if $(filter solutions/%,$(1)),$(notdir $(patsubst %/,%,$(dir $
 BENCH_HELPER_OBJS := $(patsubst %.c,$(BENCH)/obj/%.o,$(wildcard helpers/*.c))
 
 .PHONY: bench
-bench: deps-bench ## benchmarks vs raw libuv, asyncio, uvloop, Node.js: build/bench/ (slow; BENCH_RUNS=5, PEERS=)
+bench: deps-bench ## benchmarks vs raw libuv, asyncio, uvloop, Node.js: build/bench/ (slow; BENCH_RUNS=5, PEERS=, BENCH_ONLY=)
 	@$(MAKE) --no-print-directory -s bench-bins
-	@BENCH_RUNS=$(BENCH_RUNS) $(if $(filter undefined,$(origin PEERS)),,PEERS="$(PEERS)") tools/bench.sh full $(BENCH)
+	@BENCH_RUNS=$(BENCH_RUNS) BENCH_ONLY="$(BENCH_ONLY)" $(if $(filter undefined,$(origin PEERS)),,PEERS="$(PEERS)") tools/bench.sh full $(BENCH)
 
 .PHONY: deps-bench
 deps-bench: ## install (as root) or name what make bench needs (the peers too)
@@ -82,7 +85,7 @@ $(foreach p,$(BENCH_PROGS),$(eval $(call bench_prog,$(p))))
 # A page only needs each picture to exist (order-only, like the timelines):
 # the measured one when there is one, else a placeholder that says how to
 # make it. The measured plot, once there, is newer and replaces it.
-BENCH_PLOTS := fanout sweep offload lag
+BENCH_PLOTS := fanout sweep offload lag server
 BENCH_BOOK_SVGS := $(BENCH_PLOTS:%=$(BOOK)/img/bench-%.svg)
 
 $(BOOK)/img/bench-%.svg: $(wildcard $(BENCH)/*.svg) tools/bench.sh
