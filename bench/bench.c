@@ -74,13 +74,18 @@ void bench_run_and_close(ap_rt_t *rt)
 void bench_report(const char *bench, const char *variant, long param, long n, bench_mark_t from,
                   bench_mark_t to, const char *extra)
 {
+  bench_report_as(bench, variant, param, n, from, to, bench_maxrss_kb(), extra);
+}
+
+void bench_report_as(const char *bench, const char *variant, long param, long n, bench_mark_t from,
+                     bench_mark_t to, long maxrss_kb, const char *extra)
+{
   uint64_t wall = to.wall - from.wall;
   uint64_t cpu = to.cpu - from.cpu;
   double per = n > 0 ? 1.0 / (double) n : 0.0;
 
   printf("%s,%s,%ld,%ld,%llu,%.2f,%llu,%.2f,%ld%s%s\n", bench, variant, param, n,
          (unsigned long long) wall, (double) wall * per, (unsigned long long) cpu,
-         (double) cpu * per, bench_maxrss_kb(), extra != NULL ? "," : "",
-         extra != NULL ? extra : "");
+         (double) cpu * per, maxrss_kb, extra != NULL ? "," : "", extra != NULL ? extra : "");
   fflush(stdout);
 }

@@ -48,5 +48,9 @@ void bench_run_and_close(ap_rt_t *rt);
 /* One result line on stdout (extra may be NULL: no extra columns). */
 void bench_report(const char *bench, const char *variant, long param, long n, bench_mark_t from,
                   bench_mark_t to, const char *extra);
+/* The same for a measurement of another process: its CPU times in from
+ * and to, and its peak RSS (overload.c measures a server from outside). */
+void bench_report_as(const char *bench, const char *variant, long param, long n, bench_mark_t from,
+                     bench_mark_t to, long maxrss_kb, const char *extra);
 
 #endif /* BENCH_H */

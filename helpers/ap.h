@@ -223,6 +223,33 @@ struct ap_server {
 int ap_server_start(uv_loop_t *loop, ap_server_t *server);
 void ap_server_stop(ap_server_t *server, void (*stopped_cb)(ap_server_t *server));
 
+/* ---- One-line client on 127.0.0.1 -------------------------------------------
+ * A request per connection, for overload generators (lab 07's demo,
+ * bench/overload.c): ap_ask_start() connects to 127.0.0.1:port, sends line
+ * (yours: keep it valid until cb), reads one line back and closes. Then
+ * cb(ask, status) runs once, the socket closed (ask is yours again):
+ * status 0 with the line in answer (with its '\n'), UV_EOF when the server
+ * closed before a whole line, UV_ENOBUFS when AP_ASK_MAX - 1 bytes came
+ * without one, or the error of the connect, the write or a read. */
+enum { AP_ASK_MAX = 64 };
+typedef struct ap_ask ap_ask_t;
+typedef void (*ap_ask_cb)(ap_ask_t *ask, int status);
+struct ap_ask {
+  void *data;              /* yours */
+  uint64_t t0, t1;         /* read-only: uv_hrtime() at the start, at the end */
+  char answer[AP_ASK_MAX]; /* read-only: what was read, NUL-terminated */
+  size_t len;              /* read-only: its length */
+  uv_tcp_t tcp;            /* private */
+  uv_connect_t connect;    /* private */
+  uv_write_t write;        /* private */
+  uv_buf_t line;           /* private */
+  ap_ask_cb cb;            /* private */
+  int status;              /* private */
+};
+/* Returns 0, or UV_EINVAL (cb or line NULL, a bad port) or an error of the
+ * socket's setup (then cb never runs). A failed connect reaches cb. */
+int ap_ask_start(uv_loop_t *loop, ap_ask_t *ask, int port, const char *line, ap_ask_cb cb);
+
 /* ---- HTTP upstream on 127.0.0.1 --------------------------------------------
  * A small HTTP/1.1 server on the caller's loop, standing in for a real
  * upstream (helpers/upstream.c; standalone: build/debug/bin/upstream).

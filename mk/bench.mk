@@ -4,6 +4,9 @@
 #   make bench              every benchmark, BENCH_RUNS times (default 5), the
 #                           median of each: build/bench/*.csv, *.svg (gnuplot),
 #                           summary.md (the targets, pass/miss), machine.txt
+#   make bench BENCH_ONLY="server sweep"
+#                           only those benchmarks (fanout order offload sweep
+#                           grade server); build/bench/ then holds them alone
 #   make bench-plots        redraw the plots and the summary from build/bench/*.csv
 #   make bench-smoke        each benchmark once with tiny sizes, into
 #                           build/bench-smoke/ (part of make check)
@@ -19,7 +22,7 @@ BENCH := build/bench
 BENCH_RUNS ?= 5
 BENCH_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -D_POSIX_C_SOURCE=200809L \
 	-MMD -MP $(PKG_CFLAGS)
-BENCH_PROGS := fanout order offload lag sweep
+BENCH_PROGS := fanout order offload lag sweep srvd overload
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH)/bin/%)
 # The lab whose reference solution each program measures.
 BENCH_LAB_fanout := 03-bounded-fan-out
@@ -27,14 +30,22 @@ BENCH_LAB_sweep := 03-bounded-fan-out
 BENCH_LAB_order := 02-completion-order
 BENCH_LAB_offload := 04-offloading
 BENCH_LAB_lag := 04-offloading
+BENCH_LAB_srvd := 07-server-side
+# overload (the generator that drives srvd and the peers' servers) measures no lab.
 
-bench_lab_objs = $(patsubst %.c,$(BENCH)/obj/%.o,$(filter-out %/demo.c,$(wildcard solutions/$(1)/*.c)))
+# A lab and the labs it builds on (solutions/NN-slug/uses), as for make grade.
+bench_labs = $(if $(1),$(1) $(if $(wildcard solutions/$(1)/uses),$(shell cat solutions/$(1)/uses)))
+bench_lab_objs = $(patsubst %.c,$(BENCH)/obj/%.o,$(filter-out %/demo.c,\
+	$(foreach l,$(call bench_labs,$(1)),$(wildcard solutions/$(l)/*.c))))
+# The lab a source is compiled for: its folder under solutions/, or the one
+# its benchmark program measures.
+bench_src_lab = $(if $(filter solutions/%,$(1)),$(notdir $(patsubst %/,%,$(dir $(1)))),$(BENCH_LAB_$(basename $(notdir $(1)))))
 BENCH_HELPER_OBJS := $(patsubst %.c,$(BENCH)/obj/%.o,$(wildcard helpers/*.c))
 
 .PHONY: bench
-bench: deps-bench ## benchmarks vs raw libuv, asyncio, uvloop, Node.js: build/bench/ (slow; BENCH_RUNS=5, PEERS=)
+bench: deps-bench ## benchmarks vs raw libuv, asyncio, uvloop, Node.js: build/bench/ (slow; BENCH_RUNS=5, PEERS=, BENCH_ONLY=)
 	@$(MAKE) --no-print-directory -s bench-bins
-	@BENCH_RUNS=$(BENCH_RUNS) $(if $(filter undefined,$(origin PEERS)),,PEERS="$(PEERS)") tools/bench.sh full $(BENCH)
+	@BENCH_RUNS=$(BENCH_RUNS) BENCH_ONLY="$(BENCH_ONLY)" $(if $(filter undefined,$(origin PEERS)),,PEERS="$(PEERS)") tools/bench.sh full $(BENCH)
 
 .PHONY: deps-bench
 deps-bench: ## install (as root) or name what make bench needs (the peers too)
@@ -59,7 +70,7 @@ $(BENCH)/lib/libap.a: $(BENCH_HELPER_OBJS)
 
 $(BENCH)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) -Ihelpers -Ibench -Isolutions/$(BENCH_LAB_$(basename $(notdir $<))) \
+	$(CC) $(BENCH_CFLAGS) -Ihelpers -Ibench $(addprefix -Isolutions/,$(call bench_labs,$(call bench_src_lab,$<))) \
 		$(addprefix -I,$(dir $<)) -c $< -o $@
 
 define bench_prog
@@ -74,7 +85,7 @@ $(foreach p,$(BENCH_PROGS),$(eval $(call bench_prog,$(p))))
 # A page only needs each picture to exist (order-only, like the timelines):
 # the measured one when there is one, else a placeholder that says how to
 # make it. The measured plot, once there, is newer and replaces it.
-BENCH_PLOTS := fanout sweep offload lag
+BENCH_PLOTS := fanout sweep offload lag server
 BENCH_BOOK_SVGS := $(BENCH_PLOTS:%=$(BOOK)/img/bench-%.svg)
 
 $(BOOK)/img/bench-%.svg: $(wildcard $(BENCH)/*.svg) tools/bench.sh

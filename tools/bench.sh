@@ -7,6 +7,9 @@
 #                               OUT/NAME.svg (gnuplot), OUT/summary.md (the
 #                               targets, pass/miss), OUT/machine.txt
 #   tools/bench.sh smoke OUT    the same with tiny sizes, once: does it all work?
+#   BENCH_ONLY="server sweep" tools/bench.sh full OUT
+#                               only the benchmarks named (fanout order offload
+#                               sweep grade server); OUT is rewritten with them alone
 #   BENCH_REPLOT=1 tools/bench.sh full OUT
 #                               measures nothing: redraws the plots and the
 #                               summary from the CSVs already in OUT
@@ -56,13 +59,25 @@ if [ "$mode" = full ]; then
   RUNS=${BENCH_RUNS:-5}
   FAN_N=1000000 FAN_LIMIT=100 ORDER_N=100000 OFF_N=100000 OFF_DEPTHS="1 64"
   LAG_MS=2000 LAG_BLOCK=50 SWEEP_N=2000 SWEEP_LIMITS="1 2 4 8 16 32 64 128" SWEEP_MAX=32
+  SRV_N=1200 SRV_BATCH=4 SRV_UNLOADED=200
   GRADE_LAB=""
 else
   RUNS=1
   FAN_N=2000 FAN_LIMIT=100 ORDER_N=2000 OFF_N=200 OFF_DEPTHS="1 64"
   LAG_MS=300 LAG_BLOCK=50 SWEEP_N=40 SWEEP_LIMITS="1 64" SWEEP_MAX=32
+  SRV_N=40 SRV_BATCH=4 SRV_UNLOADED=5
   GRADE_LAB=00
 fi
+
+# Lab 07's server and the peers' in the bounded configuration of its demo
+# (solutions/07-server-side/demo.c): INFLIGHT QUEUED WORK_MS.
+SRV_ARGS="4 4 2"
+BENCHES="fanout order offload sweep grade server"
+ONLY=${BENCH_ONLY:-}
+for b in $ONLY; do
+  case " $BENCHES " in *" $b "*) ;; *) echo "bench: BENCH_ONLY: unknown benchmark $b (benchmarks: $BENCHES)" >&2; exit 2 ;; esac
+done
+only() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 REPLOT=${BENCH_REPLOT:-}
 if [ -n "$REPLOT" ]; then
@@ -140,6 +155,7 @@ describe_machine() {
   echo "load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
   echo "single-threaded benchmarks pinned: ${PIN:-no (taskset not found)}"
   echo "runs: $RUNS (median of each column)"
+  echo "benchmarks: ${ONLY:-all}"
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 }
 if [ -z "$REPLOT" ]; then
@@ -198,8 +214,12 @@ write_csv() {
     [ -f "$OUT/runs/$name.csv" ] && medians < "$OUT/runs/$name.csv"; } > "$OUT/$name.csv"
 }
 
+# Whether OUT/NAME.csv was written (BENCH_ONLY may have left it out).
+have() { [ -f "$OUT/$1.csv" ]; }
+
 # The value of column COL (by header name) in OUT/NAME.csv for variant (and param).
 value() { # name variant column [param]
+  have "$1" || return 0
   awk -F, -v var="$2" -v col="$3" -v par="${4:-}" '
     /^#/ { next }
     !h { for (j = 1; j <= NF; j++) idx[$j] = j; h = 1; next }
@@ -208,8 +228,18 @@ value() { # name variant column [param]
 
 # Every measurement, in the order of the issue; skipped by BENCH_REPLOT.
 measure_all() {
-  # ---- 1. bounded fan-out ------------------------------------------------------------
+  only fanout && measure_fanout
+  only order && measure_order
+  only offload && measure_offload
+  only sweep && measure_sweep
+  only grade && measure_grade
+  only server && measure_server
+  echo
+}
 
+# ---- 1. bounded fan-out ------------------------------------------------------------
+
+measure_fanout() {
   echo "bench: 1. bounded fan-out: $FAN_N zero-delay jobs, limit $FAN_LIMIT"
   cmds=()
   # eager (asyncio's shape on the lab's semaphore) is measured for the book, with no target.
@@ -219,9 +249,11 @@ measure_all() {
   [ -n "$NODE" ] && cmds+=("$PIN $NODE bench/node_bench.js fanout $FAN_N $FAN_LIMIT")
   measure fanout "${cmds[@]}"
   write_csv fanout "$COLUMNS_C"
+}
 
-  # ---- 2. completion order -----------------------------------------------------------
+# ---- 2. completion order -----------------------------------------------------------
 
+measure_order() {
   echo "bench: 2. completion order: $ORDER_N operations"
   cmds=()
   for v in raw gather as_completed; do cmds+=("$PIN $BIN/order $v $ORDER_N"); done
@@ -232,9 +264,11 @@ measure_all() {
   done
   measure order "${cmds[@]}"
   write_csv order "$COLUMNS_C"
+}
 
-  # ---- 3. offloading -------------------------------------------------------------------
+# ---- 3. offloading -------------------------------------------------------------------
 
+measure_offload() {
   echo "bench: 3. offloading: $OFF_N round trips at depths $OFF_DEPTHS; loop lag"
   cmds=()
   for d in $OFF_DEPTHS; do
@@ -249,36 +283,56 @@ measure_all() {
   measure lag "$BIN/lag inline $LAG_MS $LAG_BLOCK $OUT/runs/lag-inline.series.csv" \
     "$BIN/lag offload $LAG_MS $LAG_BLOCK $OUT/runs/lag-offload.series.csv"
   write_csv lag "$COLUMNS_C,max_gap_us,p99_gap_us,p50_gap_us,blocks"
+}
 
-  # ---- 4. semaphore sweep against the echo server -------------------------------------------
+# ---- 4. semaphore sweep against the echo server -------------------------------------------
 
+measure_sweep() {
   echo "bench: 4. fetch_all against an echo server of max_conns $SWEEP_MAX, limits $SWEEP_LIMITS"
   cmds=()
   for l in $SWEEP_LIMITS; do cmds+=("$PIN $BIN/sweep $l $SWEEP_N $SWEEP_MAX"); done
   measure sweep "${cmds[@]}"
   write_csv sweep "$COLUMNS_C,ok,rejected,errors,throughput_rps,p50_us,p99_us,max_conns"
-
-  # ---- 5. the grader ------------------------------------------------------------------------
-
-  # grade_once LABEL: times one `make grade` of the copy; a line in runs/grade.csv.
-  grade_once() {
-    local label=$1 t0 t1 score
-    t0=$(date +%s%N)
-    CLEAN_BUILD=${CLEAN_BUILD:-} make -s --no-print-directory grade SRC="$OUT/grade-src" LAB="$GRADE_LAB" \
-      RESULTS="$OUT/grade-results" > "$OUT/runs/grade-$label.log" 2>&1 || return 1
-    t1=$(date +%s%N)
-    score=$(jq -r '"\(.score)/\(.max_score)"' "$OUT/grade-results/results.json" 2> /dev/null)
-    echo "grade,$label,0,1,$((t1 - t0)),$((t1 - t0)),0,0,0,${score:-?}" >> "$OUT/runs/grade.csv"
 }
 
-# 5. The grader: its own rounds (cold, then warm), a line each in runs/grade.csv.
-echo "bench: 5. make grade SRC=solutions${GRADE_LAB:+ LAB=$GRADE_LAB}: cold, then warm"
-rm -rf "$OUT/grade-src" && cp -r solutions "$OUT/grade-src"
-for ((i = 1; i <= RUNS; i++)); do
-  CLEAN_BUILD=before grade_once cold && grade_once warm || { failures+=("grade (see $OUT/runs/grade-*.log)"); break; }
-done
-write_csv grade "$COLUMNS_C,score"
-echo
+# ---- 5. the grader ------------------------------------------------------------------------
+
+# grade_once LABEL: times one `make grade` of the copy; a line in runs/grade.csv.
+grade_once() {
+  local label=$1 t0 t1 score
+  t0=$(date +%s%N)
+  CLEAN_BUILD=${CLEAN_BUILD:-} make -s --no-print-directory grade SRC="$OUT/grade-src" LAB="$GRADE_LAB" \
+    RESULTS="$OUT/grade-results" > "$OUT/runs/grade-$label.log" 2>&1 || return 1
+  t1=$(date +%s%N)
+  score=$(jq -r '"\(.score)/\(.max_score)"' "$OUT/grade-results/results.json" 2> /dev/null)
+  echo "grade,$label,0,1,$((t1 - t0)),$((t1 - t0)),0,0,0,${score:-?}" >> "$OUT/runs/grade.csv"
+}
+
+# The grader: its own rounds (cold, then warm), a line each in runs/grade.csv.
+measure_grade() {
+  echo "bench: 5. make grade SRC=solutions${GRADE_LAB:+ LAB=$GRADE_LAB}: cold, then warm"
+  rm -rf "$OUT/grade-src" && cp -r solutions "$OUT/grade-src"
+  for ((i = 1; i <= RUNS; i++)); do
+    CLEAN_BUILD=before grade_once cold && grade_once warm || { failures+=("grade (see $OUT/runs/grade-*.log)"); break; }
+  done
+  write_csv grade "$COLUMNS_C,score"
+}
+
+# ---- 6. chapter 07's server under overload ---------------------------------------------------
+
+# One generator (overload) for every server, each in a process of its own:
+# lab 07's reference and the peers', the same protocol and configuration.
+# Not pinned: the servers' blocking parts run on threads.
+SRV_COLUMNS="$COLUMNS_C,admitted,refused,failed,p50_ms,p99_ms,unloaded_p99_ms,unloaded_rss_kb"
+measure_server() {
+  echo "bench: 6. chapter 07's server: $SRV_N requests at $SRV_BATCH per ms (after $SRV_UNLOADED one at a time)"
+  local gen="$BIN/overload" sizes="$SRV_N $SRV_BATCH $SRV_UNLOADED"
+  cmds=("$gen lab07 $sizes -- $BIN/srvd $SRV_ARGS")
+  [ -n "$PY" ] && cmds+=("$gen asyncio $sizes -- $PY bench/asyncio_bench.py server $SRV_ARGS")
+  [ -n "$UVPY" ] && cmds+=("$gen uvloop $sizes -- $UVPY bench/asyncio_bench.py --uvloop server $SRV_ARGS")
+  [ -n "$NODE" ] && cmds+=("$gen node $sizes -- $NODE bench/node_bench.js server $SRV_ARGS")
+  measure server "${cmds[@]}"
+  write_csv server "$SRV_COLUMNS"
 }
 [ -n "$REPLOT" ] || measure_all
 echo
@@ -299,6 +353,7 @@ shown() { awk -v v="$1" 'BEGIN { if (v == "n/a") print v; else if (v < 10) print
   else if (v < 100) printf "%.1f", v; else printf "%.0f", v }'; }
 target() { # text measured-value op limit unit detail
   local res; res=$(verdict "$2" "$3" "$4")
+  [ -n "$ONLY" ] && [ "$res" = n/a ] && return # a benchmark left out by BENCH_ONLY
   rows+=("| $1 | $(shown "$2")$5 | $3 $4$5 | $6 | **$res** |")
 }
 
@@ -326,6 +381,9 @@ gw=$(value grade warm wall_ns) gc=$(value grade cold wall_ns)
 secs() { awk -v ns="$1" 'BEGIN { if (ns == "") print "n/a"; else printf "%.4f", ns / 1e9 }'; }
 target "make grade SRC=solutions${GRADE_LAB:+ LAB=$GRADE_LAB}, warm" "$(secs "$gw")" "<=" 10 " s" "score $(value grade warm score)"
 target "make grade SRC=solutions${GRADE_LAB:+ LAB=$GRADE_LAB}, cold" "$(secs "$gc")" "<=" 30 " s" "lab build folder removed first"
+# Chapter 07's claim, on the server in a process of its own (the book checks it on the demo's run).
+sp=$(value server lab07 p99_ms) su=$(value server lab07 unloaded_p99_ms)
+target "lab 07's server, overloaded: p99 vs unloaded p99" "$(ratio "$sp" "$su")" "<=" 5 "×" "${sp:-n/a} ms vs ${su:-n/a} ms"
 
 # table NAME COLUMNS...: a Markdown table of OUT/NAME.csv's columns.
 table() {
@@ -336,6 +394,57 @@ table() {
          line = "|"; sep = "|"; for (i = 1; i <= n; i++) { line = line " " want[i] " |"; sep = sep "---|" }
          print line; print sep; h = 1; next }
     { line = "|"; for (i = 1; i <= n; i++) line = line " " $(idx[want[i]]) " |"; print line }' "$OUT/$name.csv"
+}
+
+summary_fanout() {
+  echo
+  echo "## 1. Bounded fan-out ($FAN_N zero-delay jobs, limit $FAN_LIMIT)"
+  echo; table fanout variant n wall_per_op_ns cpu_per_op_ns maxrss_kb
+  echo
+  echo "eager is informational (no target): gather + \`async with sem\` on the lab's semaphore,"
+  echo "one task and one waiter per item made up front."
+}
+summary_order() {
+  echo
+  echo "## 2. Completion order ($ORDER_N operations)"
+  echo; table order variant n wall_per_op_ns cpu_per_op_ns maxrss_kb
+}
+summary_offload() {
+  echo
+  echo "## 3. Offloading ($OFF_N round trips; param: calls in flight)"
+  echo; table offload variant param wall_per_op_ns cpu_per_op_ns maxrss_kb
+  echo
+  echo "Loop lag: a ${LAG_BLOCK} ms blocking call every 100 ms, heartbeat every 5 ms, for $LAG_MS ms."
+  echo; table lag variant n p50_gap_us p99_gap_us max_gap_us blocks
+}
+summary_sweep() {
+  echo
+  echo "## 4. fetch_all against the echo server (max_conns $SWEEP_MAX, $SWEEP_N requests per limit)"
+  echo; table sweep param ok rejected errors throughput_rps p50_us p99_us
+}
+summary_grade() {
+  echo
+  echo "## 5. The grader"
+  echo; table grade variant wall_ns score
+}
+summary_server() {
+  local v
+  echo
+  echo "## 6. Chapter 07's server under overload ($SRV_N requests at $SRV_BATCH per ms)"
+  echo
+  echo "Each server in a process of its own, bounded as lab 07's demo (max_inflight, max_queued,"
+  echo "ms of blocking work on 4 threads: $SRV_ARGS), driven by one generator (bench/overload.c):"
+  echo "$SRV_UNLOADED requests one at a time (unloaded), then $SRV_BATCH new connections every ms,"
+  echo "twice what the pool can serve. admitted: answered \"done\"; refused: \"BUSY\"; latency from"
+  echo "connect to answer; cpu and maxrss are the server's (its CPU over the overload, its VmHWM)."
+  echo; table server variant admitted refused failed p50_ms p99_ms unloaded_p99_ms cpu_per_op_ns unloaded_rss_kb maxrss_kb
+  echo
+  printf 'p99 under overload / unloaded p99:'
+  for v in lab07 asyncio uvloop node; do
+    [ -n "$(value server "$v" p99_ms)" ] &&
+      printf ' %s %s×;' "$v" "$(shown "$(ratio "$(value server "$v" p99_ms)" "$(value server "$v" unloaded_p99_ms)")")"
+  done
+  echo
 }
 
 {
@@ -354,27 +463,12 @@ table() {
   echo "Per-job targets compare CPU time (user + system) measured in the same run;"
   echo "wall times are in the tables below."
   if [ -f "$OUT/notes.txt" ]; then echo; echo "Notes:"; echo; sed 's/^/- /' "$OUT/notes.txt"; fi
-  echo
-  echo "## 1. Bounded fan-out ($FAN_N zero-delay jobs, limit $FAN_LIMIT)"
-  echo; table fanout variant n wall_per_op_ns cpu_per_op_ns maxrss_kb
-  echo
-  echo "eager is informational (no target): gather + \`async with sem\` on the lab's semaphore,"
-  echo "one task and one waiter per item made up front."
-  echo
-  echo "## 2. Completion order ($ORDER_N operations)"
-  echo; table order variant n wall_per_op_ns cpu_per_op_ns maxrss_kb
-  echo
-  echo "## 3. Offloading ($OFF_N round trips; param: calls in flight)"
-  echo; table offload variant param wall_per_op_ns cpu_per_op_ns maxrss_kb
-  echo
-  echo "Loop lag: a ${LAG_BLOCK} ms blocking call every 100 ms, heartbeat every 5 ms, for $LAG_MS ms."
-  echo; table lag variant n p50_gap_us p99_gap_us max_gap_us blocks
-  echo
-  echo "## 4. fetch_all against the echo server (max_conns $SWEEP_MAX, $SWEEP_N requests per limit)"
-  echo; table sweep param ok rejected errors throughput_rps p50_us p99_us
-  echo
-  echo "## 5. The grader"
-  echo; table grade variant wall_ns score
+  have fanout && summary_fanout
+  have order && summary_order
+  have offload && summary_offload
+  have sweep && summary_sweep
+  have grade && summary_grade
+  have server && summary_server
 } > "$OUT/summary.md"
 
 echo
@@ -488,6 +582,32 @@ plot '$OUT/runs/lag-inline.series.csv' using 1:2 every ::1 with impulses lw 1 lc
 EOF2
 }
 
+plot_server() {
+  data server '{ printf "%s %s %s %s %.1f\n", c["variant"], c["unloaded_p99_ms"], c["p50_ms"], c["p99_ms"], c["maxrss_kb"] / 1024 }' > "$OUT/server.dat"
+  gnuplot << EOF2
+$SVG_TERM
+set output '$OUT/server.svg'
+set multiplot layout 1,2 title "Chapter 07's server, bounded: $SRV_N requests at $SRV_BATCH per ms, twice its capacity\n{/*0.8 $MACHINE}"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.6 border -1
+set logscale y
+set grid ytics
+set xtics noenhanced
+set key top left
+set ylabel 'latency of an admitted request (ms, log scale)'
+plot '$OUT/server.dat' using 2:xtic(1) title 'unloaded p99' lc rgb '#88ccee', \
+     '' using 3 title 'p50' lc rgb '#4477aa', '' using 4 title 'p99' lc rgb '#aa3377'
+unset key
+set style data boxes
+set boxwidth 0.6
+set ylabel 'peak RSS of the server (MB, log scale)'
+plot '$OUT/server.dat' using 0:5:xtic(1) with boxes lc rgb '#cc6677', \
+     '' using 0:(\$5*1.3):(sprintf('%.1f', \$5)) with labels
+unset multiplot
+EOF2
+}
+
 # gnuplot repeats an id when the key is drawn apart (opaque): the EPUB wants
 # every id once, so a repeat gets a suffix (nothing refers to these ids).
 unique_ids() { # file.svg
@@ -499,7 +619,8 @@ unique_ids() { # file.svg
 }
 
 if command -v gnuplot > /dev/null 2>&1; then
-  for p in fanout sweep offload lag; do
+  for p in fanout sweep offload lag server; do
+    have "$p" || continue
     if "plot_$p" 2> "$OUT/runs/plot-$p.err" && [ -s "$OUT/$p.svg" ]; then
       unique_ids "$OUT/$p.svg"
     else

@@ -46,13 +46,8 @@ typedef struct run {
 } run_t;
 
 typedef struct client {
-  uv_tcp_t tcp;
-  uv_connect_t connect;
-  uv_write_t write;
+  ap_ask_t ask;
   long id;
-  uint64_t t0;
-  size_t len;
-  char in[64];
 } client_t;
 
 static ap_rt_t rt;
@@ -109,11 +104,23 @@ static int by_value(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static void on_client_closed(uv_handle_t *handle)
+/* The request ended: its answer, its refusal or its failure. */
+static void on_answer(ap_ask_t *ask, int status)
 {
+  client_t *c = AP_CONTAINER_OF(ask, client_t, ask);
   run_t *r = &runs[current];
 
-  (void) handle;
+  sample_memory(r);
+  if (status == 0 && strcmp(ask->answer, "done\n") == 0) {
+    latency[r->ok++] = (double) (ask->t1 - ask->t0) / 1e6;
+    note(c, "answer");
+  } else if (status == 0 && strcmp(ask->answer, "BUSY\n") == 0) {
+    r->busy++;
+    note(c, "busy");
+  } else {
+    r->failed++;
+    note(c, "fail");
+  }
   if (++finished < r->total) {
     if (r->closed_loop)
       start_client();
@@ -125,83 +132,17 @@ static void on_client_closed(uv_handle_t *handle)
     raise(SIGTERM); /* the last run: the way an operator would stop it */
 }
 
-static void client_end(client_t *c, const char *answer)
-{
-  run_t *r = &runs[current];
-
-  if (uv_is_closing((uv_handle_t *) &c->tcp))
-    return;
-  sample_memory(r);
-  if (answer != NULL && strcmp(answer, "done\n") == 0) {
-    latency[r->ok++] = (double) (uv_hrtime() - c->t0) / 1e6;
-    note(c, "answer");
-  } else if (answer != NULL && strcmp(answer, "BUSY\n") == 0) {
-    r->busy++;
-    note(c, "busy");
-  } else {
-    r->failed++;
-    note(c, "fail");
-  }
-  uv_close((uv_handle_t *) &c->tcp, on_client_closed);
-}
-
-static void on_alloc(uv_handle_t *handle, size_t size, uv_buf_t *buf)
-{
-  client_t *c = AP_CONTAINER_OF(handle, client_t, tcp);
-
-  (void) size;
-  *buf = uv_buf_init(c->in + c->len, (unsigned int) (sizeof(c->in) - 1 - c->len));
-}
-
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-  client_t *c = AP_CONTAINER_OF(stream, client_t, tcp);
-
-  (void) buf;
-  if (nread < 0) {
-    client_end(c, NULL);
-    return;
-  }
-  c->len += (size_t) nread;
-  c->in[c->len] = '\0';
-  if (memchr(c->in, '\n', c->len) != NULL || c->len == sizeof(c->in) - 1)
-    client_end(c, c->in);
-}
-
-static void on_written(uv_write_t *req, int status)
-{
-  client_t *c = AP_CONTAINER_OF(req, client_t, write);
-
-  if (status != 0)
-    client_end(c, NULL);
-}
-
-static void on_connect(uv_connect_t *req, int status)
-{
-  client_t *c = AP_CONTAINER_OF(req, client_t, connect);
-  uv_buf_t buf = uv_buf_init("work\n", 5);
-
-  if (status == 0)
-    status = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read);
-  if (status == 0)
-    status = uv_write(&c->write, (uv_stream_t *) &c->tcp, &buf, 1, on_written);
-  if (status != 0)
-    client_end(c, NULL);
-}
-
 static void start_client(void)
 {
   client_t *c = &clients[started];
-  struct sockaddr_in addr;
+  int err;
 
-  memset(c, 0, sizeof(*c));
   c->id = started++;
-  c->t0 = uv_hrtime();
   note(c, "send");
-  uv_tcp_init(&rt.loop, &c->tcp);
-  uv_ip4_addr("127.0.0.1", server.port, &addr);
-  if (uv_tcp_connect(&c->connect, &c->tcp, (const struct sockaddr *) &addr, on_connect) != 0)
-    client_end(c, NULL);
+  if ((err = ap_ask_start(&rt.loop, &c->ask, server.port, "work\n", on_answer)) != 0) {
+    fprintf(stderr, "ap_ask_start: %s\n", uv_strerror(err));
+    exit(1);
+  }
 }
 
 /* $begin demo-generator */

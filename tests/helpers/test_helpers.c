@@ -351,6 +351,73 @@ GRADE_TEST(server_stop_closes_everything, .points = 1, .section = "helpers#serve
   EXPECT_ERR("connecting after the stop", UV_ECONNREFUSED, stop_clients[2].status);
 }
 
+/* ---- One-line client -------------------------------------------------------
+ * Each ask's ending goes to the trace as "asked" (its status) and stops the
+ * server once the last of them has ended. */
+static ap_server_t ask_server;
+static int asks_left;
+static int ask_status[4]; /* by the ask's data */
+
+static void ask_done(ap_ask_t *ask, int status)
+{
+  ap_trace_add(grade_trace(), "asked", (long) (uintptr_t) ask->data, status);
+  ask_status[(uintptr_t) ask->data] = status;
+  if (--asks_left == 0)
+    ap_server_stop(&ask_server, server_stopped);
+}
+
+GRADE_TEST(ask_reads_one_line, .points = 1, .section = "helpers#ask",
+           .hint = "ap_ask_start sends its line, reads one line back, closes, then calls cb.")
+{
+  ap_ask_t ask = {.data = (void *) 1};
+  ap_ask_t long_ask = {.data = (void *) 2};
+  char longer[AP_ASK_MAX + 8];
+
+  memset(longer, 'x', sizeof(longer) - 1);
+  longer[sizeof(longer) - 1] = '\0';
+  ask_server = (ap_server_t){0};
+  asks_left = 2;
+  EXPECT_ERR("start", 0, ap_server_start(grade_loop(), &ask_server));
+  EXPECT_ERR("ap_ask_start", 0,
+             ap_ask_start(grade_loop(), &ask, ask_server.port, "hi\n", ask_done));
+  EXPECT_ERR("ap_ask_start (no newline)", 0,
+             ap_ask_start(grade_loop(), &long_ask, ask_server.port, longer, ask_done));
+  EXPECT_EQ("callbacks inside ap_ask_start", 0, ap_trace_count(grade_trace(), "asked"));
+  grade_run();
+  EXPECT_STREQ("answer", "hi\n", ask.answer);
+  EXPECT(ask.t1 >= ask.t0, "t1 %llu before t0 %llu", (unsigned long long) ask.t1,
+         (unsigned long long) ask.t0);
+  EXPECT_ERR("status", 0, ask_status[1]);
+  EXPECT_ERR("status of the ask with no newline", UV_ENOBUFS, ask_status[2]);
+  EXPECT_EQ("bytes kept of the answer with no newline", AP_ASK_MAX - 1, (long) long_ask.len);
+  EXPECT_EQ("stopped_cb calls", 1, server_stops);
+}
+
+static void ask_after_stop(ap_server_t *server)
+{
+  static ap_ask_t ask = {.data = (void *) 3};
+
+  server_stopped(server);
+  EXPECT_ERR("ap_ask_start", 0, ap_ask_start(grade_loop(), &ask, server->port, "x\n", ask_done));
+}
+
+GRADE_TEST(ask_reports_errors, .points = 1, .section = "helpers#ask",
+           .hint = "A refused connect reaches cb; bad arguments return UV_EINVAL and open nothing.")
+{
+  ap_ask_t ask;
+
+  EXPECT_ERR("cb NULL", UV_EINVAL, ap_ask_start(grade_loop(), &ask, 80, "x\n", NULL));
+  EXPECT_ERR("line NULL", UV_EINVAL, ap_ask_start(grade_loop(), &ask, 80, NULL, ask_done));
+  EXPECT_ERR("port 0", UV_EINVAL, ap_ask_start(grade_loop(), &ask, 0, "x\n", ask_done));
+  ask_server = (ap_server_t){0};
+  asks_left = 1 << 20; /* the server is stopped here, not by ask_done */
+  EXPECT_ERR("start", 0, ap_server_start(grade_loop(), &ask_server));
+  ap_server_stop(&ask_server, ask_after_stop);
+  grade_run();
+  EXPECT_STREQ("trace", "stopped:0 asked:3", grade_trace_str(""));
+  EXPECT_ERR("status", UV_ECONNREFUSED, ask_status[3]);
+}
+
 /* ---- HTTP upstream --------------------------------------------------------
  * A one-shot HTTP client: connects, sends "GET path", reads until EOF or an
  * error, closes. `then` (optional) runs once it closed. */
@@ -697,7 +764,8 @@ GRADE_LAB("helpers", &perturbed_loop_keeps_order_and_closes, &soon_runs_later_in
           &soon_chains_do_not_grow_the_stack, &sleeps_wake_once_and_cancel,
           &fakes_complete_when_told, &probe_ticks, &leak_report_names_open_handles,
           &server_echoes_a_round_trip, &server_rejects_beyond_max_conns,
-          &server_stop_closes_everything, &upstream_serves_items,
-          &upstream_bodies_are_deterministic, &upstream_rejects_beyond_max_conns,
-          &upstream_injects_faults, &upstream_stop_closes_everything,
-          &defer_hands_off_in_the_same_drain_one_level_deep, &defer_chains_reach_the_loop)
+          &server_stop_closes_everything, &ask_reads_one_line, &ask_reports_errors,
+          &upstream_serves_items, &upstream_bodies_are_deterministic,
+          &upstream_rejects_beyond_max_conns, &upstream_injects_faults,
+          &upstream_stop_closes_everything, &defer_hands_off_in_the_same_drain_one_level_deep,
+          &defer_chains_reach_the_loop)
