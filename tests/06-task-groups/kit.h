@@ -20,6 +20,8 @@ typedef struct fake_child {
   ap_fake_t op;
   int cancel_status; /* what it exits with when cancelled; 0: UV_ECANCELED */
   int busy;          /* 1: cannot be cancelled, like a running job */
+  tg_t *group;       /* the group it joined, whose status its cancel records */
+  int status_at_cancel; /* the group's status when its cancel was called */
 } fake_child_t;
 
 static ap_fakes_t fakes;
@@ -43,6 +45,8 @@ static inline int fake_cancel(tg_child_t *child)
   fake_child_t *f = AP_CONTAINER_OF(child, fake_child_t, child);
   int status = f->cancel_status != 0 ? f->cancel_status : UV_ECANCELED;
 
+  if (f->group != NULL) /* NULL: the test added it with tg_add() itself */
+    f->status_at_cancel = f->group->status; /* read-only: why it is cancelled */
   if (f->busy)
     return UV_EBUSY;
   return ap_fake_complete(&f->op, status, 0) == 0 ? 0 : UV_EALREADY;
@@ -54,6 +58,7 @@ static const tg_child_ops_t fake_ops = {"fake", fake_cancel};
 static inline void fake_spawn(tg_t *g, fake_child_t *f, long id)
 {
   EXPECT_ERR("tg_add() of a fake child", 0, tg_add(g, &f->child, id, &fake_ops));
+  f->group = g;
   ap_fake_start(&fakes, &f->op, id, fake_finished);
 }
 
@@ -104,9 +109,12 @@ static int done_others;
 static int timers_open_at_done;
 static int requests_at_done;
 
+/* A timer of the test's own that may outlive the group sets data to this. */
+static char test_timer_mark;
+
 static inline void count_timers(uv_handle_t *h, void *arg)
 {
-  if (uv_handle_get_type(h) == UV_TIMER)
+  if (uv_handle_get_type(h) == UV_TIMER && h->data != &test_timer_mark)
     ++*(int *) arg;
 }
 

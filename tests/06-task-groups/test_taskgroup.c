@@ -71,6 +71,40 @@ static void add_while_cancelling(ap_soon_t *soon)
   late_add_result = tg_add(&late_group, &late_child.child, 99, &fake_ops);
 }
 
+/* Due with the slow timer child, started after it: if that child still waits
+ * for its own expiry, this fires first in the same timer phase, before the
+ * child's close callback. Unreferenced: it never keeps the loop alive. */
+static uv_timer_t slow_sentinel;
+
+static void slow_sentinel_fired(uv_timer_t *timer)
+{
+  ap_trace_add(grade_trace(), "sentinel", 4, 0);
+  uv_close((uv_handle_t *) timer, NULL);
+}
+
+static void start_sentinel(uint64_t ms)
+{
+  uv_timer_init(grade_loop(), &slow_sentinel);
+  slow_sentinel.data = &test_timer_mark; /* not the group's: done may see it open */
+  uv_timer_start(&slow_sentinel, slow_sentinel_fired, ms, 0);
+  uv_unref((uv_handle_t *) &slow_sentinel);
+}
+
+/* The sentinel must not have fired before the slow child's exit. */
+static void expect_exit_before_sentinel(long id)
+{
+  long sentinel_at = ap_trace_find(grade_trace(), "sentinel", 4, 0);
+
+  EXPECT(sentinel_at < 0 || sentinel_at > ap_trace_find(grade_trace(), "exit", id, 0),
+         "child %ld, a pending timer, waited for its own expiry: cancelling it stops and "
+         "closes it; trace: %s",
+         id, grade_trace_str(""));
+  if (!uv_is_closing((uv_handle_t *) &slow_sentinel)) {
+    uv_close((uv_handle_t *) &slow_sentinel, NULL);
+    grade_run();
+  }
+}
+
 GRADE_TEST(first_failure_cancels_siblings, .points = 3, .clauses = "tg.2 tg.3 tg.5 tg.10",
            .section = "06-task-groups#first-failure",
            .hint = "On the first error, call every running child's ops->cancel once, then keep "
@@ -84,6 +118,7 @@ GRADE_TEST(first_failure_cancels_siblings, .points = 3, .clauses = "tg.2 tg.3 tg
   for (long i = 0; i < 3; i++)
     fake_spawn(&late_group, &f[i], i + 1);
   EXPECT_ERR("tg_timer_start()", 0, tg_timer_start(&late_group, &slow, 4, 1000, 0));
+  start_sentinel(1000);
   EXPECT_ERR("tg_wait()", 0, wait_group(&late_group));
   ap_fake_complete(&f[1].op, UV_EIO, 0);
   ap_soon(grade_loop(), &late_soon, add_while_cancelling);
@@ -92,6 +127,9 @@ GRADE_TEST(first_failure_cancels_siblings, .points = 3, .clauses = "tg.2 tg.3 tg
   expect_cancelled(1, failed_at, UV_ECANCELED);
   expect_cancelled(3, failed_at, UV_ECANCELED);
   expect_cancelled(4, failed_at, UV_ECANCELED);
+  EXPECT_ERR("what the pending timer's cancel returned", 0,
+             (int) value_at(ap_trace_find(grade_trace(), "cancel", 4, 0)));
+  expect_exit_before_sentinel(4);
   expect_finished_last(0, UV_EIO, 0);
   EXPECT_ERR("tg_add() after the first failure (asyncio: the group is shutting down)", UV_ECANCELED,
              late_add_result);
@@ -146,6 +184,8 @@ GRADE_TEST(deadline_cancels_the_group, .points = 3, .clauses = "tg.5 tg.7",
          "expected \"deadline:7\" after child 1's exit; trace: %s", grade_trace_str(""));
   expect_cancelled(2, deadline_at, UV_ECANCELED);
   expect_cancelled(3, deadline_at, UV_ECANCELED);
+  EXPECT_ERR("the group's status when child 2's cancel was called (the deadline fired)",
+             UV_ETIMEDOUT, stuck.status_at_cancel);
   expect_finished_last(7, UV_ETIMEDOUT, 0);
 }
 
@@ -321,10 +361,35 @@ GRADE_TEST(nested_failure_propagates_up, .points = 2, .clauses = "tg.12",
   expect_finished_last(100, UV_EIO, 0);
 }
 
+/* An inner group cancelled from outside, still waiting for a busy child,
+ * when its parent is cancelled: its cancel answers UV_EALREADY. */
+static void expect_inner_cancelling_answers_ealready(void)
+{
+  tg_t outer = {0}, inner = {0};
+  fake_child_t busy = {0};
+
+  done_calls = 0;
+  open_group(&outer, 200, 0);
+  EXPECT_ERR("tg_group_start()", 0, tg_group_start(&outer, &inner, 20, 0));
+  busy.busy = 1;
+  fake_spawn(&inner, &busy, 21);
+  EXPECT_ERR("tg_wait(inner)", 0, wait_group(&inner));
+  EXPECT_ERR("tg_wait()", 0, wait_group(&outer));
+  EXPECT_ERR("tg_cancel(inner)", 0, cancel_group(&inner));
+  EXPECT_ERR("tg_cancel(outer)", 0, cancel_group(&outer));
+  EXPECT_ERR("what the cancel of an inner group cancelling already returned", UV_EALREADY,
+             (int) value_at(ap_trace_find(grade_trace(), "cancel", 20, 0)));
+  ap_fake_complete(&busy.op, 0, 0);
+  grade_run();
+  expect_one_exit(20, UV_ECANCELED);
+  expect_finished_last(200, UV_ECANCELED, 0);
+}
+
 GRADE_TEST(nested_group_cancelled_by_parent, .points = 2, .clauses = "tg.9 tg.12",
            .section = "06-task-groups#nesting",
            .hint = "Cancelling a group child is tg_cancel() on the inner group: it cancels its "
-                   "own children, finishes with UV_ECANCELED, and only then exits.")
+                   "own children, finishes with UV_ECANCELED, and only then exits. An inner "
+                   "group stopping already answers UV_EALREADY.")
 {
   nested_t n = {0};
   long failed_at, inner_cancel;
@@ -340,6 +405,7 @@ GRADE_TEST(nested_group_cancelled_by_parent, .points = 2, .clauses = "tg.9 tg.12
              ap_trace_find(grade_trace(), "exit", 10, 0),
          "the inner group exits after it finished; trace: %s", grade_trace_str(""));
   expect_finished_last(100, UV_EIO, 0);
+  expect_inner_cancelling_answers_ealready();
 }
 
 /* ---- Cancellation racing with completion ----------------------------------- */
@@ -592,6 +658,8 @@ GRADE_TEST(tg_cancel_and_the_deadline_in_both_orders, .points = 3, .clauses = "t
   grade_run();
   EXPECT_EQ("\"deadline\" events after tg_cancel()", 0, ap_trace_count(grade_trace(), "deadline"));
   expect_one_exit(2, UV_EPIPE);
+  EXPECT_ERR("the group's status when child 2's cancel was called (after tg_cancel)", UV_ECANCELED,
+             failing.status_at_cancel);
   expect_finished_last(0, UV_ECANCELED, 1);
 
   /* The deadline first (5 ms); tg_cancel when the busy child ends (40 ms). */
