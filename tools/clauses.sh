@@ -90,7 +90,9 @@ while IFS=$'\t' read -r test ids _; do
   [ -n "$test" ] || continue
   [ -n "$ids" ] || problem "test $test names no clause (.clauses = \"...\")"
   for id in $ids; do
-    printf '%s\n' "$declared" | grep -qxF -- "$id" || problem "test $test names clause $id, which no header of solutions/$lab declares"
+    # A match in bash, not `printf | grep -q`: under pipefail grep's early exit
+    # can kill printf with SIGPIPE and fail a clause that exists.
+    [[ $'\n'$declared$'\n' == *$'\n'"$id"$'\n'* ]] || problem "test $test names clause $id, which no header of solutions/$lab declares"
   done
 done <<< "$named"
 for id in $declared; do

@@ -285,7 +285,7 @@ grade_starter() { # lab
   fi
   # Its first test stops at a stub: the reporter reads the grader's message
   # (grader/child.c) and says which function to write, not the test's hint.
-  if tr -s ' \n' ' ' < "$out.table" | grep -q "Next: $1: write [A-Za-z_0-9]*() at labs/[^ ]*:[0-9]* — "; then
+  if tr -s ' \n' ' ' < "$out.table" | grep "Next: $1: write [A-Za-z_0-9]*() at labs/[^ ]*:[0-9]* — " > /dev/null; then
     ok "$1 starter: Next: names the stub to write"
   else
     not_ok "$1 starter: Next: names the stub to write" "$(grep -A3 '^Next: ' "$out.table")"

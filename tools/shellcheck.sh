@@ -12,7 +12,7 @@ mapfile -t scripts < <(
       case "$f" in
         *.sh) echo "$f" ;;
         tests/*/*.c | *.md | *.h) ;;
-        *) head -n 1 "$f" 2> /dev/null | grep -qE '^#!.*[/ ](ba)?sh( |$)' && echo "$f" ;;
+        *) IFS= read -r first < "$f" 2> /dev/null; [[ $first =~ ^\#!.*[/\ ](ba)?sh(\ |$) ]] && echo "$f" ;;
       esac
     done)
 shellcheck -x -f gcc "${scripts[@]}" && echo "shellcheck: ${#scripts[@]} scripts, no finding"
