@@ -130,19 +130,26 @@ static void live_add(void *p, size_t size)
 }
 
 /* Takes the address as a number: after realloc the old pointer may not be
- * used, even to look it up. */
-static void live_remove(uintptr_t p)
+ * used, even to look it up. Returns 1 and the block's size if the lab
+ * allocated it (and it was tracked), else 0. */
+static int live_remove(uintptr_t p, size_t *size)
 {
+  int found = 0;
+
   pthread_mutex_lock(&live_lock);
   for (size_t i = slot_of((void *) p, live_cap); live[i].p != NULL; i = (i + 1) & (live_cap - 1)) {
     if ((uintptr_t) live[i].p == p) {
+      if (size != NULL)
+        *size = live[i].size;
       live_bytes -= live[i].size;
       live_count--;
       live[i].p = TOMBSTONE;
+      found = 1;
       break;
     }
   }
   pthread_mutex_unlock(&live_lock);
+  return found;
 }
 
 size_t grade_lab_live_blocks(size_t *bytes)
@@ -162,11 +169,23 @@ static void *tracked(void *p, size_t size)
   return p;
 }
 
-/* ---- What the lab's renamed calls reach ------------------------------------ */
+/* ---- What the lab's renamed calls reach ------------------------------------
+ * Hostile but within the C standard, like glibc's MALLOC_PERTURB_: a fresh
+ * malloc block holds garbage, a freed block is overwritten, and realloc
+ * always moves. So code that counts on malloc's memory being zero (a missing
+ * NUL, a field never set) or keeps using a block after free or realloc goes
+ * wrong on every run, in the plain grading mode, not only when the heap
+ * happens to be reused. calloc, strdup and strndup give what they promise. */
+
+enum { FRESH_BYTE = 0xA5, FREED_BYTE = 0x5A };
 
 void *grade_lab_malloc(size_t size)
 {
-  return alloc_fails() ? NULL : tracked(malloc(size), size);
+  void *p = alloc_fails() ? NULL : malloc(size);
+
+  if (p != NULL)
+    memset(p, FRESH_BYTE, size);
+  return tracked(p, size);
 }
 
 void *grade_lab_calloc(size_t n, size_t size)
@@ -174,22 +193,34 @@ void *grade_lab_calloc(size_t n, size_t size)
   return alloc_fails() ? NULL : tracked(calloc(n, size), n * size);
 }
 
-/* A failed realloc leaves p allocated, as the C library's does. */
+/* Moves the block to a new one, always: the old one is poisoned and freed.
+ * A failed realloc leaves p allocated, as the C library's does. */
 void *grade_lab_realloc(void *p, size_t size)
 {
   uintptr_t old = (uintptr_t) p;
+  size_t old_size = 0;
   void *q;
 
+  if (p == NULL)
+    return grade_lab_malloc(size);
   if (alloc_fails())
     return NULL;
-  q = realloc(p, size);
-  if (q == NULL) {
-    if (size == 0 && old != 0)
-      live_remove(old); /* realloc(p, 0) may free p and return NULL */
-    return NULL;
+  if (size == 0) { /* the library's choice (glibc frees p, returns NULL) */
+    live_remove(old, NULL);
+    return tracked(realloc(p, 0), 0);
   }
-  if (old != 0)
-    live_remove(old);
+  q = malloc(size);
+  if (q == NULL)
+    return NULL;
+  if (!live_remove(old, &old_size)) { /* not a block the table knows: the library moves it */
+    free(q);
+    return tracked(realloc(p, size), size);
+  }
+  memcpy(q, p, old_size < size ? old_size : size);
+  if (size > old_size)
+    memset((char *) q + old_size, FRESH_BYTE, size - old_size);
+  memset(p, FREED_BYTE, old_size);
+  free(p);
   return tracked(q, size);
 }
 
@@ -207,7 +238,9 @@ char *grade_lab_strndup(const char *s, size_t n)
 
 void grade_lab_free(void *p)
 {
-  if (p != NULL)
-    live_remove((uintptr_t) p);
+  size_t size;
+
+  if (p != NULL && live_remove((uintptr_t) p, &size))
+    memset(p, FREED_BYTE, size);
   free(p);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "grade.h"
+#include "offload.h"
 
 #define JOBS_UNUSED __attribute__((unused))
 
@@ -141,6 +142,30 @@ static inline const char *write_file(const char *name, const char *bytes, size_t
     remove_files();
   EXPECT(ok, "cannot write %s", p);
   return p;
+}
+
+/* Fills what the caller hands the lab unzeroed: structs set up over this
+ * must behave as fresh ones ([off.7], [off.8], [text.7]). */
+static inline void garbage(void *p, size_t n)
+{
+  memset(p, 0xa5, n);
+}
+
+/* n calls and a limiter of limit, all over garbage, the limiter initialised. */
+static inline void set_up_over_garbage(off_call_t *calls, size_t n, off_limiter_t *lim,
+                                       unsigned limit)
+{
+  garbage(calls, n * sizeof(*calls));
+  garbage(lim, sizeof(*lim));
+  EXPECT_ERR("off_limiter_init() over garbage", 0, off_limiter_init(lim, grade_loop(), limit));
+}
+
+/* Submits calls[from..to) to lim, each with fn (no argument) and done. */
+static inline void submit_each(off_limiter_t *lim, off_call_t *calls, int from, int to, off_fn fn,
+                               off_done_cb done)
+{
+  for (int i = from; i < to; i++)
+    EXPECT_ERR("off_limiter_submit()", 0, off_limiter_submit(lim, &calls[i], fn, NULL, done));
 }
 
 /* n bytes of lines of letters, the same for the same n. */

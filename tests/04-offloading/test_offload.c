@@ -174,6 +174,32 @@ GRADE_TEST(a_fn_that_fails_after_storing_gives_no_result, .points = 1, .timeout 
 
 static off_limiter_t lim;
 
+GRADE_TEST(calls_set_up_over_garbage_run_as_fresh_ones, .points = 2, .timeout = 2,
+           .clauses = "off.7 off.8 off.3 off.10", .section = "04-offloading#bounded-offloader",
+           .hint = "off_to_thread, off_limiter_submit and off_limiter_init set every private "
+                   "field themselves (result, status, the FIFO's links, the counts): the caller "
+                   "hands over memory nobody zeroed.")
+{
+  use_pool_of("4");
+  set_up_over_garbage(calls, AP_COUNT_OF(calls), &lim, 2);
+  EXPECT_ERR("off_to_thread() over garbage", 0,
+             off_to_thread(grade_loop(), &calls[0], counted_job, NULL, record_done));
+  submit_each(&lim, calls, 1, 6, counted_job, record_done);
+  EXPECT(lim.running == 2 && lim.waiting == 3,
+         "after five submits to a limiter of 2 over garbage: %u running, %zu waiting "
+         "(expected 2 and 3)",
+         lim.running, lim.waiting);
+  grade_run();
+  EXPECT_EQ("done calls", 6, done_calls);
+  EXPECT_EQ("fn runs", 6, fn_runs);
+  for (int i = 0; i < 6; i++) {
+    EXPECT_ERR("done's status for a call set up over garbage", 0, done_status[i]);
+    EXPECT(done_result[i] == NULL,
+           "call %d: fn stored nothing, so done's result must be NULL, got %p", i, done_result[i]);
+  }
+  EXPECT(lim.running == 0 && lim.waiting == 0, "the limiter must end empty");
+}
+
 GRADE_TEST(bad_arguments_are_rejected_without_a_callback, .points = 1,
            .clauses = "off.4 off.8 text.6", .section = "04-offloading#to-thread",
            .hint = "Check fn and done (path and cb, limit) before queueing anything; on error "
@@ -307,29 +333,34 @@ GRADE_TEST(load_text_reads_a_file, .points = 2, .timeout = 2, .clauses = "text.1
                    "an error.")
 {
   char *bytes = letters(BIG);
-  const char *big, *empty;
-  int big_ok, empty_ok;
+  const char *big, *empty, *one;
+  int big_ok, empty_ok, one_ok;
 
   use_pool_of("4");
   make_dir();
   big = write_file("big", bytes, BIG);
   empty = write_file("empty", "", 0);
+  one = write_file("one", "x", 1);
   EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[0], big, record_text));
   EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[1], empty, record_text));
+  EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[2], one, record_text));
   EXPECT_EQ("callbacks inside off_load_text", 0, done_calls);
   grade_run();
   remove_files();
   big_ok = text_is(0, bytes, BIG);
   empty_ok = text_is(1, "", 0);
+  one_ok = text_is(2, "x", 1);
   free(bytes);
-  free(text_got[0]);
-  free(text_got[1]);
-  EXPECT_EQ("callbacks", 2, done_calls);
+  for (int i = 0; i < 3; i++)
+    free(text_got[i]);
+  EXPECT_EQ("callbacks", 3, done_calls);
   EXPECT_ERR("status for a 20 kB file", 0, text_status[0]);
   EXPECT_EQ("length of the 20 kB file", BIG, text_len[0]);
   EXPECT(big_ok, "the text of the 20 kB file differs from the file's bytes (or lacks its NUL)");
   EXPECT_ERR("status for an empty file", 0, text_status[1]);
   EXPECT(empty_ok, "an empty file must give \"\" (a NUL) and length 0");
+  EXPECT_ERR("status for a one-byte file", 0, text_status[2]);
+  EXPECT(one_ok, "a file holding \"x\" must give \"x\" and length 1 (a read of one byte counts)");
   EXPECT(uv_thread_equal(&done_thread, &loop_thread), "the callback must run on the loop thread");
 }
 
@@ -353,6 +384,33 @@ GRADE_TEST(load_text_reports_errors, .points = 2, .timeout = 2, .clauses = "text
   EXPECT_ERR("status for a directory", UV_EISDIR, text_status[1]);
   EXPECT(text_got[0] == NULL && text_got[1] == NULL, "text after an error must be NULL");
   EXPECT(text_len[0] == 0 && text_len[1] == 0, "len after an error must be 0");
+}
+
+GRADE_TEST(load_text_works_when_descriptor_0_is_free, .points = 1, .timeout = 2,
+           .clauses = "text.2 text.3", .section = "04-offloading#load-text",
+           .hint = "open() returns the lowest free descriptor, and 0 is one when stdin is "
+                   "closed: only a negative descriptor is an error.")
+{
+  const char *path;
+  int saved_stdin, ok;
+
+  use_pool_of("4");
+  make_dir();
+  path = write_file("short", "abc", 3);
+  saved_stdin = dup(STDIN_FILENO); /* -1: nothing was open there */
+  close(STDIN_FILENO);
+  EXPECT_ERR("off_load_text()", 0, off_load_text(grade_loop(), &texts[0], path, record_text));
+  grade_run();
+  if (saved_stdin >= 0) {
+    dup2(saved_stdin, STDIN_FILENO);
+    close(saved_stdin);
+  }
+  remove_files();
+  ok = text_is(0, "abc", 3);
+  free(text_got[0]);
+  EXPECT_EQ("callbacks", 1, done_calls);
+  EXPECT_ERR("status for a file opened as descriptor 0", 0, text_status[0]);
+  EXPECT(ok, "the text of a file opened as descriptor 0 must be \"abc\", length 3");
 }
 
 GRADE_TEST(load_text_reports_running_out_of_memory, .points = 2, .timeout = 2,
@@ -562,11 +620,12 @@ GRADE_TEST(a_limited_call_cancelled_in_the_pool_frees_its_slot, .points = 2, .ti
 
 GRADE_LAB("04-offloading", &loop_stays_responsive, &done_runs_on_the_loop_thread,
           &results_and_errors_arrive_intact, &a_fn_that_fails_after_storing_gives_no_result,
+          &calls_set_up_over_garbage_run_as_fresh_ones,
           &bad_arguments_are_rejected_without_a_callback,
           &a_queued_call_is_cancelled_and_never_runs, &a_running_call_cannot_be_cancelled,
           &a_finished_call_cannot_be_cancelled, &load_text_reads_a_file, &load_text_reports_errors,
-          &load_text_reports_running_out_of_memory, &limiter_lets_file_io_through,
-          &a_limiter_runs_exactly_its_limit, &limiter_keeps_fifo_order,
-          &a_waiting_call_leaves_the_limiter_when_cancelled,
+          &load_text_works_when_descriptor_0_is_free, &load_text_reports_running_out_of_memory,
+          &limiter_lets_file_io_through, &a_limiter_runs_exactly_its_limit,
+          &limiter_keeps_fifo_order, &a_waiting_call_leaves_the_limiter_when_cancelled,
           &cancels_first_and_last_in_the_limiter_line,
           &a_limited_call_cancelled_in_the_pool_frees_its_slot)

@@ -19,11 +19,6 @@ static off_limiter_t g_lim;
 static int rounds, limited_done, data_marker;
 static char order[64];
 
-static void garbage(void *p, size_t n)
-{
-  memset(p, 0xa5, n);
-}
-
 /* Round 1: the answer; round 2 (through the limiter): fn stored nothing;
  * round 3 (a plain call again): fn stored, then failed. */
 static void again_done(off_call_t *call, int status, void *result)
@@ -74,16 +69,12 @@ GRADE_TEST(calls_over_garbage_and_again, .points = 2, .timeout = 2,
                    "caller zeroes nothing, and may submit a call again from its own done.")
 {
   use_pool_of("4");
-  garbage(g_calls, sizeof(g_calls));
-  garbage(&g_lim, sizeof(g_lim));
+  set_up_over_garbage(g_calls, AP_COUNT_OF(g_calls), &g_lim, 1);
   for (int i = 0; i < 5; i++)
     g_calls[i].data = &data_marker;
-  EXPECT_ERR("off_limiter_init() over garbage", 0, off_limiter_init(&g_lim, grade_loop(), 1));
   EXPECT_ERR("off_to_thread() over garbage", 0,
              off_to_thread(grade_loop(), &g_calls[0], make_answer, NULL, again_done));
-  for (int i = 1; i < 4; i++)
-    EXPECT_ERR("off_limiter_submit() over garbage", 0,
-               off_limiter_submit(&g_lim, &g_calls[i], counted_job, NULL, limited_order));
+  submit_each(&g_lim, g_calls, 1, 4, counted_job, limited_order);
   /* Counted at submit ([off.9]), before the threads can race. */
   EXPECT(g_lim.running == 1 && g_lim.waiting == 2,
          "after three submits to a limiter of 1 over garbage: %u running, %zu waiting "
