@@ -113,17 +113,29 @@ static double timeout_multiplier(void)
   return m != NULL && atof(m) > 0 ? atof(m) : 1.0;
 }
 
+/* A hang is not about the rule the test checks (as a crash is not, spawn.c):
+ * its hint says where hangs come from, so that the same hint on many tests
+ * and on Next: points at the one cause. */
+static const char HANG_HINT[] =
+    "A hang is about the loop, not about this test's rule: uv_run returns only once nothing "
+    "is left active. Look for a handle never closed (a timer, a stream, an idle or async "
+    "handle), a repeating timer never stopped, or a callback waited for that nothing will "
+    "call. A test that did finish names what it left open in its leak check.";
+
 /* Check's own errors: a timeout, or the harness's process for the test
- * stopped (which only something outside the grader can do). */
-static void explain_error(const grade_test_t *t, TestResult *r, char *msg, size_t size)
+ * stopped (which only something outside the grader can do). Sets *hint. */
+static void explain_error(const grade_test_t *t, TestResult *r, char *msg, size_t size,
+                          const char **hint)
 {
-  if (strstr(tr_msg(r), "timeout") != NULL)
+  if (strstr(tr_msg(r), "timeout") != NULL) {
     snprintf(msg, size,
              "the test did not finish within %.0f s: something waits forever "
              "(a callback that is never called, or a handle that keeps the loop alive)",
              timeout_of(t) * timeout_multiplier());
-  else
+    *hint = HANG_HINT;
+  } else {
     snprintf(msg, size, "the grader's process for this test stopped: %s", tr_msg(r));
+  }
 }
 
 static void record_result(FILE *rec, const grade_test_t *t, TestResult *r)
@@ -150,7 +162,7 @@ static void record_result(FILE *rec, const grade_test_t *t, TestResult *r)
       message = hint_end + 1;
     }
   } else {
-    explain_error(t, r, msg, sizeof(msg));
+    explain_error(t, r, msg, sizeof(msg), &hint);
   }
   put_test(rec, t, status, hint, message, output);
   free(output);
@@ -199,17 +211,26 @@ static void run_tests(FILE *rec, const char *note)
   srunner_free(sr);
 }
 
-/* The lab was not run: every test is listed, as an error, with the reason. */
+/* The lab was not run: every test is listed, as an error, with the reason,
+ * and a hint about that reason, not about each test's rule. */
 static void report_not_run(FILE *rec, const char *status, const char *log_path)
 {
   char *log = grade__read_file(log_path, 16384);
-  const char *why = strcmp(status, "build-failed") == 0
-                        ? "the lab did not compile (see the compiler's messages above)"
-                        : "not run: the lab's code does what lab code may not (see above)";
+  int build = strcmp(status, "build-failed") == 0;
+  const char *why = build ? "the lab did not compile (see the compiler's messages above)"
+                          : "not run: the lab's code does what lab code may not (see above)";
+  const char *hint =
+      build ? "Fix the compiler's first error, shown above the table: the labs build with "
+              "-Wall -Wextra -Werror, so a warning (an unused variable or static function, a "
+              "missing prototype) stops the build too."
+            : "Lab code may call only what grader/allowed-symbols.txt lists (the C library's "
+              "and libuv's usual calls; no exit, fork or raw system calls), run nothing "
+              "before main and include only its own and system headers: the messages above "
+              "name what was refused.";
 
   put_lab(rec, status, log);
   for (size_t i = 0; i < run.all.n; i++)
-    put_test(rec, run.all.tests[i], "error", run.all.tests[i]->hint, why, "");
+    put_test(rec, run.all.tests[i], "error", hint, why, "");
   free(log);
 }
 
