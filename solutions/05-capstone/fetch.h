@@ -83,6 +83,9 @@
 #ifndef CAP_FETCH_H
 #define CAP_FETCH_H
 
+/* Built with your lab 01 (conn.c, using.c: res_conn_init, res_using), lab 03
+ * (sem.c: the bf_sem_* calls) and lab 04 (offload.c: the limiter): finish
+ * those parts first; make grade LAB=05 compiles them in. */
 #include "conn.h"
 #include "http.h"
 #include "offload.h"

@@ -105,6 +105,9 @@
 #ifndef SRV_H
 #define SRV_H
 
+/* Built with your lab 03 (sem.c: the bf_sem_* calls) and lab 04 (offload.c:
+ * off_to_thread, off_cancel): finish those parts first; make grade LAB=07
+ * compiles them in. */
 #include "offload.h"
 #include "sem.h"
 
