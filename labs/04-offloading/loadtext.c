@@ -24,8 +24,8 @@ static int read_all(int fd, char **text, size_t *len)
   char *buf = malloc(cap), *bigger;
   ssize_t got;
 
-  // TODO: loadtext.h: the whole file as NUL-terminated text; a read error as a libuv
-  // error, nothing left allocated (#load-text).
+  // TODO: loadtext.h [text.2], [text.3]: every byte, then a NUL; on error nothing
+  // left allocated (#load-text).
   free(buf);
   return AP_TODO();
 }
@@ -39,8 +39,8 @@ static int load_fn(void *arg, void **result)
   char *text = NULL;
   int fd, err;
 
-  // TODO: loadtext.h: runs on a worker; errors keep their identity across threads
-  // (#load-text).
+  // TODO: loadtext.h [text.1], [text.3], [text.4]: the file read and closed on
+  // this worker; open's and read's errors as libuv errors (#load-text).
   return AP_TODO();
 }
 /* $end load-fn */

@@ -14,8 +14,8 @@ static void on_work(uv_work_t *work)
 {
   off_call_t *call = AP_CONTAINER_OF(work, off_call_t, work);
 
-  // TODO: offload.h: fn runs on a worker, and touches nothing of the loop
-  // (#to-thread).
+  // TODO: offload.h [off.1], [off.3]: fn runs here, on a worker, and nowhere
+  // else; its outcome is for done (#to-thread).
   AP_TODO();
 }
 
@@ -25,8 +25,8 @@ static void on_after_work(uv_work_t *work, int status)
 {
   off_call_t *call = AP_CONTAINER_OF(work, off_call_t, work);
 
-  // TODO: offload.h: done runs on the loop thread; a cancelled call has no result
-  // (#to-thread, #cancelling).
+  // TODO: offload.h [off.2], [off.3], [off.5]: done's status and result, also
+  // for a call cancelled in the pool (#to-thread, #cancelling).
   AP_TODO();
 }
 /* $end off-work */
@@ -34,7 +34,8 @@ static void on_after_work(uv_work_t *work, int status)
 /* $begin off-to-thread */
 int off_to_thread(uv_loop_t *loop, off_call_t *call, off_fn fn, void *arg, off_done_cb done)
 {
-  // TODO: offload.h, off_to_thread (#to-thread).
+  // TODO: offload.h [off.1], [off.4], [off.7]: every private field set,
+  // whatever the call held (#to-thread).
   return AP_TODO();
 }
 /* $end off-to-thread */
@@ -46,8 +47,8 @@ static void on_limited_done(off_call_t *call, int status, void *result);
 /* Hands waiting calls to the pool, oldest first, while there is room. */
 static void pump(off_limiter_t *lim)
 {
-  // TODO: offload.h, the limiter: at most limit calls in the pool, FIFO
-  // (#bounded-offloader).
+  // TODO: offload.h [off.9], [off.10], [off.11]: at most limit calls in the pool,
+  // oldest first; mind what [off.7] resets (#bounded-offloader).
   AP_TODO();
 }
 
@@ -70,7 +71,8 @@ int off_limiter_submit(off_limiter_t *lim, off_call_t *call, off_fn fn, void *ar
   call->arg = arg;
   call->user_done = done;
   call->limiter = lim;
-  // TODO: offload.h, off_limiter_submit (#bounded-offloader).
+  // TODO: offload.h [off.7], [off.9]: into the pool now, or into the FIFO
+  // (#bounded-offloader).
   return AP_TODO();
 }
 /* $end off-limiter-submit */
@@ -119,7 +121,8 @@ static int cancel_waiting(off_call_t *call)
 
 int off_cancel(off_call_t *call)
 {
-  // TODO: offload.h, off_cancel: queued yes, running no (#cancelling).
+  // TODO: offload.h [off.5], [off.6]: the call may be in a limiter's FIFO, in
+  // the pool's queue, running or finished (#cancelling).
   return AP_TODO();
 }
 /* $end off-cancel */

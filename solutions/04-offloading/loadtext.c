@@ -49,8 +49,8 @@ static int read_all(int fd, char **text, size_t *len)
   free(buf);
   return UV_ENOMEM;
   /* SOLUTION END */
-  /* STARTER: // TODO: loadtext.h: the whole file as NUL-terminated text; a read error as a libuv */
-  /* STARTER: // error, nothing left allocated (#load-text). */
+  /* STARTER: // TODO: loadtext.h [text.2], [text.3]: every byte, then a NUL; on error nothing */
+  /* STARTER: // left allocated (#load-text). */
   /* STARTER: free(buf); */
   /* STARTER: return AP_TODO(); */
 }
@@ -74,8 +74,8 @@ static int load_fn(void *arg, void **result)
     *result = text;
   return err;
   /* SOLUTION END */
-  /* STARTER: // TODO: loadtext.h: runs on a worker; errors keep their identity across threads */
-  /* STARTER: // (#load-text). */
+  /* STARTER: // TODO: loadtext.h [text.1], [text.3], [text.4]: the file read and closed on */
+  /* STARTER: // this worker; open's and read's errors as libuv errors (#load-text). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end load-fn */

@@ -17,8 +17,8 @@ static void on_work(uv_work_t *work)
   /* SOLUTION BEGIN */
   call->status = call->fn(call->arg, &call->result);
   /* SOLUTION END */
-  /* STARTER: // TODO: offload.h: fn runs on a worker, and touches nothing of the loop */
-  /* STARTER: // (#to-thread). */
+  /* STARTER: // TODO: offload.h [off.1], [off.3]: fn runs here, on a worker, and nowhere */
+  /* STARTER: // else; its outcome is for done (#to-thread). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -34,8 +34,8 @@ static void on_after_work(uv_work_t *work, int status)
   /* done owns the result from here on; after an error there is none. */
   call->done(call, call->status, call->status == 0 ? call->result : NULL);
   /* SOLUTION END */
-  /* STARTER: // TODO: offload.h: done runs on the loop thread; a cancelled call has no result */
-  /* STARTER: // (#to-thread, #cancelling). */
+  /* STARTER: // TODO: offload.h [off.2], [off.3], [off.5]: done's status and result, also */
+  /* STARTER: // for a call cancelled in the pool (#to-thread, #cancelling). */
   /* STARTER: AP_TODO(); */
 }
 /* $end off-work */
@@ -54,7 +54,8 @@ int off_to_thread(uv_loop_t *loop, off_call_t *call, off_fn fn, void *arg, off_d
   call->waiting = 0;
   return uv_queue_work(loop, &call->work, on_work, on_after_work);
   /* SOLUTION END */
-  /* STARTER: // TODO: offload.h, off_to_thread (#to-thread). */
+  /* STARTER: // TODO: offload.h [off.1], [off.4], [off.7]: every private field set, */
+  /* STARTER: // whatever the call held (#to-thread). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end off-to-thread */
@@ -78,8 +79,8 @@ static void pump(off_limiter_t *lim)
     off_to_thread(lim->loop, call, call->fn, call->arg, on_limited_done);
   }
   /* SOLUTION END */
-  /* STARTER: // TODO: offload.h, the limiter: at most limit calls in the pool, FIFO */
-  /* STARTER: // (#bounded-offloader). */
+  /* STARTER: // TODO: offload.h [off.9], [off.10], [off.11]: at most limit calls in the pool, */
+  /* STARTER: // oldest first; mind what [off.7] resets (#bounded-offloader). */
   /* STARTER: AP_TODO(); */
 }
 
@@ -114,7 +115,8 @@ int off_limiter_submit(off_limiter_t *lim, off_call_t *call, off_fn fn, void *ar
   pump(lim);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: offload.h, off_limiter_submit (#bounded-offloader). */
+  /* STARTER: // TODO: offload.h [off.7], [off.9]: into the pool now, or into the FIFO */
+  /* STARTER: // (#bounded-offloader). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end off-limiter-submit */
@@ -170,7 +172,8 @@ int off_cancel(off_call_t *call)
    * has taken it, because a running thread cannot be stopped. */
   return uv_cancel((uv_req_t *) &call->work);
   /* SOLUTION END */
-  /* STARTER: // TODO: offload.h, off_cancel: queued yes, running no (#cancelling). */
+  /* STARTER: // TODO: offload.h [off.5], [off.6]: the call may be in a limiter's FIFO, in */
+  /* STARTER: // the pool's queue, running or finished (#cancelling). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end off-cancel */
