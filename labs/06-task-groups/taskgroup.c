@@ -95,14 +95,14 @@ static void on_deadline(uv_timer_t *timer)
   tg_t *g = AP_CONTAINER_OF(timer, tg_t, deadline);
 
   trace(g, "deadline", g->id, UV_ETIMEDOUT);
-  // TODO: taskgroup.h: the deadline (#deadline).
+  // TODO: taskgroup.h [tg.7]: cancels as a first failure does (#deadline).
   AP_TODO();
 }
 /* $end tg-on-deadline */
 
 int tg_cancel(tg_t *g)
 {
-  // TODO: taskgroup.h, tg_cancel (#nesting).
+  // TODO: taskgroup.h [tg.9]: one of three causes (#deadline).
   return AP_TODO();
 }
 

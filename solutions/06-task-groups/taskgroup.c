@@ -134,7 +134,7 @@ static void on_deadline(uv_timer_t *timer)
   g->status = UV_ETIMEDOUT;
   cancel_children(g);
   /* SOLUTION END */
-  /* STARTER: // TODO: taskgroup.h: the deadline (#deadline). */
+  /* STARTER: // TODO: taskgroup.h [tg.7]: cancels as a first failure does (#deadline). */
   /* STARTER: AP_TODO(); */
 }
 /* $end tg-on-deadline */
@@ -148,7 +148,7 @@ int tg_cancel(tg_t *g)
   cancel_children(g);
   return 0;
   /* SOLUTION END */
-  /* STARTER: // TODO: taskgroup.h, tg_cancel (#nesting). */
+  /* STARTER: // TODO: taskgroup.h [tg.9]: one of three causes (#deadline). */
   /* STARTER: return AP_TODO(); */
 }
 
