@@ -50,6 +50,24 @@ page_of() { echo "$book/$(basename "$1" .md).html"; }
 # lab parts, timeline or code of their own.
 appendix() { case "$(basename "$1")" in 9[0-9]-*) return 0 ;; esac; return 1; }
 
+# Every line that starts with ::: is a fence that opens a div (a class, or
+# attributes in braces) or closes one (nothing else), and they pair up. A
+# closing fence run into the next sentence leaves a solution note open: the
+# students' edition then loses everything after it, sections included.
+div_fences() {
+  local ch bad=""
+  for ch in "${chapters[@]}"; do
+    bad+=$(awk -v f="$ch" '
+      /^```/ { code = !code }
+      code || !/^:::/ { next }
+      $0 !~ /^:::+ *([{][^}]*[}]|[A-Za-z0-9_-]+)? *$/ { printf "%s:%d: not a fence: %s\n", f, FNR, $0; next }
+      /^:::+ *$/ { if (--depth < 0) { printf "%s:%d: this fence closes no div\n", f, FNR; depth = 0 }; next }
+      { depth++ }
+      END { if (depth) printf "%s: %d div(s) never closed\n", f, depth }' "$ch")
+  done
+  [ -z "$bad" ] || { printf '%s\n' "$bad"; return 1; }
+}
+
 # Every chapter has the parts a reader counts on, under the same ids.
 CHAPTER_PARTS="lab grader-checks version-notes summary questions further-reading"
 chapter_parts() {
@@ -202,6 +220,7 @@ prose_length() {
 }
 [ -z "$student" ] || check "students' edition: code blocks match labs/, never solutions/" student_edition
 [ -z "$student" ] || check "students' edition: teaches the contract, not the solution" solution_free
+check "every div fence is whole and closes (solution notes end where they should)" div_fences
 check "every chapter has its parts" chapter_parts
 check "chapters a student finishes (book/prose-words.sh)" prose_length
 check "names in the prose exist (functions, types, libuv 1.44)" book/prose-names.sh "${chapters[@]}"
