@@ -17,4 +17,6 @@ cp -r "$root/solutions/$lab" "$dir/$lab"
 while IFS= read -r dep; do
   cp -r "$root/solutions/$dep" "$dir/$dep"
 done < <(labs_used_by "$lab" "$root/solutions")
-patch -s -p1 -d "$dir/$lab" < "$patch"
+# No fuzz: a patch whose context drifted from the solution is re-cut
+# (tools/remutate.sh), never applied to a place it no longer describes.
+patch -s -F0 -p1 -d "$dir/$lab" < "$patch"
