@@ -168,8 +168,9 @@ static void on_permit(bf_waiter_t *w, int status)
   cap_task_t *t = w->data;
   cap_fetch_t *f = t->f;
 
-  // TODO: fetch.h: a connection only with a permit, closed on every path
-  // (#the-pipeline, #closing-on-every-path, #stopping).
+  // TODO: fetch.h: a connection only with a permit, closed on every path; each
+  // attempt parses its answer afresh, http.h (#the-pipeline, #closing-on-every-path,
+  // #stopping).
   AP_TODO();
 }
 /* $end cap-permit */

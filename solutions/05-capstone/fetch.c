@@ -222,8 +222,9 @@ static void on_permit(bf_waiter_t *w, int status)
     finish(t, status);
   }
   /* SOLUTION END */
-  /* STARTER: // TODO: fetch.h: a connection only with a permit, closed on every path */
-  /* STARTER: // (#the-pipeline, #closing-on-every-path, #stopping). */
+  /* STARTER: // TODO: fetch.h: a connection only with a permit, closed on every path; each */
+  /* STARTER: // attempt parses its answer afresh, http.h (#the-pipeline, #closing-on-every-path, */
+  /* STARTER: // #stopping). */
   /* STARTER: AP_TODO(); */
 }
 /* $end cap-permit */

@@ -1093,8 +1093,8 @@ GRADE_TEST(fetch_bounds_creation_too, .points = 2, .clauses = "fan.3",
 GRADE_TEST(stream_bounds_items_alive, .points = 3, .clauses = "fan.3 fan.7",
            .section = "03-bounded-fan-out#limiting-creation",
            .hint = "Take an item from the source only once you hold a permit for it, never "
-                   "ahead of it (not to see whether the source has more), and reserve the next "
-                   "slot only after starting this one.")
+                   "ahead of it (not even to see whether the source has more): at most limit "
+                   "items are taken and not yet ended, whatever n is [fan.3].")
 {
   enum { N = 3000, LIMIT = 4 };
   static bf_stream_t s;
