@@ -39,23 +39,10 @@ void bf_op_done(bf_op_t *op, int status, long value)
 
 /* ---- the bounded stream -------------------------------------------------- */
 
-static int fetch_next(bf_stream_t *s, long *item);
-static void fetch_store(bf_stream_t *s, const bf_op_t *op, int status, long value);
-
-/* The source: fetch_all's list, or the function given to bf_stream_start.
- * The list is called by name, not through a pointer: once per item, that
- * is a measurable share of a job that does nothing (see bench/). */
-static int stream_next(bf_stream_t *s, long *item)
+/* The stream's outcome when it runs over a source: the caller's each sees it. */
+static void stream_each(bf_stream_t *s, const bf_op_t *op, int status, long value)
 {
-  return s->list ? fetch_next(s, item) : s->next(s, item);
-}
-
-/* Where an outcome goes: into fetch_all's results, or to the caller's each. */
-static void stream_outcome(bf_stream_t *s, const bf_op_t *op, int status, long value)
-{
-  if (s->list)
-    fetch_store(s, op, status, value);
-  else if (s->each != NULL)
+  if (s->each != NULL)
     s->each(s, op->item, status, value);
 }
 
@@ -95,7 +82,7 @@ static void stream_op_done(bf_op_t *op, int status, long value)
   struct bf_slot *slot = AP_CONTAINER_OF(op, struct bf_slot, op);
   bf_stream_t *s = slot->waiter.data;
 
-  stream_outcome(s, op, status, value);
+  s->outcome(s, op, status, value);
   stream_fail(s, status);
   s->finished++;
   // TODO: fanout.h, the stream: an item's end never costs its slot the permit, and
@@ -118,10 +105,8 @@ static int stream_reserve(bf_stream_t *s)
 /* $end stream-reserve */
 
 /* $begin stream-take */
-/* slot holds a permit: only now is an item taken from the source. Every
- * job passes here from stream_op_done; inline lets the compiler make the
- * two one function (a seventh fewer instructions per job, see bench/). */
-static inline void stream_take(bf_stream_t *s, struct bf_slot *slot)
+/* slot holds a permit: only now is an item taken from the source. */
+static void stream_take(bf_stream_t *s, struct bf_slot *slot)
 {
   bf_op_t *op = &slot->op;
   int err;
@@ -151,7 +136,12 @@ int bf_stream_start(uv_loop_t *loop, bf_stream_t *s, long limit, bf_next_fn next
 {
   if (limit < 1 || next == NULL || start == NULL || done == NULL)
     return UV_EINVAL;
-  *s = (bf_stream_t){.data = s->data, .next = next, .start = start, .each = each, .done = done};
+  *s = (bf_stream_t){.data = s->data,
+                     .next = next,
+                     .start = start,
+                     .each = each,
+                     .outcome = stream_each,
+                     .done = done};
   return stream_launch(loop, s, limit);
 }
 
@@ -223,7 +213,11 @@ int bf_fetch_all(uv_loop_t *loop, bf_fetch_t *f, const long *items, size_t n, lo
   f->failed_at = n;
   f->done = done;
   /* The stream's machine over the list: n items, limit slots. */
-  f->stream = (bf_stream_t){.data = f->data, .list = 1, .start = start, .done = fetch_streamed};
+  f->stream = (bf_stream_t){.data = f->data,
+                            .next = fetch_next,
+                            .start = start,
+                            .outcome = fetch_store,
+                            .done = fetch_streamed};
   return stream_launch(loop, &f->stream, limit);
 }
 /* $end fetch-all */

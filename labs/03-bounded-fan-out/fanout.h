@@ -125,7 +125,8 @@ struct bf_stream {
   bf_next_fn next;
   bf_start_fn start;
   bf_each_cb each;
-  int list; /* fetch_all's: the source is its list, outcomes go to results */
+  /* where each outcome goes: to each, or into fetch_all's results */
+  void (*outcome)(bf_stream_t *s, const bf_op_t *op, int status, long value);
   bf_stream_cb done;
   int ended;  /* the source said UV_EOF (or failed) */
   int status; /* first error seen, reported to done */
