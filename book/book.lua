@@ -4,7 +4,9 @@ Metadata (set by mk/book.mk):
   book-mode       page: one chapter per page (the input is the chapter);
                   index: the contents page (the input is book/intro.md);
                   single: the whole book in one document, for book.html,
-                  EPUB and PDF (input book/intro.md, chapters appended here).
+                  EPUB and PDF (input book/intro.md, chapters appended here);
+                  markdown: the input chapter's Markdown as the handout
+                  ships it (tools/handout.sh; -t markdown).
   book-chapters   every chapter file, in order, separated by spaces.
   book-img-dir    where the timeline SVGs are (build/book/img); each demo's
                   terminal output is beside it, in ../csv/LAB.log.
@@ -724,6 +726,44 @@ local function single(doc)
   return doc
 end
 
+------------------------------------------------------------------ the handout's Markdown
+
+-- book-mode=markdown: the chapter in the input (tools/handout.sh's copy, its
+-- solution notes out) as the handout ships its Markdown: its own text, raw,
+-- but saying what its page says. A `[text]{.run key=KEY}` span shows KEY's
+-- value in the same run (with min= or max= its text stays: run_span checks
+-- the range).
+local RUN_SPAN = "%[([^%[%]]*)%]{%.run(%s[^}]*)}"
+
+local function run_text(_, attrs)
+  if attrs:match("%smin=") or attrs:match("%smax=") then
+    return nil
+  end
+  return "[" .. run_value(attrs:match("%skey=([^%s}]+)") or "") .. "]{.run" .. attrs .. "}"
+end
+
+-- A span the text's pattern did not see (brackets in its text) stops the
+-- build rather than shipping a stale figure.
+local function check_markdown(text)
+  local where = "book: " .. current_chapter.path .. ": the handout's Markdown "
+  pandoc.walk_block(pandoc.Div(pandoc.read(text, "markdown").blocks), {
+    Span = function(span)
+      local shown = span.classes:includes("run") and stringify(run_span(span).content)
+      if shown and shown ~= stringify(span.content) then
+        error(where .. "says " .. stringify(span.content) .. " where the run gives " .. shown, 0)
+      end
+    end,
+  })
+end
+
+local function markdown()
+  local path = PANDOC_STATE.input_files[1]
+  current_chapter = { path = path, name = path:match("([^/]+)%.md$") }
+  local text = read_file(path):gsub(RUN_SPAN, run_text)
+  check_markdown(text)
+  return pandoc.Pandoc({ pandoc.RawBlock("markdown", text) })
+end
+
 function Pandoc(doc)
   mode = stringify(doc.meta["book-mode"] or "page")
   if student_edition then
@@ -737,6 +777,8 @@ function Pandoc(doc)
     return index(doc)
   elseif mode == "single" then
     return single(doc)
+  elseif mode == "markdown" then
+    return markdown()
   end
   error("book: unknown book-mode " .. mode, 0)
 end

@@ -96,6 +96,36 @@ handout_book_links() { # dir
   fi
 }
 
+# The text of each `[text]{.run ...}` span of a Markdown file, one a line
+# (a span may run over two lines), and of each run span of an HTML page.
+md_run_texts() { # file.md
+  awk '{ s = s $0 " " }
+       END { while (match(s, /\[[^][]*\][{]\.run [^}]*[}]/)) {
+               t = substr(s, RSTART + 1, RLENGTH - 1); sub(/\][{].*/, "", t); gsub(/ +/, " ", t); print t
+               s = substr(s, RSTART + RLENGTH) } }' "$1"
+}
+html_run_texts() { # page.html
+  grep -o '<span class="run">[^<]*</span>' "$1" | sed 's/<[^>]*>//g; s/  */ /g'
+}
+
+# A handout's chapters say what their pages say: every figure from a run
+# (book/run-values.txt) is the page's.
+handout_markdown() { # dir
+  local h=$1 md bad="" n=0 mine page
+  for md in "$h"/chapters/[0-9][0-9]-*.md; do
+    mine=$(md_run_texts "$md")
+    page=$(html_run_texts "$h/book/$(basename "$md" .md).html")
+    [ "$mine" = "$page" ] ||
+      bad+="${md#"$h"/}: its .run spans say: ${mine//$'\n'/; }"$'\n'"  its page, from the run: ${page//$'\n'/; }"$'\n'
+    n=$((n + $(grep -c . <<< "$mine")))
+  done
+  if [ -n "$bad" ]; then
+    not_ok "handout's chapters say what their pages say: the run's figures" "$bad"
+  else
+    ok "handout's chapters: $n figures from a run, each the page's"
+  fi
+}
+
 # The commands a README names: each `make ...` in a code span, and each
 # line of a fenced block from its make on (to a # comment), one a line.
 readme_make_commands() { # file
@@ -254,6 +284,7 @@ handout_tests() {
   handout_contents "$h"
   handout_book "$h"
   handout_book_links "$h"
+  handout_markdown "$h"
   handout_readme "$h"
   handout_tarball "$h"
   handout_grade "$h"

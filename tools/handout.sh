@@ -3,13 +3,14 @@
 #
 # OUT (default build/handout) receives a tree that builds and grades on its
 # own: the Makefile, mk/, grader/, helpers/, the public tests, the starter
-# code generated from solutions/, the chapters and book/ (the students'
-# edition of the book, make book-student, cut from those starters), the
-# students' README (tools/handout-README.md), students' CI
-# files (.github/workflows/grade.yml, .gitlab-ci.yml) and MANIFEST.sha256,
-# the checksums `make grade` checks the grader's files against. OUT.tar.gz
-# holds the same tree under one folder named like OUT; the same files give
-# the same bytes (sorted names, no owners, the last commit's time).
+# code generated from solutions/, book/ (the students' edition of the book,
+# make book-student, cut from those starters), the chapters as its pages
+# have them (no solution notes, the figures of the book's run), the
+# students' README (tools/handout-README.md), students' CI files
+# (.github/workflows/grade.yml, .gitlab-ci.yml) and MANIFEST.sha256, the
+# checksums `make grade` checks the grader's files against. OUT.tar.gz holds
+# the same tree under one folder named like OUT; the same files give the
+# same bytes (sorted names, no owners, the last commit's time).
 #
 # Never shipped: solutions/, tests/*/mutants/, tests/*/hidden/, the helper
 # layer's own tests, the contributors' tools. The handout is checked for
@@ -169,10 +170,24 @@ copy_book() {
   cp "$dir"/*.html "$dir/book.css" "$out/book/"
   cp -R "$dir/img" "$out/book/img"
   for f in "$out"/chapters/[0-9][0-9]-*.md; do
-    [ -f "$f" ] && sed -i -E -e 's/include="solutions\//include="labs\//' \
-      -f book/student-commands.sed "$f"
+    [ -f "$f" ] || continue
+    sed -i -E -e 's/include="solutions\//include="labs\//' -f book/student-commands.sed "$f"
+    chapter_as_page "$f" "${chapters% }" "$dir"
   done
   return 0
+}
+
+# A shipped chapter's Markdown says what its page says (book/book.lua,
+# book-mode=markdown): each figure from a run is its value in the run the
+# pages were made from. No run to read (or a figure out of its range) stops
+# the handout.
+chapter_as_page() { # chapter.md book-chapters book-dir
+  if ! pandoc -d book/pandoc.yaml -M book-mode=markdown -M book-chapters="$2" \
+    -M book-img-dir="$3/img" -t markdown -o "$1.tmp" "$1"; then
+    rm -f "$1.tmp"
+    die "$1: not shipped: its Markdown would not say what its page says (book.lua's message above)"
+  fi
+  mv "$1.tmp" "$1"
 }
 
 copy_ci() {
