@@ -35,7 +35,8 @@ For every chapter this filter
   - resolves cross-references: `#id` goes to the page that holds id (this
     page first), `NN-slug.md#x` to `NN-slug.html#x` (in single mode both
     become `#x`); ids defined by several chapters are renamed NN-slug--id in
-    single mode. Links to repository files become plain text with the path.
+    single mode. Links to repository files become plain text with the path,
+    links to a chapter the book leaves out (NN-slug.md, #NN-slug) their text.
 A link it cannot resolve is left alone with a warning: the link check of
 make book-check reports it. A malformed chapter or a missing timeline stops
 the build (pandoc exits 83).
@@ -545,11 +546,22 @@ local function repo_path(target)
 end
 
 local function chapter_in_course(name)
-  local f = io.open("chapters/" .. name .. ".md")
-  if f then
-    f:close()
+  return exists("chapters/" .. name .. ".md")
+end
+
+-- The chapter a link names by its file (NN-slug.md#x) or by its id (#NN-slug).
+local function linked_chapter(target)
+  local path, frag = target:match("^([^#]*)#?(.*)$")
+  if path == "" then
+    return frag:match("^(%d%d%-[%w_%-]+)$")
   end
-  return f ~= nil
+  return path:gsub("^%./", ""):gsub("^%.%./", ""):gsub("^chapters/", ""):match("^(%d%d%-[%w_%-]+)%.md$")
+end
+
+-- A chapter of the course this book leaves out (a handout of some labs only).
+local function left_out(target)
+  local name = linked_chapter(target)
+  return name ~= nil and by_name[name] == nil and chapter_in_course(name)
 end
 
 local function rewrite_link(link, current)
@@ -557,17 +569,16 @@ local function rewrite_link(link, current)
   if t:match("^%a[%w+.-]*:") then
     return nil -- http:, mailto:, file: ...
   end
+  if left_out(t) then
+    -- Its title stays, as text, rather than a link to nowhere.
+    return pandoc.Span(link.content)
+  end
   if t:sub(1, 1) == "#" then
     link.target = resolve_id(t:sub(2), current) or t
     return link
   end
   local path, frag = t:match("^([^#]*)#?(.*)$")
-  local name = path:gsub("^%./", ""):gsub("^%.%./", ""):gsub("^chapters/", ""):match("^(%d%d%-[%w_%-]+)%.md$")
-  if name and by_name[name] == nil and chapter_in_course(name) then
-    -- A chapter of the course this book leaves out (a handout of some labs
-    -- only): its title stays, as text, rather than a link to nowhere.
-    return pandoc.Span(link.content)
-  end
+  local name = linked_chapter(path)
   if name then
     link.target = resolve_chapter(name, frag, current)
     return link
@@ -732,8 +743,9 @@ end
 -- solution notes out) as the handout ships its Markdown: its own text, raw,
 -- but saying what its page says. A `[text]{.run key=KEY}` span shows KEY's
 -- value in the same run (with min= or max= its text stays: run_span checks
--- the range).
+-- the range), and a link to a chapter the book leaves out is its text.
 local RUN_SPAN = "%[([^%[%]]*)%]{%.run(%s[^}]*)}"
+local LINK = "%[([^%[%]]*)%]%(([^%s)]*)%)"
 
 local function run_text(_, attrs)
   if attrs:match("%smin=") or attrs:match("%smax=") then
@@ -742,8 +754,14 @@ local function run_text(_, attrs)
   return "[" .. run_value(attrs:match("%skey=([^%s}]+)") or "") .. "]{.run" .. attrs .. "}"
 end
 
--- A span the text's pattern did not see (brackets in its text) stops the
--- build rather than shipping a stale figure.
+local function link_text(words, target)
+  if left_out(target) then
+    return words
+  end
+end
+
+-- A span or link the text's patterns did not see (brackets in its text)
+-- stops the build rather than shipping a stale figure or a dead link.
 local function check_markdown(text)
   local where = "book: " .. current_chapter.path .. ": the handout's Markdown "
   pandoc.walk_block(pandoc.Div(pandoc.read(text, "markdown").blocks), {
@@ -753,13 +771,18 @@ local function check_markdown(text)
         error(where .. "says " .. stringify(span.content) .. " where the run gives " .. shown, 0)
       end
     end,
+    Link = function(link)
+      if left_out(link.target) then
+        error(where .. "links " .. link.target .. ", a chapter it leaves out", 0)
+      end
+    end,
   })
 end
 
 local function markdown()
   local path = PANDOC_STATE.input_files[1]
   current_chapter = { path = path, name = path:match("([^/]+)%.md$") }
-  local text = read_file(path):gsub(RUN_SPAN, run_text)
+  local text = read_file(path):gsub(RUN_SPAN, run_text):gsub(LINK, link_text)
   check_markdown(text)
   return pandoc.Pandoc({ pandoc.RawBlock("markdown", text) })
 end

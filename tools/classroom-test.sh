@@ -90,9 +90,9 @@ handout_book() { # dir
 handout_book_links() { # dir
   local h=$1 out
   if ! out=$(book/links.sh pages "$h/book" 2>&1) || ! out=$(book/links.sh single "$h/book" 2>&1); then
-    not_ok "handout book/: every link and anchor resolves (linkchecker)" "$out"
+    not_ok "handout book/: every link and anchor resolves (linkchecker, $(basename "$h"))" "$out"
   else
-    ok "handout book/: every link and anchor resolves within the handout (linkchecker)"
+    ok "handout book/: every link and anchor resolves within the handout (linkchecker, $(basename "$h"))"
   fi
 }
 
@@ -109,20 +109,25 @@ html_run_texts() { # page.html
 }
 
 # A handout's chapters say what their pages say: every figure from a run
-# (book/run-values.txt) is the page's.
+# (book/run-values.txt) is the page's, and no link goes to a chapter the
+# handout does not ship (NN-slug.md or #NN-slug).
 handout_markdown() { # dir
-  local h=$1 md bad="" n=0 mine page
+  local h=$1 md bad="" n=0 link name mine page
   for md in "$h"/chapters/[0-9][0-9]-*.md; do
     mine=$(md_run_texts "$md")
     page=$(html_run_texts "$h/book/$(basename "$md" .md).html")
     [ "$mine" = "$page" ] ||
       bad+="${md#"$h"/}: its .run spans say: ${mine//$'\n'/; }"$'\n'"  its page, from the run: ${page//$'\n'/; }"$'\n'
     n=$((n + $(grep -c . <<< "$mine")))
+    while IFS= read -r link; do
+      name=$(sed -E 's/.*\(#?(\.\/)?([0-9][0-9]-[a-z0-9-]+).*/\2/' <<< "$link")
+      [ -f "$h/chapters/$name.md" ] || bad+="${md#"$h"/}:${link%%:*}: a link to $name, which the handout leaves out"$'\n'
+    done < <(grep -noE '\]\((#|(\./)?)[0-9][0-9]-[a-z0-9-]+(\.md)?[)#]' "$md")
   done
   if [ -n "$bad" ]; then
-    not_ok "handout's chapters say what their pages say: the run's figures" "$bad"
+    not_ok "handout's chapters say what their pages say: the run's figures, no link to a chapter left out ($(basename "$h"))" "$bad"
   else
-    ok "handout's chapters: $n figures from a run, each the page's"
+    ok "handout's chapters: $n figures from a run, each the page's; no link to a chapter left out ($(basename "$h"))"
   fi
 }
 
@@ -274,6 +279,20 @@ handout_progress() { # dir: right after make grade, from its results
   fi
 }
 
+# A handout of some labs (LABS="03 05" ships 01, 03, 04 and 05): its
+# chapters and its book link none of the chapters it leaves out (02 and 06
+# from chapter 05, 00 from 04, the appendix from 03 and 04).
+handout_subset() {
+  local h=$CT/handout-03-05
+  if ! LABS="03 05" tools/handout.sh "$h" > "$h.log" 2>&1; then
+    not_ok "make handout LABS=\"03 05\"" "$(cat "$h.log")"
+    return
+  fi
+  ok "make handout LABS=\"03 05\": $(tail -n 1 "$h.log" | sed 's/^handout: //')"
+  handout_markdown "$h"
+  handout_book_links "$h"
+}
+
 handout_tests() {
   local h=$CT/handout
   if ! tools/handout.sh "$h" > "$CT/handout.log" 2>&1; then
@@ -293,6 +312,7 @@ handout_tests() {
   handout_refuses "$h"
   handout_tamper "$h"
   handout_solved_labs
+  handout_subset
 }
 
 # ---- the gradebook -----------------------------------------------------------

@@ -5,12 +5,13 @@
 # own: the Makefile, mk/, grader/, helpers/, the public tests, the starter
 # code generated from solutions/, book/ (the students' edition of the book,
 # make book-student, cut from those starters), the chapters as its pages
-# have them (no solution notes, the figures of the book's run), the
-# students' README (tools/handout-README.md), students' CI files
-# (.github/workflows/grade.yml, .gitlab-ci.yml) and MANIFEST.sha256, the
-# checksums `make grade` checks the grader's files against. OUT.tar.gz holds
-# the same tree under one folder named like OUT; the same files give the
-# same bytes (sorted names, no owners, the last commit's time).
+# have them (no solution notes, the figures of the book's run, no link to a
+# chapter left out), the students' README (tools/handout-README.md),
+# students' CI files (.github/workflows/grade.yml, .gitlab-ci.yml) and
+# MANIFEST.sha256, the checksums `make grade` checks the grader's files
+# against. OUT.tar.gz holds the same tree under one folder named like OUT;
+# the same files give the same bytes (sorted names, no owners, the last
+# commit's time).
 #
 # Never shipped: solutions/, tests/*/mutants/, tests/*/hidden/, the helper
 # layer's own tests, the contributors' tools. The handout is checked for
@@ -179,8 +180,8 @@ copy_book() {
 
 # A shipped chapter's Markdown says what its page says (book/book.lua,
 # book-mode=markdown): each figure from a run is its value in the run the
-# pages were made from. No run to read (or a figure out of its range) stops
-# the handout.
+# pages were made from, a link to a chapter the handout leaves out is its
+# text. No run to read (or a figure out of its range) stops the handout.
 chapter_as_page() { # chapter.md book-chapters book-dir
   if ! pandoc -d book/pandoc.yaml -M book-mode=markdown -M book-chapters="$2" \
     -M book-img-dir="$3/img" -t markdown -o "$1.tmp" "$1"; then
