@@ -34,8 +34,8 @@ static void on_after_work(uv_work_t *work, int status)
 /* $begin off-to-thread */
 int off_to_thread(uv_loop_t *loop, off_call_t *call, off_fn fn, void *arg, off_done_cb done)
 {
-  // TODO: offload.h [off.1], [off.4], [off.7]: every private field set,
-  // whatever the call held (#to-thread).
+  // TODO: offload.h [off.1], [off.4], [off.7]: a fresh call, whatever its
+  // private fields held (#to-thread).
   return AP_TODO();
 }
 /* $end off-to-thread */

@@ -37,10 +37,11 @@
  *          returns UV_EBUSY and changes nothing: done gets fn's own status
  *          and result. A limiter's call that was handed to the pool is
  *          cancelled as any call there: 0 while queued, UV_EBUSY after.
- *  [off.7] The caller owns data, which the lab never touches. off_to_thread()
- *          and off_limiter_submit() set every private field of call,
- *          whatever it held: once its done has run (from inside done too) a
- *          call may be submitted again, to either. done may free call.
+ *  [off.7] The caller owns data, which the lab never touches. A call runs
+ *          as a fresh one whatever its private fields held when it was
+ *          passed to off_to_thread() or off_limiter_submit() (memory nobody
+ *          zeroed, an earlier use): once its done has run (from inside done
+ *          too) a call may be submitted again, to either. done may free call.
  *  [off.8] off_limiter_init() returns UV_EINVAL when limit is 0; otherwise it
  *          sets every field of lim, whatever they held (running, waiting 0).
  *  [off.9] A limiter has at most limit calls in the pool at once: a call

@@ -54,8 +54,8 @@ int off_to_thread(uv_loop_t *loop, off_call_t *call, off_fn fn, void *arg, off_d
   call->waiting = 0;
   return uv_queue_work(loop, &call->work, on_work, on_after_work);
   /* SOLUTION END */
-  /* STARTER: // TODO: offload.h [off.1], [off.4], [off.7]: every private field set, */
-  /* STARTER: // whatever the call held (#to-thread). */
+  /* STARTER: // TODO: offload.h [off.1], [off.4], [off.7]: a fresh call, whatever its */
+  /* STARTER: // private fields held (#to-thread). */
   /* STARTER: return AP_TODO(); */
 }
 /* $end off-to-thread */
