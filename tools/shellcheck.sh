@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 command -v shellcheck > /dev/null || { echo "shellcheck.sh: needs shellcheck (make deps-dev)" >&2; exit 2; }
 mapfile -t scripts < <(
-  { git ls-files 2> /dev/null || find . -path ./build -prune -o -type f -print | sed 's|^\./||'; } |
+  { git ls-files 2> /dev/null || find . \( -path ./build -o -path ./.git \) -prune -o -type f -print | sed 's|^\./||'; } |
     while IFS= read -r f; do
       [ -f "$f" ] || continue
       case "$f" in
