@@ -84,7 +84,10 @@ sandbox_setup() {
 # when it could not.
 sandbox_cgroup() { # name controller file value
   local dir=/sys/fs/cgroup/$2/workbook-grade/$1
-  mkdir -p "$dir" 2> /dev/null && echo "$4" > "$dir/$3" 2> /dev/null &&
+  # Only a cgroup file system gives a new folder the controller's file: where
+  # /sys is a plain folder (a container that did not mount it), mkdir works
+  # and the writes make plain files that limit nothing, so that must fail.
+  mkdir -p "$dir" 2> /dev/null && [ -f "$dir/$3" ] && echo "$4" > "$dir/$3" 2> /dev/null &&
     echo "$BASHPID" > "$dir/cgroup.procs" 2> /dev/null
 }
 
