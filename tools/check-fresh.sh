@@ -47,7 +47,9 @@ git clone -q --no-hardlinks "$root" "$sys/srv/workbook"
 # mounting its own: bwrap's own /proc comes with read-only mounts over parts
 # of it, and the kernel lets the grading sandbox inside (a user namespace)
 # mount a /proc only where an uncovered one is visible. With --proc here,
-# every sandboxed grading in the fresh system failed to start.
+# every sandboxed grading in the fresh system failed to start. /sys is left
+# out: the sandbox then has no cgroups to join and limits processes with
+# prlimit, the path a machine without cgroup v1 takes.
 chroot_run() { # user command: runs in the fresh system, in the clone
   bwrap --bind "$sys" / --bind /proc /proc --dev /dev --perms 1777 --tmpfs /tmp --perms 1777 --tmpfs /dev/shm \
     --unshare-ipc --unshare-uts --die-with-parent \
