@@ -105,9 +105,12 @@ check-classroom: deps-dev ## make check's classroom part: handout, gradebook, CI
 	@PARTS=classroom tools/selftest.sh
 
 .PHONY: check-fresh
-check-fresh: ## the README's make grade and make check on a fresh minimal Debian 12 (root; slow)
-	@tools/deps.sh fresh
+check-fresh: deps-fresh ## the README's make grade and make check on a fresh minimal Debian 12 (root; slow; what CI runs)
 	@tools/check-fresh.sh
+
+.PHONY: deps-fresh
+deps-fresh: ## install (as root) or name what make check-fresh needs (debootstrap, bubblewrap, git)
+	@tools/deps.sh fresh
 
 .PHONY: check-perturb
 check-perturb: deps-dev ## solutions and every mutant graded under several loop perturbations: same verdicts
