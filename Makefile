@@ -51,6 +51,10 @@ deps-pages:
 deps-dev: ## install (as root) or name what make check and the book need
 	@tools/deps.sh dev
 
+.PHONY: deps-fresh
+deps-fresh: ## install (as root) or name what make check-fresh needs (debootstrap, bubblewrap, git)
+	@tools/deps.sh fresh
+
 .PHONY: libs
 libs: $(LIB_DIR)/libap.a $(LIB_DIR)/libgrade.a $(LIB_DIR)/libharness.a $(REPORT)
 
@@ -107,10 +111,6 @@ check-classroom: deps-dev ## make check's classroom part: handout, gradebook, CI
 .PHONY: check-fresh
 check-fresh: deps-fresh ## the README's make grade and make check on a fresh minimal Debian 12 (root; slow; what CI runs)
 	@tools/check-fresh.sh
-
-.PHONY: deps-fresh
-deps-fresh: ## install (as root) or name what make check-fresh needs (debootstrap, bubblewrap, git)
-	@tools/deps.sh fresh
 
 .PHONY: check-perturb
 check-perturb: deps-dev ## solutions and every mutant graded under several loop perturbations: same verdicts

@@ -3,12 +3,13 @@
 #
 # Builds a minimal Debian 12 (debootstrap --variant=minbase, plus git and
 # make: nothing else), clones this repository's HEAD into it and runs, in a
-# container of its own (bubblewrap: its own root, /proc and /dev, the host's
-# network for apt-get):
+# container of its own (bubblewrap: its own root and /dev, the host's /proc,
+# see chroot_run, and the host's network for apt-get):
 #   1. as a non-root user: `make grade` must stop and print the exact
 #      `sudo apt-get install -y ...` line, having installed nothing;
 #   2. as root: `make grade` installs what grading needs and grades;
-#   3. as root: `make check` installs the rest and passes.
+#   3. as root: `make check` (or FRESH_CHECK, e.g. CI's `make check
+#      PERTURB=mutants`) installs the rest and passes.
 # A package the deps step forgets (say libc6-dev) fails step 2 or 3 here,
 # however complete the developer's own machine is. The base system is kept
 # as a tarball in build/fresh/ (FRESH_MIRROR: the Debian mirror); each run
@@ -23,7 +24,13 @@ sys=$work/root
 log=$work/log
 # The third step's command: the README's `make check`, or what CI runs.
 FRESH_CHECK=${FRESH_CHECK:-make check}
-case "$FRESH_CHECK" in "make check" | "make check "[A-Z]*=*) ;; *) echo "check-fresh: FRESH_CHECK must be make check [VAR=value...]" >&2; exit 2 ;; esac
+# It runs through bash -c: make check and VAR=value words, nothing else.
+fresh_ok=0
+case "$FRESH_CHECK" in
+  *[!A-Za-z0-9_=.\ -]*) ;;
+  "make check" | "make check "[A-Z]*=*) fresh_ok=1 ;;
+esac
+[ "$fresh_ok" = 1 ] || { echo "check-fresh: FRESH_CHECK must be make check [VAR=value...]" >&2; exit 2; }
 
 # Exit 1: the README's commands failed on the fresh system (the project's
 # fault). Exit 3: this machine cannot make a fresh system (no root, no
