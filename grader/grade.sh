@@ -7,7 +7,9 @@
 # TIMEOUT_SCALE (multiplies each test's timeout), REPORT_VIEW (--brief for
 # make watch), SANDBOX and SANDBOX_HIDE (grader/sandbox.sh), CLEAN_BUILD
 # (before: the tree's build folder is removed first, a cold build; always:
-# removed after too, as the gradebook does).
+# removed after too, as the gradebook does). For make check's mutants only:
+# ONLY (test ids, blanks between) runs just those tests, FIRST_FAILURE=1
+# none after the first that does not pass; a lab so graded says so.
 # With --demo [ARG...], builds and runs the demo of LAB instead (with ARGs).
 #
 # The set of labs comes from tests/: a lab missing from SRC is graded as a
@@ -37,6 +39,13 @@ RESULTS=${RESULTS:-build/results}
 STRICT=${STRICT:-}
 
 die() { echo "grade: $*" >&2; exit 2; }
+
+ONLY=${ONLY:-}
+[[ $ONLY =~ ^[a-z0-9_\ ]*$ ]] || die "ONLY names tests: lowercase letters, digits and _, blanks between"
+read -ra only_ids <<< "$ONLY"
+only_list=$(IFS=,; printf '%s' "${only_ids[*]}")
+harness_filter=(${only_list:+--only "$only_list"})
+[ -z "${FIRST_FAILURE:-}" ] || harness_filter+=(--first-failure)
 
 [ -d "$SRC" ] || die "SRC=$SRC is not a folder (expected a folder laid out like labs/)"
 src_abs=$(cd "$SRC" && pwd)
@@ -172,6 +181,8 @@ build_tests() { # lab out log
 
 grade_lab() {
   local lab=$1 out="build/$MODE/labs/$tag/$1" log="$RESULTS/build/$1.log" status note="" staged=0
+  [ -z "$only_list" ] || note="graded only: ${only_ids[*]}"
+  [ -z "${FIRST_FAILURE:-}" ] || note+="${note:+; }graded up to its first failure"
   : > "$log"
   stage "$lab" "$log" || staged=$? # the tests' headers are staged even so
   if ! build_tests_side "$lab" >> "$log" 2>&1; then
@@ -182,7 +193,7 @@ grade_lab() {
   if [ $staged -eq 0 ] && build_tests "$lab" "$out" "$log"; then
     mkdir -p "$RESULTS/output/$lab"
     sandboxed run "$out" "$results_abs/output/$lab" -- timeout --kill-after=10 900 \
-      "$out/harness" --tests "$out/tests" --out "$results_abs" ${note:+--note "$note"} \
+      "$out/harness" --tests "$out/tests" --out "$results_abs" ${note:+--note "$note"} "${harness_filter[@]}" \
       > "$RESULTS/raw/$lab.rec"
     status=$?
     [ $status -eq 0 ] && [ -s "$RESULTS/raw/$lab.rec" ] && return 0

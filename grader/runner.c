@@ -1,18 +1,23 @@
 /* runner.c — the grader's harness for one lab: runs its tests, writes its record.
  *
- *   <lab>/harness --tests PROGRAM --out RESULTS_DIR [--note TEXT]
+ *   <lab>/harness --tests PROGRAM --out RESULTS_DIR [--note TEXT] [--only ID,...]
+ *                 [--first-failure]
  *   <lab>/harness --not-run STATUS LOG
  *
  * Built from the tests' tables alone (GRADE_LIST_ONLY): no lab code is
  * linked in, so none runs here, before, during or after the tests. Each
- * test runs under Check (fork mode, one test case per test so that each has
- * its own timeout); in that process, spawn.c starts the test program
+ * test runs under its own Check runner (fork mode, so that each has its
+ * own process and timeout); in that process, spawn.c starts the test program
  * (tests + lab) and turns what it reports into Check's verdict.
  *
  * The record goes to stdout, for the reporter (grader/report/), and only
  * from here (put_lab, put_test): grade.sh stores it as raw/<lab>.rec, a file
  * no test process is given. Test outputs go to RESULTS_DIR/output/<lab>/.
  * --note puts TEXT on the lab's line (files the build skipped, say).
+ * --only runs the tests listed and --first-failure none after the first
+ * that does not pass: make check's shortcuts for a mutant's verdict (the
+ * tests not run are not recorded; the gradebook and make grade never pass
+ * them).
  * --not-run records every test as an error, the lab's status STATUS
  * (build-failed: the lab did not compile; refused: its code does what lab
  * code may not) and LOG's text as its message.
@@ -168,47 +173,74 @@ static void record_result(FILE *rec, const grade_test_t *t, TestResult *r)
   free(output);
 }
 
-static TestResult *result_named(TestResult **results, int count, const char *id)
+/* One test under its own Check runner (fork mode: its own process and
+ * timeout), recorded; returns whether it passed. */
+static int run_and_record(FILE *rec, size_t i)
 {
-  for (int i = 0; i < count; i++)
-    if (strcmp(tr_tcname(results[i]), id) == 0)
-      return results[i];
-  return NULL;
-}
-
-static Suite *build_suite(void)
-{
+  const grade_test_t *t = run.all.tests[i];
   Suite *s = suite_create(run.all.lab);
+  TCase *tc = tcase_create(t->id);
+  SRunner *sr;
+  TestResult **results;
+  int ran, passed;
 
-  for (size_t i = 0; i < run.all.n; i++) {
-    TCase *tc = tcase_create(run.all.tests[i]->id);
-    tcase_set_timeout(tc, timeout_of(run.all.tests[i]));
-    tcase_add_loop_test(tc, run_one_test, (int) i, (int) i + 1);
-    suite_add_tcase(s, tc);
-  }
-  return s;
+  tcase_set_timeout(tc, timeout_of(t));
+  tcase_add_loop_test(tc, run_one_test, (int) i, (int) i + 1);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_FORK);
+  srunner_run_all(sr, CK_SILENT);
+  results = srunner_results(sr);
+  ran = srunner_ntests_run(sr) == 1;
+  record_result(rec, t, ran ? results[0] : NULL);
+  passed = ran && tr_rtype(results[0]) == CK_PASS;
+  free(results);
+  srunner_free(sr);
+  return passed;
 }
 
-static void run_tests(FILE *rec, const char *note)
+/* Whether id is one of list's ids (separated by commas). */
+static int is_listed(const char *list, const char *id)
 {
-  SRunner *sr = srunner_create(build_suite());
-  TestResult **results;
-  int count;
+  size_t len = strlen(id);
 
+  for (const char *p = list; (p = strstr(p, id)) != NULL; p += len)
+    if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+      return 1;
+  return 0;
+}
+
+/* Every id in --only's list is a test of the lab: a misspelt one is an
+ * error, not a test silently left out. */
+static int lists_only_tests(const char *only)
+{
+  size_t listed = 1, found = 0;
+
+  for (const char *p = only; *p != '\0'; p++)
+    listed += *p == ',';
+  for (size_t i = 0; i < run.all.n; i++)
+    found += is_listed(only, run.all.tests[i]->id);
+  if (found == listed)
+    return 1;
+  fprintf(stderr, "grader: --only %s names a test that %s does not have\n", only, run.all.lab);
+  return 0;
+}
+
+/* The tests in table order, each recorded once it has run. */
+static void run_tests(FILE *rec, const char *note, const char *only, int first_failure)
+{
   /* Isolation is not optional: ignore CK_FORK and any case filter. */
   unsetenv("CK_RUN_CASE");
   unsetenv("CK_RUN_SUITE");
   unsetenv("CK_INCLUDE_TAGS");
   unsetenv("CK_EXCLUDE_TAGS");
-  srunner_set_fork_status(sr, CK_FORK);
-  srunner_run_all(sr, CK_SILENT);
-  results = srunner_results(sr);
-  count = srunner_ntests_run(sr);
   put_lab(rec, "ok", note);
-  for (size_t i = 0; i < run.all.n; i++)
-    record_result(rec, run.all.tests[i], result_named(results, count, run.all.tests[i]->id));
-  free(results);
-  srunner_free(sr);
+  for (size_t i = 0; i < run.all.n; i++) {
+    if (only != NULL && !is_listed(only, run.all.tests[i]->id))
+      continue;
+    if (!run_and_record(rec, i) && first_failure)
+      break;
+  }
 }
 
 /* The lab was not run: every test is listed, as an error, with the reason,
@@ -252,7 +284,8 @@ static int make_dirs(const char *path)
 
 static void usage(void)
 {
-  fprintf(stderr, "usage: harness --tests PROGRAM --out RESULTS_DIR [--note TEXT]\n"
+  fprintf(stderr, "usage: harness --tests PROGRAM --out RESULTS_DIR [--note TEXT] [--only ID,...]\n"
+                  "               [--first-failure]\n"
                   "       harness --not-run build-failed|refused LOG\n");
   exit(2);
 }
@@ -260,7 +293,8 @@ static void usage(void)
 int grade_harness_main(const char *lab, const grade_test_t *const *tests, size_t n, int argc,
                        char **argv)
 {
-  const char *results_dir = NULL, *note = "", *status = NULL, *log = NULL;
+  const char *results_dir = NULL, *note = "", *status = NULL, *log = NULL, *only = NULL;
+  int first_failure = 0;
 
   if (grade__collect_tests(&run.all, lab, tests, n) != 0)
     return 2;
@@ -273,6 +307,10 @@ int grade_harness_main(const char *lab, const grade_test_t *const *tests, size_t
       note = argv[++i];
     else if (strcmp(argv[i], "--not-run") == 0 && i + 2 < argc)
       status = argv[++i], log = argv[++i];
+    else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+      only = argv[++i];
+    else if (strcmp(argv[i], "--first-failure") == 0)
+      first_failure = 1;
     else
       usage();
   }
@@ -282,11 +320,13 @@ int grade_harness_main(const char *lab, const grade_test_t *const *tests, size_t
   }
   if (results_dir == NULL || run.program == NULL)
     usage();
+  if (only != NULL && !lists_only_tests(only))
+    return 2;
   snprintf(run.out_dir, sizeof(run.out_dir), "%s/output/%s", results_dir, lab);
   if (make_dirs(run.out_dir) != 0) {
     fprintf(stderr, "grader: cannot create %s: %s\n", run.out_dir, strerror(errno));
     return 2;
   }
-  run_tests(stdout, note);
+  run_tests(stdout, note, only, first_failure);
   return fflush(stdout) == 0 ? 0 : 2;
 }

@@ -179,7 +179,7 @@ grader_findings() { # labs_dir
 # included; every file it writes capped at 256 MiB.
 run_grader() { # labs_dir
   ( ulimit -f 262144
-    exec timeout --kill-after=10 "$limit" env -u SUBMISSIONS GRADEBOOK_JOB="$token" SRC="$1" LAB="${LAB:-}" \
+    exec timeout --kill-after=10 "$limit" env -u SUBMISSIONS -u ONLY -u FIRST_FAILURE GRADEBOOK_JOB="$token" SRC="$1" LAB="${LAB:-}" \
       SANDBOX="${SANDBOX:-1}" SANDBOX_HIDE="$SUBMISSIONS"$'\n'"$GRADEBOOK" CLEAN_BUILD=always \
       MODE=debug RESULTS="$res" STRICT= NO_COLOR=1 GITHUB_ACTIONS= grader/grade.sh
   ) > "$res/table.txt" 2>&1

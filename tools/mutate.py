@@ -29,7 +29,10 @@ Each mutant is laid out (the solution folder and the ones its "uses" file
 names, one file mutated) in one of --jobs trees and graded by grader/grade.sh
 in debug mode; it did not compile, was killed (a graded test did not pass;
 "by public tests" when a non-hidden one did not) or survived. The unmutated
-solution is graded first and must pass every test.
+solution is graded first and must pass every test. With FIRST_FAILURE=1 in
+the environment (make check's sample), grade.sh stops each grading at the
+first test that does not pass: the same verdicts, public tests before hidden
+ones, but the tests each mutant fails (the clause table) are cut short.
 
 A mutant's id hashes its file, function, operator, original and new text (and
 its rank among equal ones), so it survives line shifts. tests/LAB/mutants/

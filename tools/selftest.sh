@@ -294,7 +294,9 @@ grade_starter() { # lab
 
 # A mutant is graded in the grading mode (debug, what make grade uses: a
 # student's grade is what must reject it), unless its "Mode:" line says asan,
-# for one only the sanitizers catch.
+# for one only the sanitizers catch; on the tests its "Kills:" line names
+# (grade.sh ONLY), which are all its verdict needs, or on every test when
+# its verdicts are compared under perturbation (PERTURB=mutants).
 grade_mutant() { # lab patch
   local lab=$1 patch=$2 name kills mode dir out survived
   name=$(basename "$patch" .patch)
@@ -307,7 +309,8 @@ grade_mutant() { # lab patch
     not_ok "$lab mutant $name: applies and names its target tests" "$(cat "$dir/patch.log")"
     return
   fi
-  grade "$out" SRC="$dir/src" LAB="$lab" MODE="${mode:-debug}"
+  grade "$out" SRC="$dir/src" LAB="$lab" MODE="${mode:-debug}" \
+    ONLY="$([ "${PERTURB:-}" = mutants ] || echo "$kills")"
   survived=""
   for t in $kills; do
     jq -e --arg t "$t" '.tests[] | select(.test == $t and .status != "pass")' "$out/results.json" \
@@ -380,7 +383,8 @@ clause_coverage() { # lab
 }
 
 # A fixed, seeded sample of the mutants tools/mutate.py generates (make
-# mutate grades them all): each compiling one is killed or listed reviewed-
+# mutate grades them all), each graded up to its first failing test
+# (FIRST_FAILURE=1): each compiling one is killed or listed reviewed-
 # equivalent in tests/LAB/mutants/equivalent.txt. A lab without that file
 # has not been reviewed yet: its sampled survivors are a note, not a failure.
 MUTATE_SAMPLE=${MUTATE_SAMPLE:-6}
@@ -388,7 +392,7 @@ mutation_sample() { # lab
   local lab=$1 log=build/selftest/$1/mutate.log
   if ! /usr/bin/python3 -c 'import clang.cindex' > /dev/null 2>&1; then
     not_ok "$lab mutation sample" "python3-clang-14 is missing (make deps-dev)"
-  elif /usr/bin/python3 tools/mutate.py "$lab" --sample "$MUTATE_SAMPLE" --seed selftest --strict \
+  elif FIRST_FAILURE=1 /usr/bin/python3 tools/mutate.py "$lab" --sample "$MUTATE_SAMPLE" --seed selftest --strict \
        --jobs 1 --out build/selftest/mutate > "$log" 2>&1; then
     ok "$lab mutation sample: $MUTATE_SAMPLE generated mutants, none survives unreviewed"
   elif [ ! -f "tests/$lab/mutants/equivalent.txt" ]; then
