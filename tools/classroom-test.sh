@@ -3,8 +3,9 @@
 # gradebook, the CI templates, make watch and make progress, each used the
 # way an instructor or a student would.
 #
-# Sourced by tools/selftest.sh, which provides ok, not_ok and step and then
-# calls classroom_tests; run alone (bash tools/classroom-test.sh) it brings
+# Sourced by tools/selftest.sh, which provides ok and not_ok and runs the
+# parts classroom_tests lists as jobs side by side (each writes only its own
+# files under $CT); run alone (bash tools/classroom-test.sh) it brings
 # its own and ends with "N passed, M failed" (an argument runs one part:
 # bash tools/classroom-test.sh gradebook_tests). Lab 00 stands in for every
 # lab where grading all of them would only cost time.
@@ -311,8 +312,6 @@ handout_tests() {
   handout_progress "$h"
   handout_refuses "$h"
   handout_tamper "$h"
-  handout_solved_labs
-  handout_subset
 }
 
 # ---- the gradebook -----------------------------------------------------------
@@ -502,6 +501,8 @@ classroom_tests() {
   rm -rf "$CT" && mkdir -p "$CT"
   ci_templates
   handout_tests
+  handout_solved_labs
+  handout_subset
   gradebook_tests
   watch_tests
 }

@@ -15,13 +15,15 @@
 #    the same verdicts (a job of step 4; make check-perturb: every mutant too);
 # 4c. the hostile submissions (tests/hostile) are refused or get their
 #    honest score, the sandbox holds, and the gradebook's attacks (names,
-#    tarballs, sabotage) fail (tools/hostile.sh; alone: make check-hostile);
+#    tarballs, sabotage) fail (tools/hostile.sh, a job of step 4; alone:
+#    make check-hostile);
 # 5. the benchmarks run once with tiny sizes (make bench-smoke; speed is
 #    judged by make bench only);
 # 6. the book builds and its checks pass (when mk/book.mk exists);
 # 7. the classroom tools: the handout builds and grades on its own, the
 #    gradebook's CSV over good, wrong, broken and hung submissions, the CI
-#    templates parse, make watch re-grades (tools/classroom-test.sh).
+#    templates parse, make watch re-grades (tools/classroom-test.sh, its
+#    parts jobs of step 4).
 # PERTURB=mutants grades every mutant under the perturbation seeds too (make
 # check-perturb's work, done on make check's trees: CI's run).
 # LAB=NN limits step 4 to one lab and skips steps 4c and 7; PARTS names the
@@ -72,7 +74,9 @@ step() { end_step; step_name=$1; printf '\n== %s\n' "$1"; }
 # hash of the job (function and arguments) and of the contents of every file
 # it can read. A lab's job reads the grader, the helpers, mk/, tools/, and
 # the lab's and its "uses" labs' solutions, starters and tests; a job of no
-# lab (the book, the benchmarks) reads every file in the repository. A
+# lab (the book, the benchmarks, the handouts) reads every file in the
+# repository; the gradebook's and make watch's jobs read lab 00's, the
+# hostile submissions' their labs' and tests/hostile. A
 # failed job is always run again. CACHE=0 runs everything.
 CACHE=${CACHE:-1}
 cache_dir=build/selftest/cache
@@ -83,22 +87,30 @@ files_hash() { # path... : one hash of the files' names and contents
     xargs -0 -r sha256sum | sha256sum | cut -c1-32
 }
 
-lab_inputs_hash() { # lab|"" : cached per run in inputs_hash
-  local key=${1:-all} dirs=() used
+# A job's scope names what it reads: "" every file, else words, each a lab
+# (as above) or a path (a word with a slash).
+lab_inputs_hash() { # scope : cached per run in inputs_hash
+  local key=${1:-all} dirs=() used word
   if [ -z "${inputs_hash[$key]:-}" ]; then
     if [ -z "$1" ]; then
       mapfile -t dirs < <(git ls-files 2> /dev/null | cut -d/ -f1 | sort -u)
       [ ${#dirs[@]} -gt 0 ] || dirs=(.)
     else
-      dirs=(grader helpers mk tools Makefile "tests/$1" "solutions/$1" "labs/$1")
-      while IFS= read -r used; do dirs+=("solutions/$used" "labs/$used"); done < <(labs_used_by "$1" solutions)
+      dirs=(grader helpers mk tools Makefile)
+      for word in $1; do
+        case $word in
+          */*) dirs+=("$word"); continue ;;
+        esac
+        dirs+=("tests/$word" "solutions/$word" "labs/$word")
+        while IFS= read -r used; do dirs+=("solutions/$used" "labs/$used"); done < <(labs_used_by "$word" solutions)
+      done
     fi
     inputs_hash[$key]=$(files_hash "${dirs[@]}")
   fi
   printf '%s' "${inputs_hash[$key]}"
 }
 
-job_key() { # lab|"" function args... (and the settings jobs read)
+job_key() { # scope function args... (and the settings jobs read)
   { lab_inputs_hash "$1"; shift; printf '%s\0' "$@" "${PERTURB:-}" "${SEEDS:-}" "$MUTATE_SAMPLE"; } |
     sha256sum | cut -c1-32
 }
@@ -113,7 +125,7 @@ job_key() { # lab|"" function args... (and the settings jobs read)
 JOBS=${JOBS:-$(($(nproc) + 1))}
 job_files=()
 cached_jobs=0
-spawn() { # header|"" lab|"" function args...
+spawn() { # header|"" scope function args...
   local f key
   f=build/selftest/jobs/$(printf '%04d' "${#job_files[@]}")
   mkdir -p build/selftest/jobs "$cache_dir"
@@ -408,10 +420,18 @@ mutation_sample() { # lab
 lab_tests() {
   local lab patch labs=()
   part labs && mapfile -t labs < <(labs_named "${LAB:-}")
-  [ ${#labs[@]} -gt 0 ] || part book || part bench || return 0
-  step "labs: solutions, starters, mutants, mutation samples, perturbed runs; the book; the benchmarks ($JOBS jobs at once)"
+  [ ${#labs[@]} -gt 0 ] || part book || part bench || part classroom || part hostile || return 0
+  step "labs: solutions, starters, mutants, mutation samples, perturbed runs; the book, the classroom tools, the hostile submissions, the benchmarks ($JOBS jobs at once)"
   # The longest jobs first, so that they overlap the labs' many short ones.
   part book && spawn "the book" "" book_tests
+  if part classroom; then
+    rm -rf "$CT" && mkdir -p "$CT"
+    spawn "classroom: the CI templates, the handout" "" classroom_job ci_templates handout_tests
+    spawn "classroom: the handouts of a solved clone and of two labs" "" classroom_job handout_solved_labs handout_subset
+    spawn "classroom: the gradebook" "00-the-loop" classroom_job gradebook_tests
+    spawn "classroom: make watch" "00-the-loop" classroom_job watch_tests
+  fi
+  part hostile && spawn "hostile submissions (tests/hostile)" "$(hostile_scope)" hostile_tests
   part bench && spawn "benchmarks: smoke run (make bench-smoke)" "" bench_smoke
   for lab in "${labs[@]}"; do
     spawn "lab $lab" "$lab" clause_coverage "$lab"
@@ -445,7 +465,6 @@ perturb_solution() { # lab
 # Submissions that attack the grader get their honest score or are refused
 # (tests/hostile/README.md).
 hostile_tests() {
-  step "hostile submissions (tests/hostile)"
   local line
   while IFS= read -r line; do
     case "$line" in
@@ -456,16 +475,24 @@ hostile_tests() {
   done < <(tools/hostile.sh 2>&1)
 }
 
+# What the hostile submissions read: their labs (the EXPECT files' first
+# words) and tests/hostile.
+hostile_scope() {
+  { cut -d' ' -f1 tests/hostile/*/EXPECT | LC_ALL=C sort -u; echo tests/hostile/; } | tr '\n' ' '
+}
+
 book_tests() {
   [ -f mk/book.mk ] || return 0
   local log=build/selftest/book.log
-  if make -s --no-print-directory book-check > "$log" 2>&1; then ok "make book-check"; else not_ok "make book-check" "$(tail -n 40 "$log")"; fi
+  if make -s --no-print-directory -j2 book-check > "$log" 2>&1; then ok "make book-check"; else not_ok "make book-check" "$(tail -n 40 "$log")"; fi
 }
 
-classroom_step() {
-  # shellcheck source=tools/classroom-test.sh
-  source tools/classroom-test.sh
-  classroom_tests
+# The classroom tools (tools/classroom-test.sh), its parts as jobs.
+# shellcheck source=tools/classroom-test.sh
+source tools/classroom-test.sh
+classroom_job() { # part...
+  local p
+  for p in "$@"; do "$p"; done
 }
 
 # The benchmarks once, with tiny sizes: they build, run, and write their
@@ -489,8 +516,6 @@ part reporter && reporter_tests
 part drift && drift_check
 part format && format_check
 lab_tests
-part hostile && hostile_tests
-part classroom && classroom_step
 
 end_step
 printf '\n== time per step (slowest first), %ds in all\n' "$SECONDS"
