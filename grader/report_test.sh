@@ -34,10 +34,13 @@ ROOT=$PWD
 CASES=$ROOT/tests/report
 SRCS=(grader/report/*.c)
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g)
-mkdir -p build/tools
-cc "${CFLAGS[@]}" "${SRCS[@]}" -o build/tools/report
+# Its own builds, not build/tools/report, which gradings beside it may be
+# running (make check's jobs).
+BIN=build/report-test
+mkdir -p "$BIN"
+cc "${CFLAGS[@]}" "${SRCS[@]}" -o "$BIN/report"
 cc "${CFLAGS[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer "${SRCS[@]}" -o build/tools/report-asan
+  -fno-omit-frame-pointer "${SRCS[@]}" -o "$BIN/report-asan"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -183,8 +186,8 @@ fi
 for name in "${names[@]}"; do
   [ -d "$CASES/$name" ] || { fail "$name: no such case in tests/report"; continue; }
   before=$failures
-  run_one "$name" plain "$ROOT/build/tools/report"
-  run_one "$name" asan "$ROOT/build/tools/report-asan"
+  run_one "$name" plain "$ROOT/$BIN/report"
+  run_one "$name" asan "$ROOT/$BIN/report-asan"
   if ((failures == before)); then printf 'ok   %s\n' "$name"; fi
 done
 

@@ -29,6 +29,8 @@
 # LAB=NN limits step 4 to one lab and skips steps 4c and 7; PARTS names the
 # parts to run (below). A job of step 4-6 whose inputs are unchanged since it
 # last passed is replayed, not run (the cache below; CACHE=0: run it).
+# Steps 2, 3's format check and 4-7 are jobs run side by side (below); the
+# helper tests and the drift check, a few seconds, come first.
 # Ends with "N passed, M failed"; exits 1 if anything failed.
 set -uo pipefail
 
@@ -245,7 +247,6 @@ helper_tests() {
 
 reporter_tests() {
   [ -f grader/report_test.sh ] || return 0
-  step "reporter (golden files: hostile input, valid files)"
   if out=$(bash grader/report_test.sh 2>&1); then ok "grader/report_test.sh"; else not_ok "grader/report_test.sh" "$out"; fi
 }
 
@@ -262,7 +263,6 @@ drift_check() {
 }
 
 format_check() {
-  step "the C sources are clang-formatted, the shell scripts shellcheck-clean"
   local out
   if out=$(make -s --no-print-directory format-check 2>&1); then
     ok "make format-check"
@@ -420,10 +420,13 @@ mutation_sample() { # lab
 lab_tests() {
   local lab patch labs=()
   part labs && mapfile -t labs < <(labs_named "${LAB:-}")
-  [ ${#labs[@]} -gt 0 ] || part book || part bench || part classroom || part hostile || return 0
-  step "labs: solutions, starters, mutants, mutation samples, perturbed runs; the book, the classroom tools, the hostile submissions, the benchmarks ($JOBS jobs at once)"
+  [ ${#labs[@]} -gt 0 ] || part book || part bench || part classroom || part hostile ||
+    part reporter || part format || return 0
+  step "jobs, $JOBS at once: the labs (solutions, starters, mutants, mutation samples, perturbed runs), the book, the classroom tools, the hostile submissions, the reporter, the sources' form, the benchmarks"
   # The longest jobs first, so that they overlap the labs' many short ones.
   part book && spawn "the book" "" book_tests
+  part reporter && spawn "reporter (golden files: hostile input, valid files)" "tests/report/" reporter_tests
+  part format && spawn "the C sources are clang-formatted, the shell scripts shellcheck-clean" "" format_check
   if part classroom; then
     rm -rf "$CT" && mkdir -p "$CT"
     spawn "classroom: the CI templates, the handout" "" classroom_job ci_templates handout_tests
@@ -512,9 +515,7 @@ for mode in debug asan; do
   make -s --no-print-directory MODE=$mode libs || { echo "selftest: the libraries do not build ($mode)"; exit 1; }
 done
 part helpers && helper_tests
-part reporter && reporter_tests
 part drift && drift_check
-part format && format_check
 lab_tests
 
 end_step
