@@ -163,6 +163,9 @@ copy_book() {
   # The appendices link every chapter: they ship with the whole course only.
   [ -n "$LABS" ] || for f in chapters/9[0-9]-*.md; do [ -f "$f" ] && chapters+="$f "; done
   [ -n "$LABS" ] && dir+="-$(printf '%s' "$labs" | tr '\n' ' ' | sed 's/\([0-9][0-9]\)-[^ ]*/\1/g; s/ /-/g')"
+  # One handout at a time in that folder (make check builds several side by
+  # side, a gradebook builds one): held until its pages are copied out.
+  mkdir -p "$(dirname "$dir")" && exec 7> "$dir.lock" && flock 7 || die "cannot lock $dir.lock"
   rm -f "$dir"/*.html
   make --no-print-directory -s book-student BOOK_STUDENT="$dir" BOOK_LABS="$gen/labs" \
     BOOK_CHAPTERS="${chapters% }" > /dev/null ||
@@ -175,7 +178,7 @@ copy_book() {
     sed -i -E -e 's/include="solutions\//include="labs\//' -f book/student-commands.sed "$f"
     chapter_as_page "$f" "${chapters% }" "$dir"
   done
-  return 0
+  exec 7>&-
 }
 
 # A shipped chapter's Markdown says what its page says (book/book.lua,
