@@ -38,11 +38,30 @@ not_ok() {
   [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 30 | sed 's/^/        /'
   return 0
 }
-# check LABEL COMMAND...: ok when the command succeeds; shows its output if not.
+# check LABEL COMMAND...: ok when the command succeeds; shows its output if
+# not. The checks only read the built book, so they run side by side
+# (BOOK_JOBS at once, default the cores); verdicts() prints them in the
+# order they were started.
+BOOK_JOBS=${BOOK_JOBS:-$(nproc)}
+labels=()
 check() {
-  local label=$1 out
+  local n=${#labels[@]}
+  labels+=("$1")
   shift
-  if out=$("$@" 2>&1); then ok "$label${out:+: $(tail -n 1 <<< "$out")}"; else not_ok "$label" "$out"; fi
+  while [ "$(jobs -rp | wc -l)" -ge "$BOOK_JOBS" ]; do wait -n; done
+  { if out=$("$@" 2>&1); then echo ok; else echo FAIL; fi; printf '%s' "$out"; } > "$tmp/check.$n" 2>&1 &
+}
+verdicts() {
+  local n out
+  wait
+  for n in "${!labels[@]}"; do
+    out=$(tail -n +2 "$tmp/check.$n")
+    if [ "$(head -n 1 "$tmp/check.$n")" = ok ]; then
+      ok "${labels[n]}${out:+: $(tail -n 1 <<< "$out")}"
+    else
+      not_ok "${labels[n]}" "$out"
+    fi
+  done
 }
 
 page_of() { echo "$book/$(basename "$1" .md).html"; }
@@ -176,6 +195,12 @@ screenshots() {
 
 echo "book-check: ${#chapters[@]} chapters in $book"
 [ "${#chapters[@]}" -gt 0 ] || { not_ok "there are chapters (chapters/NN-slug.md)"; echo "book-check: $passed passed, $failed failed"; exit 1; }
+# The slowest first.
+check "links and anchors (linkchecker)" book/links.sh pages "$book"
+check "one-page book links (linkchecker) and anchors" book/links.sh single "$book"
+check "EPUB (epubcheck)" epub_check
+check "pages in headless Chromium" browser_pages
+check "screenshots" screenshots
 check "include-code.lua cuts and refuses" book/test-include.sh
 check "code blocks match their sources" book/verify-snippets.sh "$book" "${chapters[@]}"
 # The students' edition (make book-student), when built beside: its code is
@@ -227,10 +252,6 @@ check "names in the prose exist (functions, types, libuv 1.44)" book/prose-names
 check "grader hints name ids in the chapters" grader_anchors
 check "timelines" timelines
 check "works offline" offline
-check "links and anchors (linkchecker)" book/links.sh pages "$book"
-check "one-page book links (linkchecker) and anchors" book/links.sh single "$book"
-check "EPUB (epubcheck)" epub_check
-check "pages in headless Chromium" browser_pages
-check "screenshots" screenshots
+verdicts
 echo "book-check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
