@@ -124,10 +124,11 @@ job_key() { # scope function args... (and the settings jobs read)
 # The labs' gradings are independent: they run in the background, at most
 # JOBS at once, each job's verdicts written to a file and replayed by collect
 # in the order the jobs were started, so the output reads as a serial run's.
-# One more than the cores: a grading waits on its sandbox, its timers and
-# its children about half the time (measured on 2 cores: 3 jobs 19% faster
-# than 2, 4 no faster than 3).
-JOBS=${JOBS:-$(($(nproc) + 1))}
+# Two more than the cores: a job waits on its sandbox, its timers, its
+# children and Chromium much of the time (measured on 2 cores: a full run
+# as fast with 4 as with 3, a run after one lab's change 11% faster). make's
+# own -j does not change it: JOBS does.
+JOBS=${JOBS:-$(($(nproc) + 2))}
 job_files=()
 cached_jobs=0
 spawn() { # header|"" scope function args...
