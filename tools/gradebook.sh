@@ -90,7 +90,7 @@ list_labs > "$GRADEBOOK/labs.txt"
 echo "$SHARD" > "$GRADEBOOK/shard.txt"
 make -s --no-print-directory MODE=debug libs || die "the grader's libraries do not build"
 # What a handout ships, to compare the copies a submission carries with.
-tools/handout.sh "$GRADEBOOK/work/.reference" > /dev/null || die "cannot build the reference handout"
+MANIFEST_ONLY=1 tools/handout.sh "$GRADEBOOK/work/.reference" > /dev/null || die "cannot build the reference handout"
 export SUBMISSIONS GRADEBOOK LAB SUBMISSION_TIMEOUT TIMEOUT_SCALE
 export REFERENCE=$GRADEBOOK/work/.reference/MANIFEST.sha256
 count=$(shard_entries | tr -cd '\0' | wc -c)

@@ -18,7 +18,9 @@
 # leaks before it is packed (no solution marker, no mutant, no hidden test).
 #
 # LABS="00 02" ships only those labs (and the labs they use); default: every
-# lab that has a solution and graded tests.
+# lab that has a solution and graded tests. MANIFEST_ONLY=1 leaves out the
+# chapters, the book and the tarball: the gradebook's reference handout,
+# whose MANIFEST.sha256 covers the grader's files only.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -116,7 +118,7 @@ copy_readme() {
 # The course's headers (and uses) go in tests/NN-slug/include/: the grader
 # compiles the tests against them, never against the student's copies
 # (grader/stage.sh), and the manifest covers them.
-copy_lab() { # lab: public tests, course headers, starter, chapter
+copy_lab() { # lab: public tests, course headers, starter
   local lab=$1 f
   mkdir -p "$out/tests/$lab/include"
   for f in "tests/$lab"/*; do
@@ -126,16 +128,18 @@ copy_lab() { # lab: public tests, course headers, starter, chapter
     [ -f "$f" ] && cp "$f" "$out/tests/$lab/include/"
   done
   cp -R "$gen/labs/$lab" "$out/labs/$lab"
-  for f in chapters/"${lab%%-*}"-*.md; do
-    [ -f "$f" ] && copy_chapter "$f"
-  done
-  return 0
 }
 
-# Chapters that belong to no lab (an introduction, pictures) ship as well;
-# the appendices (9N) with the whole course only: they link every chapter.
-copy_other_chapters() {
-  local f
+# The shipped labs' chapters; chapters that belong to no lab (an
+# introduction, pictures) ship as well, the appendices (9N) with the whole
+# course only: they link every chapter.
+copy_chapters() {
+  local lab f
+  for lab in $labs; do
+    for f in chapters/"${lab%%-*}"-*.md; do
+      [ -f "$f" ] && copy_chapter "$f"
+    done
+  done
   for f in chapters/*; do
     case "$(basename "$f")" in
       9[0-9]-*.md) [ -n "$LABS" ] || copy_chapter "$f" ;;
@@ -208,7 +212,7 @@ check_leaks() {
   [ -z "$hits" ] || die "mutants or hidden tests in the handout: $hits"
   hits=$(grep -rlE 'SOLUTION (BEGIN|END)' "$out" --include='*.[ch]' || true)
   [ -z "$hits" ] || die "solution markers in the handout: $hits"
-  hits=$(grep -rlE 'solutions/|SRC=solutions' "$out/book" "$out/chapters" "$out/labs" || true)
+  hits=$(grep -rlE 'solutions/|SRC=solutions' "$out/labs" "$out/book" "$out/chapters" 2> /dev/null || true)
   [ -z "$hits" ] || die "these name or run solutions/, which the handout does not have: $hits"
 }
 
@@ -241,10 +245,14 @@ mkdir -p "$out/labs"
 copy_grader
 copy_readme
 for lab in $labs; do copy_lab "$lab"; done
-copy_other_chapters
-copy_book
+if [ -z "${MANIFEST_ONLY:-}" ]; then
+  copy_chapters
+  copy_book
+fi
 copy_ci
 tools/manifest.sh write "$out"
 check_leaks
-pack
-echo "handout: $out/ and $out.tar.gz ($(wc -w <<< "$labs") labs: $(printf '%s' "$labs" | tr '\n' ' '))"
+[ -n "${MANIFEST_ONLY:-}" ] || pack
+made="$out/ and $out.tar.gz"
+[ -z "${MANIFEST_ONLY:-}" ] || made="$out/ (no chapters, book or tarball)"
+echo "handout: $made ($(wc -w <<< "$labs") labs: $(printf '%s' "$labs" | tr '\n' ' '))"
