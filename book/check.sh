@@ -23,6 +23,8 @@
 #     takes BOOK_DIR/screenshot.png (laptop) and screenshot-phone.png.
 # Ends with "book-check: N passed, M failed"; exits 1 if anything failed.
 set -uo pipefail
+# shellcheck source=grader/labs.sh
+. grader/labs.sh
 
 book=${1:-build/book}
 read -r -a chapters <<< "${BOOK_CHAPTERS:-$(echo chapters/[0-9][0-9]-*.md)}"
@@ -225,7 +227,7 @@ solution_free() {
     if grep -q 'class="solution"' "$page"; then
       echo "$page shows solution notes"; bad=1
     fi
-    names=$(for l in "$lab" $(cat "solutions/$lab/uses" 2> /dev/null); do book/solution-names.sh "$l"; done)
+    names=$(for l in "$lab" $(labs_used_by "$lab" solutions); do book/solution-names.sh "$l"; done)
     [ -n "$names" ] || continue
     found=$(sed -e 's/<[^>]*>/ /g' "$page" | grep -owF -f <(printf '%s\n' "$names") | sort -u | tr '\n' ' ')
     [ -z "$found" ] || { echo "$page names what only the solution has: $found"; bad=1; }

@@ -33,8 +33,8 @@ BENCH_LAB_lag := 04-offloading
 BENCH_LAB_srvd := 07-server-side
 # overload (the generator that drives srvd and the peers' servers) measures no lab.
 
-# A lab and the labs it builds on (solutions/NN-slug/uses), as for make grade.
-bench_labs = $(if $(1),$(1) $(if $(wildcard solutions/$(1)/uses),$(shell cat solutions/$(1)/uses)))
+# A lab and the labs it builds on (grader/labs.sh, as for make grade).
+bench_labs = $(if $(1),$(1) $(shell bash -c '. grader/labs.sh && labs_used_by "$$1" solutions' bench $(1)))
 bench_lab_objs = $(patsubst %.c,$(BENCH)/obj/%.o,$(filter-out %/demo.c,\
 	$(foreach l,$(call bench_labs,$(1)),$(wildcard solutions/$(l)/*.c))))
 # The lab a source is compiled for: its folder under solutions/, or the one

@@ -89,15 +89,19 @@ def load_clang():
 # ---- Generating -------------------------------------------------------------
 
 
+def lab_model(function, *args):
+    """What grader/labs.sh, the one lab model, answers: function's lines."""
+    out = subprocess.run(["bash", "-c", '. grader/labs.sh && "$@"', "labs.sh", function, *args],
+                         cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True).stdout
+    return out.split()
+
+
 def lab_dirs(lab):
     """The lab's folder name from NN or NN-slug, and the folders it uses."""
-    names = [os.path.basename(d) for d in glob.glob(os.path.join(ROOT, "tests", "[0-9][0-9]-*"))]
-    match = [n for n in names if n == lab or n.split("-")[0] == lab]
+    match = lab_model("labs_named", lab) if lab else []
     if len(match) != 1:
-        die("no lab matches %s (labs: %s)" % (lab, " ".join(sorted(names))))
-    uses_file = os.path.join(ROOT, "solutions", match[0], "uses")
-    uses = open(uses_file).read().split() if os.path.exists(uses_file) else []
-    return match[0], uses
+        die("no lab matches %s (labs: %s)" % (lab, " ".join(lab_model("labs_all"))))
+    return match[0], lab_model("labs_used_by", match[0], "solutions")
 
 
 def regions(text):
@@ -628,7 +632,7 @@ def main():
     if a.text:
         return rewrite_text(a)
     ci = load_clang()
-    labs = a.labs or sorted(os.path.basename(d) for d in glob.glob(os.path.join(ROOT, "tests", "[0-9][0-9]-*")))
+    labs = a.labs or lab_model("labs_all")
     reports = [one_lab(ci, lab, a) for lab in labs]
     if a.list:
         return 0
