@@ -28,25 +28,38 @@ labs_named() { # LAB [root]
   done < <(labs_all "${2:-.}")
 }
 
+# The labs LAB builds on, transitively, each once, in the order found:
+# READER ARG... LAB prints the labs one lab names itself, one per line, and
+# fails on what it cannot read (grader/stage.sh's readers check a
+# submission's files; uses_in below trusts the course's).
+labs_closure() { # lab reader [arg...]
+  local todo=("$1") seen=" $1 " lab dep deps
+  while [ ${#todo[@]} -gt 0 ]; do
+    lab=${todo[0]} todo=("${todo[@]:1}")
+    deps=$("${@:2}" "$lab") || return 1
+    for dep in $deps; do
+      case $seen in *" $dep "*) continue ;; esac
+      seen+="$dep " todo+=("$dep")
+      printf '%s\n' "$dep"
+    done
+  done
+}
+
+# The labs a lab's "uses" file under DIR names; a line that is not a lab's
+# name is skipped (grader/stage.sh reports it).
+uses_in() { # dir lab
+  local dep
+  [ -f "$1/$2/uses" ] || return 0
+  while read -r dep || [ -n "$dep" ]; do
+    [[ $dep =~ ^[0-9][0-9]-[a-z0-9-]+$ ]] && printf '%s\n' "$dep"  # a name, never a path
+  done < "$1/$2/uses"
+  return 0
+}
+
 # The labs LAB builds on, following the "uses" files under DIR (solutions,
 # labs, a submission) transitively; one per line, in order, LAB not included.
-# A line that is not a lab's name is skipped (grader/stage.sh reports it).
 labs_used_by() { # lab dir
-  local seen=" $1 " todo=("$1") dep
-  local -a found=()
-  while [ ${#todo[@]} -gt 0 ]; do
-    if [ -f "$2/${todo[0]}/uses" ]; then
-      while read -r dep || [ -n "$dep" ]; do
-        case $seen in *" $dep "*) continue ;; esac
-        [[ $dep =~ ^[0-9][0-9]-[a-z0-9-]+$ ]] || continue  # a name, never a path
-        seen+="$dep "
-        found+=("$dep")
-        todo+=("$dep")
-      done < "$2/${todo[0]}/uses"
-    fi
-    todo=("${todo[@]:1}")
-  done
-  [ ${#found[@]} -eq 0 ] || printf '%s\n' "${found[@]}" | LC_ALL=C sort
+  labs_closure "$1" uses_in "$2" | LC_ALL=C sort
 }
 
 # Where make progress keeps the last record of each lab graded in the tree

@@ -28,6 +28,8 @@ LAB_RE='^[0-9][0-9]-[a-z0-9-]+$'
 USES_MAX=4096
 
 fail() { printf '%s\n' "$*" >&2; exit 1; }
+# shellcheck source=grader/labs.sh
+. "$(dirname "$0")/labs.sh"
 
 field() { # text -> escaped as in record files
   local s=${1//\\/\\\\}
@@ -62,20 +64,6 @@ read_uses() { # file shown-as
       fail "$2, line $n: \"$(field "${line:0:80}")\" is not a lab of the course (one lab folder's name per line, like 01-resource-lifecycles)"
     printf '%s\n' "$line"
   done < <(head -c "$USES_MAX" -- "$1")
-}
-
-# The labs a lab uses, transitively, each once; read_uses_of prints a lab's own.
-closure() { # lab reader
-  local todo=("$1") seen=" $1 " lab dep deps
-  while [ ${#todo[@]} -gt 0 ]; do
-    lab=${todo[0]} todo=("${todo[@]:1}")
-    deps=$("$2" "$lab") || exit 1
-    for dep in $deps; do
-      case "$seen" in *" $dep "*) continue ;; esac
-      seen+="$dep " todo+=("$dep")
-      printf '%s\n' "$dep"
-    done
-  done
 }
 
 student_uses() { read_uses "$SRC/$1/uses" "$SRC/$1/uses"; }
@@ -124,7 +112,7 @@ stage_inc() {
   for f in grader/grade.h helpers/ap.h; do
     copy_if_changed "$f" "$STAGE/inc/${f##*/}" && kept+=("${f##*/}")
   done
-  for lab in "$LAB" $(closure "$LAB" course_uses); do
+  for lab in "$LAB" $(labs_closure "$LAB" course_uses); do
     for f in "$(course_dir "$lab")"/*.h; do
       [ -f "$f" ] && copy_if_changed "$f" "$STAGE/inc/${f##*/}" && kept+=("${f##*/}")
     done
@@ -134,10 +122,10 @@ stage_inc() {
 
 stage_lab() {
   local uses lab
-  uses=$(closure "$LAB" student_uses) || exit 1
+  uses=$(labs_closure "$LAB" student_uses) || exit 1
   stage_folder "$LAB" "$STAGE/lab"
   mkdir -p "$STAGE/uses"
-  read -ra uses <<< "${uses//$'\n'/ }" # lab names (closure checked them): no blanks
+  read -ra uses <<< "${uses//$'\n'/ }" # lab names (labs_closure checked them): no blanks
   for lab in "${uses[@]}"; do stage_folder "$lab" "$STAGE/uses/$lab"; done
   prune "$STAGE/uses" "${uses[@]}"
 }
