@@ -151,7 +151,8 @@ lab_scores() { # labs_dir
   while IFS= read -r lab; do
     scores+=("$(jq -r --arg l "$lab" '[.labs[] | select(.lab == $l) | .score] | first // 0' \
       "$res/results.json" 2> /dev/null || echo 0)")
-    state=$(awk -F'\t' '$1 == "lab" { print $3; exit }' "$res/raw/$lab.rec" 2> /dev/null)
+    state=$(jq -r --arg l "$lab" '[.labs[] | select(.lab == $l) | .outcome] | first // ""' \
+      "$res/results.json" 2> /dev/null)
     case "$state" in
       ok) ;;
       build-failed) [ -d "$1/$lab" ] && notes+=("$lab: does not compile") ||

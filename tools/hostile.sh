@@ -18,7 +18,7 @@ fail() { printf '  FAIL  hostile %s: %s\n' "$name" "$1"; failed=1; }
 # instructor see: findings, the lab's message, the tests' messages.
 check() { # dir lab status score text
   local out=$1 got score
-  got=$(awk -F'\t' '$1 == "lab" { print $3; exit }' "$out/raw/$2.rec" 2> /dev/null)
+  got=$(jq -r --arg l "$2" '[.labs[] | select(.lab == $l) | .outcome] | first // ""' "$out/results.json" 2> /dev/null)
   score=$(jq -r '.score' "$out/results.json" 2> /dev/null)
   if [ "$got" != "$3" ]; then
     fail "lab status $got, expected $3"

@@ -482,14 +482,11 @@ class Trees:
 
 
 def classify(lab, res):
-    status = ""
     try:
-        for line in open(os.path.join(res, "raw", lab + ".rec")):
-            f = line.split("\t")
-            if f[0] == "lab":
-                status = f[2]
-        tests = json.load(open(os.path.join(res, "results.json")))["tests"]
-    except (OSError, ValueError, IndexError, KeyError) as e:
+        results = json.load(open(os.path.join(res, "results.json")))
+        tests = results["tests"]
+        status = next((l["outcome"] for l in results["labs"] if l["lab"] == lab), "")
+    except (OSError, ValueError, KeyError) as e:
         return {"outcome": "error", "detail": "no results: %s" % e}
     if status == "build-failed":
         return {"outcome": "not-compiling", "failed": []}

@@ -96,9 +96,14 @@ static void json_lab(FILE *f, const struct rp_lab *lab, bool first)
   rp_json_str(f, lab->id, RP_NO_CAP);
   fprintf(f,
           ", \"status\": \"%s\", \"score\": %llu, "
-          "\"max_score\": %llu, \"message\": ",
+          "\"max_score\": %llu, \"outcome\": ",
           rp_state_name(rp_lab_state(lab)), (unsigned long long) lab->score,
           (unsigned long long) lab->max_score);
+  /* How its run went, as the record says (ok, build-failed, refused,
+   * runner-crashed): what the gradebook and make check read, never the
+   * record itself. */
+  rp_json_str(f, lab->status, RP_NO_CAP);
+  fputs(", \"message\": ", f);
   json_opt(f, lab->message, RP_MESSAGE_CAP);
   fputc('}', f);
 }
