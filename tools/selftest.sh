@@ -82,9 +82,10 @@ step() { end_step; step_name=$1; printf '\n== %s\n' "$1"; }
 # lab (the book, the benchmarks, the handouts) reads every file in the
 # repository; the gradebook's and make watch's jobs read lab 00's, the
 # hostile submissions' their labs' and tests/hostile. (A gradebook also
-# builds a reference handout of every lab, but only the checksums of its
-# grader's files, the same for all, reach those jobs' verdicts; a lab that
-# breaks the handout fails the handout's job, which reads every file.) A
+# builds a reference handout of every lab, but only the checksums of the
+# files those jobs' submissions carry, lab 00's and the grader's, reach
+# their verdicts; a lab that breaks the handout fails the handout's job,
+# which reads every file.) A
 # failed job is always run again. CACHE=0 runs everything.
 CACHE=${CACHE:-1}
 cache_dir=build/selftest/cache
