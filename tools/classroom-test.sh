@@ -4,7 +4,7 @@
 # way an instructor or a student would.
 #
 # Sourced by tools/selftest.sh, which provides ok and not_ok and runs the
-# parts classroom_tests lists as jobs side by side (each writes only its own
+# groups CLASSROOM_GROUPS lists as jobs side by side (each writes only its own
 # files under $CT); run alone (bash tools/classroom-test.sh) it brings
 # its own and ends with "N passed, M failed" (an argument runs one part:
 # bash tools/classroom-test.sh gradebook_tests). Lab 00 stands in for every
@@ -496,15 +496,24 @@ watch_tests() {
   watch_once polling
 }
 
+# The parts in groups, as make check runs them side by side (each a job):
+# "title|what the group reads (tools/selftest.sh's scope; empty: every
+# file)|its parts".
+CLASSROOM_GROUPS=(
+  "classroom: the CI templates, the handout||ci_templates handout_tests"
+  "classroom: the handouts of a solved clone and of two labs||handout_solved_labs handout_subset"
+  "classroom: the gradebook|00-the-loop|gradebook_tests"
+  "classroom: make watch|00-the-loop|watch_tests"
+)
+
 classroom_tests() {
+  local group parts p
   step "classroom: handout, gradebook, CI templates, watch, progress"
   rm -rf "$CT" && mkdir -p "$CT"
-  ci_templates
-  handout_tests
-  handout_solved_labs
-  handout_subset
-  gradebook_tests
-  watch_tests
+  for group in "${CLASSROOM_GROUPS[@]}"; do
+    parts=${group##*|}
+    for p in $parts; do "$p"; done
+  done
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -426,7 +426,7 @@ mutation_sample() { # lab
 }
 
 lab_tests() {
-  local lab patch labs=()
+  local lab patch labs=() group title scope parts
   part labs && mapfile -t labs < <(labs_named "${LAB:-}")
   [ ${#labs[@]} -gt 0 ] || part book || part bench || part classroom || part hostile ||
     part reporter || part format || return 0
@@ -437,10 +437,11 @@ lab_tests() {
   part format && spawn "the C sources are clang-formatted, the shell scripts shellcheck-clean" "" format_check
   if part classroom; then
     rm -rf "$CT" && mkdir -p "$CT"
-    spawn "classroom: the CI templates, the handout" "" classroom_job ci_templates handout_tests
-    spawn "classroom: the handouts of a solved clone and of two labs" "" classroom_job handout_solved_labs handout_subset
-    spawn "classroom: the gradebook" "00-the-loop" classroom_job gradebook_tests
-    spawn "classroom: make watch" "00-the-loop" classroom_job watch_tests
+    for group in "${CLASSROOM_GROUPS[@]}"; do
+      IFS='|' read -r title scope parts <<< "$group"
+      # shellcheck disable=SC2086 # the parts' names, one word each
+      spawn "$title" "$scope" classroom_job $parts
+    done
   fi
   part hostile && spawn "hostile submissions (tests/hostile)" "$(hostile_scope)" hostile_tests
   part bench && spawn "benchmarks: smoke run (make bench-smoke)" "" bench_smoke
